@@ -1,0 +1,239 @@
+"""Encrypted ballots: one ciphertext per unit, its value proven to be one of the choices.
+
+Encoding (docs/protocol.md, "Ballot encoding"): with R = (eligible voters + 1) as radix, a
+choice of level i (0 = highest) is encrypted as g^(R^i), and an abstention (or an empty row)
+as g^0. One disjunctive proof per unit shows the ciphertext holds one of those values. The
+product of all ballots' ciphertexts for a unit encrypts Σ_i count_i · R^i; since no count
+exceeds R − 1, its base-R digits are the counts per level.
+
+The ballot is signed with the Ed25519 key inside the voting token, over the ballot hash;
+the proofs' context binds the election, the voter key and the unit's position, so a proof
+cannot be copied to another ballot, election or unit.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
+
+from nacl.signing import SigningKey
+
+from . import blind_rsa
+from .elgamal import Ciphertext, encrypt
+from .encoding import EncodingError, b64decode, b64encode, canonical_json, sha256, uint32
+from .group import L, Point, random_scalar
+from .proofs import DisjunctiveProof, ProofError, prove_disjunctive, verify_disjunctive
+from .token import Token, TokenError, verify_voter_signature
+
+__all__ = [
+    "BALLOT_VERSION",
+    "BallotError",
+    "BallotShape",
+    "EncryptedBallot",
+    "encrypt_ballot",
+    "verify_ballot",
+    "ballot_from_json",
+    "tracking_code",
+    "AuditRecord",
+    "check_audit",
+]
+
+BALLOT_VERSION = "ballot/v1/ballot"
+
+
+class BallotError(ValueError):
+    """A ballot that is malformed or does not verify; the message names the first problem."""
+
+
+@dataclass(frozen=True)
+class BallotShape:
+    """What every ballot of one election looks like."""
+
+    num_units: int
+    num_levels: int
+    abstain_allowed: bool
+    radix: int  # eligible voters + 1
+
+    def __post_init__(self) -> None:
+        if self.num_units < 1 or self.num_levels < 2 or self.radix < 2:
+            raise ValueError("a ballot needs units, at least two levels and a radix of 2 or more")
+        if self.radix**self.num_levels >= 2**48:
+            raise ValueError("too many levels for this roll size (radix^levels must be < 2^48)")
+
+    @property
+    def values(self) -> tuple[int, ...]:
+        """The allowed plaintexts of a unit's ciphertext, in proof-branch order."""
+        levels = tuple(self.radix**i for i in range(self.num_levels))
+        return ((0,) if self.abstain_allowed else ()) + levels
+
+    def value_of(self, choice: int | None) -> int:
+        if choice is None:
+            if not self.abstain_allowed:
+                raise ValueError("this election does not allow abstaining")
+            return 0
+        if not 0 <= choice < self.num_levels:
+            raise ValueError(f"level index {choice} is out of range")
+        return self.radix**choice
+
+    @property
+    def unit_bytes(self) -> int:
+        return 64 + 64 * len(self.values)
+
+
+def unit_context(base_hash: bytes, voter_key: bytes, unit: int) -> bytes:
+    return sha256("ballot/v1/ctx/unit", base_hash, voter_key, uint32(unit))
+
+
+@dataclass(frozen=True)
+class EncryptedBallot:
+    election: bytes  # base hash
+    token: Token
+    units: tuple[tuple[Ciphertext, DisjunctiveProof], ...]
+    signature: bytes  # Ed25519 by the token's voter key over ballot_hash
+
+    def body_json(self) -> dict[str, Any]:
+        return {
+            "version": BALLOT_VERSION,
+            "election": self.election.hex(),
+            "token": {
+                "message": b64encode(self.token.message),
+                "signature": b64encode(self.token.signature),
+            },
+            "units": [b64encode(ct.to_bytes() + proof.to_bytes()) for ct, proof in self.units],
+        }
+
+    def to_json(self) -> dict[str, Any]:
+        return {**self.body_json(), "signature": b64encode(self.signature)}
+
+    @property
+    def ballot_hash(self) -> bytes:
+        return body_hash(self.body_json())
+
+    @property
+    def tracking_code(self) -> str:
+        return tracking_code(self.ballot_hash)
+
+
+def body_hash(body: dict[str, Any]) -> bytes:
+    return sha256("ballot/v1/ballot", canonical_json(body))
+
+
+def tracking_code(ballot_hash: bytes) -> str:
+    """The first 80 bits of the ballot hash in base32, as four groups of four characters."""
+    code = base64.b32encode(ballot_hash[:10]).decode("ascii")
+    return "-".join(code[i : i + 4] for i in range(0, 16, 4))
+
+
+def encrypt_ballot(
+    shape: BallotShape,
+    base_hash: bytes,
+    public_key: Point,
+    token: Token,
+    voter_key: SigningKey,
+    choices: Sequence[int | None],
+    *,
+    rng: Callable[[], int] = random_scalar,
+) -> tuple[EncryptedBallot, tuple[int, ...]]:
+    """Encrypt and prove every unit's choice; sign. Returns the ballot and the nonces.
+
+    Per unit, in order, ``rng`` gives the encryption nonce r, then the proof's randomness."""
+    if len(choices) != shape.num_units:
+        raise ValueError(f"{len(choices)} choices for {shape.num_units} units")
+    vk = bytes(voter_key.verify_key)
+    if token.voter_public_key != vk:
+        raise ValueError("the token does not carry this voter key")
+    units, nonces = [], []
+    for u, choice in enumerate(choices):
+        m = shape.value_of(choice)
+        ct, r = encrypt(public_key, m, rng())
+        proof = prove_disjunctive(unit_context(base_hash, vk, u), public_key, ct, r, m,
+                                  shape.values, rng=rng)
+        units.append((ct, proof))
+        nonces.append(r)
+    unsigned = EncryptedBallot(base_hash, token, tuple(units), b"")
+    signature = voter_key.sign(unsigned.ballot_hash).signature
+    return EncryptedBallot(base_hash, token, tuple(units), signature), tuple(nonces)
+
+
+_TOP_KEYS = {"version", "election", "token", "units", "signature"}
+
+
+def ballot_from_json(data: Any, shape: BallotShape) -> EncryptedBallot:
+    """Strict decoding: exact keys, canonical encodings, valid group elements."""
+    if not isinstance(data, dict):
+        raise BallotError("a ballot is a JSON object")
+    if set(data) != _TOP_KEYS:
+        missing, extra = _TOP_KEYS - set(data), set(data) - _TOP_KEYS
+        raise BallotError(f"ballot fields: missing {sorted(missing)}, unexpected {sorted(extra)}")
+    if data["version"] != BALLOT_VERSION:
+        raise BallotError(f"unsupported ballot version {data['version']!r}")
+    try:
+        election = bytes.fromhex(data["election"]) if isinstance(data["election"], str) else b""
+        if len(election) != 32 or election.hex() != data["election"]:
+            raise BallotError("election: 64 lowercase hex digits")
+        tok = data["token"]
+        if not isinstance(tok, dict) or set(tok) != {"message", "signature"}:
+            raise BallotError("token: an object with message and signature")
+        token = Token(b64decode(tok["message"], what="token.message"),
+                      b64decode(tok["signature"], what="token.signature"))
+        units_json = data["units"]
+        if not isinstance(units_json, list) or len(units_json) != shape.num_units:
+            raise BallotError(f"units: expected a list of {shape.num_units} entries")
+        units = []
+        for u, text in enumerate(units_json):
+            raw = b64decode(text, shape.unit_bytes, what=f"units[{u}]")
+            ct = Ciphertext.from_bytes(raw[:64], f"units[{u}].ciphertext")
+            proof = DisjunctiveProof.from_bytes(raw[64:], len(shape.values), f"units[{u}].proof")
+            units.append((ct, proof))
+        signature = b64decode(data["signature"], 64, what="signature")
+    except EncodingError as exc:
+        raise BallotError(str(exc)) from None
+    except ValueError as exc:  # bytes.fromhex
+        raise BallotError(f"election: {exc}") from None
+    return EncryptedBallot(election, token, tuple(units), signature)
+
+
+def verify_ballot(
+    ballot: EncryptedBallot,
+    shape: BallotShape,
+    base_hash: bytes,
+    public_key: Point,
+    issuer: blind_rsa.IssuerPublicKey,
+) -> None:
+    """Every check a ballot must pass before it goes on the board (token, signature, proofs)."""
+    if ballot.election != base_hash:
+        raise BallotError("the ballot is for another election")
+    try:
+        voter = ballot.token.check(issuer, base_hash)
+        verify_voter_signature(voter, ballot.ballot_hash, ballot.signature)
+    except TokenError as exc:
+        raise BallotError(str(exc)) from None
+    vk = bytes(voter)
+    for u, (ct, proof) in enumerate(ballot.units):
+        try:
+            verify_disjunctive(unit_context(base_hash, vk, u), public_key, ct, shape.values, proof)
+        except ProofError:
+            raise BallotError(f"unit {u + 1}: the proof that it holds one allowed choice fails") from None
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    """A ballot opened for a Benaloh challenge: its choices and nonces revealed."""
+
+    choices: tuple[int | None, ...]
+    nonces: tuple[int, ...]
+
+
+def check_audit(
+    ballot: EncryptedBallot, shape: BallotShape, public_key: Point, audit: AuditRecord
+) -> None:
+    """Does the ballot encrypt exactly the revealed choices with the revealed nonces?"""
+    if len(audit.choices) != shape.num_units or len(audit.nonces) != shape.num_units:
+        raise BallotError("the audit does not cover every unit")
+    for u, ((ct, _), choice, r) in enumerate(zip(ballot.units, audit.choices, audit.nonces)):
+        if not 0 <= r < L:
+            raise BallotError(f"unit {u + 1}: nonce out of range")
+        expected, _ = encrypt(public_key, shape.value_of(choice), r)
+        if expected != ct:
+            raise BallotError(f"unit {u + 1}: the ciphertext does not encrypt the shown choice")
