@@ -1,0 +1,71 @@
+"""The optional second round (ballot B): "agree / disagree" per excellent candidate, "vote for
+at most K". Candidates are ranked by agree votes; with a base N, a candidate must also pass the
+threshold (default more than 1/2 of N). A tie straddling the K-th place is reported, not broken."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping, Sequence
+
+from .errors import CountError
+from .quota import split_at_cut
+from .rules import Threshold
+from .text import Text
+
+__all__ = ["SecondRoundResult", "second_round"]
+
+
+@dataclass(frozen=True)
+class SecondRoundResult:
+    k: int
+    ranked: tuple[tuple[str, int], ...]
+    selected: tuple[str, ...]
+    tied: tuple[str, ...]
+    not_selected: tuple[str, ...]
+    text: Text
+
+    def to_json(self) -> dict[str, Any]:
+        return {"k": self.k, "ranked": [list(p) for p in self.ranked],
+                "selected": list(self.selected), "tied": list(self.tied),
+                "not_selected": list(self.not_selected), "text": self.text.to_json()}
+
+
+def second_round(
+    candidates: Sequence[str],
+    agree: Mapping[str, int],
+    max_k: int,
+    *,
+    base: int | None = None,
+    threshold: Threshold | None = None,
+) -> SecondRoundResult:
+    if isinstance(max_k, bool) or not isinstance(max_k, int) or max_k < 0:
+        raise CountError(f"max_k: expected an integer ≥ 0, got {max_k!r}")
+    if len(set(candidates)) != len(candidates):
+        raise CountError("candidates: a candidate appears twice")
+    for uid in agree:
+        if uid not in candidates:
+            raise CountError(f"agree.{uid}: not a candidate of this round")
+    for uid in candidates:
+        if uid not in agree:
+            raise CountError(f"agree.{uid}: missing")
+        v = agree[uid]
+        if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+            raise CountError(f"agree.{uid}: expected a count (an integer ≥ 0), got {v!r}")
+        if base is not None and v > base:
+            raise CountError(f"agree.{uid}: {v} exceeds the base N = {base}")
+    if base is not None and threshold is None:
+        threshold = Threshold()
+    eligible = [uid for uid in candidates
+                if base is None or threshold.passes(agree[uid], base)]  # type: ignore[union-attr]
+    ranked = sorted(eligible, key=lambda uid: -agree[uid])
+    kept, tied, _ = split_at_cut([(uid, (agree[uid],)) for uid in ranked], max_k)
+    not_selected = tuple(uid for uid in candidates if uid not in kept and uid not in tied)
+    need = f", {threshold.describe()}, N = {base}" if base is not None else ""
+    text = Text(
+        f"Vòng hai: chọn tối đa {max_k}{need}; được chọn {len(kept)}, bằng phiếu {len(tied)}",
+        f"Second round: at most {max_k}{need}; selected {len(kept)}, tied {len(tied)}",
+    )
+    return SecondRoundResult(
+        max_k, tuple((uid, agree[uid]) for uid in sorted(candidates, key=lambda u: -agree[u])),
+        kept, tied, not_selected, text,
+    )

@@ -1,0 +1,65 @@
+"""A unit to classify: a member, an organisation or a leader (one row of the ballot)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from . import _fields as F
+from .errors import ManifestError
+
+__all__ = ["Unit", "UNIT_KINDS"]
+
+UNIT_KINDS = ("member", "organisation", "leader")
+
+_FIELDS = ("unit_id", "name", "kind", "group", "self_level", "proposed_level", "score",
+           "collective", "disciplined", "outstanding")
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One row of the ballot.
+
+    ``group``: the group of similar roles within which the excellent quota is applied (``None``:
+    the meeting's single default group). ``self_level``/``proposed_level``: level codes shown on
+    the ballot (checked against the level set by the manifest). ``score``: the self-assessed
+    100-point score, the quota's second ranking key. ``collective``: the ``unit_id`` of the
+    collective (organisation) this head, leader, member or subordinate unit belongs to, for the
+    constraint flags. ``disciplined``: disciplined during the year. ``outstanding``: recognised as
+    outstanding (informational; the 25% ratio is set per group in the rules' quota).
+    """
+
+    unit_id: str
+    name: str
+    kind: str = "member"
+    group: str | None = None
+    self_level: str | None = None
+    proposed_level: str | None = None
+    score: int | None = None
+    collective: str | None = None
+    disciplined: bool = False
+    outstanding: bool = False
+
+    def __post_init__(self) -> None:
+        F.ident(self.unit_id, "unit_id")
+        F.string(self.name, "name")
+        F.choice(self.kind, "kind", UNIT_KINDS)
+        F.string(self.group, "group", none=True)
+        F.string(self.self_level, "self_level", none=True)
+        F.string(self.proposed_level, "proposed_level", none=True)
+        F.integer(self.score, "score", lo=0, hi=100, none=True)
+        F.ident(self.collective, "collective", none=True)
+        if self.collective == self.unit_id:
+            raise ManifestError(f"collective: unit {self.unit_id!r} cannot be its own collective")
+        F.boolean(self.disciplined, "disciplined")
+        F.boolean(self.outstanding, "outstanding")
+
+    def to_json(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in _FIELDS}
+
+    @classmethod
+    def from_json(cls, value: Any, where: str = "unit") -> "Unit":
+        d = F.obj(value, where)
+        F.keys(d, where, required=("unit_id", "name"), optional=_FIELDS[2:])
+        with F.context(where):
+            return cls(**d)
