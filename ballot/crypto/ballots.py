@@ -168,10 +168,11 @@ def ballot_from_json(data: Any, shape: BallotShape) -> EncryptedBallot:
         raise BallotError(f"ballot fields: missing {sorted(missing)}, unexpected {sorted(extra)}")
     if data["version"] != BALLOT_VERSION:
         raise BallotError(f"unsupported ballot version {data['version']!r}")
+    text = data["election"]
+    if not isinstance(text, str) or len(text) != 64 or any(c not in "0123456789abcdef" for c in text):
+        raise BallotError("election: 64 lowercase hex digits")
+    election = bytes.fromhex(text)
     try:
-        election = bytes.fromhex(data["election"]) if isinstance(data["election"], str) else b""
-        if len(election) != 32 or election.hex() != data["election"]:
-            raise BallotError("election: 64 lowercase hex digits")
         tok = data["token"]
         if not isinstance(tok, dict) or set(tok) != {"message", "signature"}:
             raise BallotError("token: an object with message and signature")
@@ -189,8 +190,6 @@ def ballot_from_json(data: Any, shape: BallotShape) -> EncryptedBallot:
         signature = b64decode(data["signature"], 64, what="signature")
     except EncodingError as exc:
         raise BallotError(str(exc)) from None
-    except ValueError as exc:  # bytes.fromhex
-        raise BallotError(f"election: {exc}") from None
     return EncryptedBallot(election, token, tuple(units), signature)
 
 
@@ -204,6 +203,8 @@ def verify_ballot(
     """Every check a ballot must pass before it goes on the board (token, signature, proofs)."""
     if ballot.election != base_hash:
         raise BallotError("the ballot is for another election")
+    if len(ballot.units) != shape.num_units:
+        raise BallotError(f"the ballot has {len(ballot.units)} units, the election {shape.num_units}")
     try:
         voter = ballot.token.check(issuer, base_hash)
         verify_voter_signature(voter, ballot.ballot_hash, ballot.signature)
@@ -234,6 +235,10 @@ def check_audit(
     for u, ((ct, _), choice, r) in enumerate(zip(ballot.units, audit.choices, audit.nonces)):
         if not 0 <= r < L:
             raise BallotError(f"unit {u + 1}: nonce out of range")
-        expected, _ = encrypt(public_key, shape.value_of(choice), r)
+        try:
+            value = shape.value_of(choice)
+        except ValueError as exc:
+            raise BallotError(f"unit {u + 1}: {exc}") from None
+        expected, _ = encrypt(public_key, value, r)
         if expected != ct:
             raise BallotError(f"unit {u + 1}: the ciphertext does not encrypt the shown choice")

@@ -23,6 +23,7 @@ __all__ = [
     "hash_parts",
     "sha256",
     "uint32",
+    "uint64",
 ]
 
 
@@ -31,7 +32,13 @@ class EncodingError(ValueError):
 
 
 def _check_json_value(value: Any, path: str) -> None:
-    if value is None or isinstance(value, (bool, str)):
+    if value is None or isinstance(value, bool):
+        return
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise EncodingError(f"{path}: a string with a lone surrogate is not valid UTF-8") from None
         return
     if isinstance(value, int):
         if abs(value) > 2**53 - 1:
@@ -47,6 +54,7 @@ def _check_json_value(value: Any, path: str) -> None:
         for key, item in value.items():
             if not isinstance(key, str):
                 raise EncodingError(f"{path}: object keys must be strings")
+            _check_json_value(key, f"{path} key")
             _check_json_value(item, f"{path}.{key}")
         return
     raise EncodingError(f"{path}: {type(value).__name__} is not a JSON value")
@@ -85,7 +93,7 @@ def parse_json(data: bytes | str) -> Any:
         except UnicodeDecodeError as exc:
             raise EncodingError(f"not UTF-8: {exc}") from None
     try:
-        return json.loads(
+        value = json.loads(
             data,
             parse_constant=_no_constants,
             parse_float=_no_floats,
@@ -93,6 +101,15 @@ def parse_json(data: bytes | str) -> Any:
         )
     except json.JSONDecodeError as exc:
         raise EncodingError(f"malformed JSON: {exc}") from None
+    except RecursionError:
+        raise EncodingError("JSON nested too deeply") from None
+    except ValueError as exc:  # e.g. an integer with thousands of digits
+        raise EncodingError(f"unacceptable JSON value: {exc}") from None
+    try:
+        _check_json_value(value, "$")
+    except RecursionError:
+        raise EncodingError("JSON nested too deeply") from None
+    return value
 
 
 _B64_RE = re.compile(r"^[A-Za-z0-9_-]*$")
@@ -105,7 +122,7 @@ def b64encode(data: bytes) -> str:
 
 def b64decode(text: str, length: int | None = None, what: str = "value") -> bytes:
     """Strict base64url-without-padding decoding; optionally of an exact byte length."""
-    if not isinstance(text, str) or not _B64_RE.match(text) or len(text) % 4 == 1:
+    if not isinstance(text, str) or not _B64_RE.fullmatch(text) or len(text) % 4 == 1:
         raise EncodingError(f"{what}: not base64url without padding")
     raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
     if b64encode(raw) != text:
@@ -119,6 +136,12 @@ def uint32(n: int) -> bytes:
     if not 0 <= n < 2**32:
         raise EncodingError(f"{n} does not fit in 32 bits")
     return n.to_bytes(4, "big")
+
+
+def uint64(n: int) -> bytes:
+    if not 0 <= n < 2**64:
+        raise EncodingError(f"{n} does not fit in 64 bits")
+    return n.to_bytes(8, "big")
 
 
 def hash_parts(tag: str, parts: Iterable[bytes], *, digest: str = "sha512") -> bytes:

@@ -17,7 +17,7 @@ from typing import Callable, Sequence
 Rng = Callable[[], int]
 
 from .elgamal import Ciphertext
-from .encoding import EncodingError, uint32
+from .encoding import EncodingError, uint32, uint64
 from .group import L, Point, base_mul, decode_scalar, encode_scalar, hash_to_scalar, random_scalar
 
 __all__ = [
@@ -148,7 +148,7 @@ def _disjunctive_challenge(
     context: bytes, h: Point, ct: Ciphertext, values: Sequence[int], commitments: list[Point]
 ) -> int:
     parts = [context, h.data, ct.alpha.data, ct.beta.data, uint32(len(values))]
-    parts += [uint32(m) for m in values]
+    parts += [uint64(m) for m in values]
     parts += [p.data for p in commitments]
     return hash_to_scalar(TAG_DISJUNCTIVE, parts)
 
