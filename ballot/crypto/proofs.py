@@ -173,10 +173,12 @@ def prove_disjunctive(
         else:
             cj, vj = rng(), rng()
             sims[j] = (cj, vj)
-            commitments += [
-                base_mul(vj) - ct.alpha * cj,
-                h * vj - (ct.beta - _g_to(mj)) * cj,
-            ]
+            # The simulated commitments g^v·α^(−c) and h^v·(β/g^mj)^(−c), computed with the
+            # prover's knowledge of r (α = g^r, β = g^m·h^r) as g^(v−c·r) and
+            # h^(v−c·r)·g^(−c·(m−mj)): the same points with two fixed-base and one
+            # variable-base multiplication instead of one and three.
+            e = (vj - cj * r) % L
+            commitments += [base_mul(e), h * e + base_mul(-cj * (m - mj))]
     c = _disjunctive_challenge(context, h, ct, values, commitments)
     ct_ = (c - sum(cj for cj, _ in sims.values())) % L
     branches = tuple(sims[j] if j != t else (ct_, (w + ct_ * r) % L) for j in range(len(values)))

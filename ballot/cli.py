@@ -1,0 +1,135 @@
+"""The ``ballot`` command line."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from ballot import __version__
+
+
+@click.group()
+@click.version_option(__version__, prog_name="ballot")
+def main() -> None:
+    """ballot — bỏ phiếu kín điện tử, kiểm chứng được / verifiable secret ballot."""
+
+
+@main.command()
+@click.option("--voters", default=87, show_default=True, help="Official members on the roll.")
+@click.option("--units", default=87, show_default=True, help="Members to classify.")
+@click.option("--trustees", default=3, show_default=True, help="Vote-counting committee size n.")
+@click.option("--threshold", default=2, show_default=True, help="Trustees needed to decrypt (k).")
+@click.option("--record", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Where to write the election record (default: in --out).")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("ballot-demo"), show_default=True, help="Working folder (recreated).")
+@click.option("--seed", type=int, default=None, help="Seed for the simulated preferences.")
+def demo(voters: int, units: int, trustees: int, threshold: int, record: Path | None, out: Path,
+         seed: int | None) -> None:
+    """Run a whole meeting end to end and verify its record."""
+    from ballot.demo import run_demo
+
+    if voters < 1 or units < 1 or trustees < 1:
+        raise click.UsageError("--voters, --units and --trustees must be at least 1")
+    if not 1 <= threshold <= trustees:
+        raise click.UsageError("--threshold must be between 1 and --trustees")
+    if units > voters:
+        raise click.UsageError("a branch classifies its own members: --units ≤ --voters")
+    state = {}
+
+    def progress(label: str, done: int, total: int) -> None:
+        if state.get("label") != label:
+            state["label"] = label
+            click.echo("")
+        width = 30
+        filled = width * done // max(total, 1)
+        click.echo(f"\r{label}: [{'#' * filled}{'.' * (width - filled)}] {done}/{total}", nl=False)
+        if done == total:
+            click.echo("")
+            state["label"] = None
+
+    result = run_demo(out=out, voters=voters, units=units, trustees=trustees,
+                      threshold=threshold, record=record, seed=seed, say=click.echo,
+                      progress=progress)
+    sys.exit(0 if result.ok else 1)
+
+
+@main.command()
+@click.argument("record", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--receipt", "receipt", default=None, help="A tracking code to look up.")
+@click.option("--workers", type=int, default=None, help="Processes for ballot checks.")
+def verify(record: Path, receipt: str | None, workers: int | None) -> None:
+    """Verify an election record from the file alone (exit 0 only if every check passes)."""
+    from ballot.tally.record import RecordError, load_record
+    from ballot.tally.report import checklist
+    from ballot.tally.verify import find_receipt, verify_record
+
+    try:
+        rec = load_record(record)
+    except RecordError as exc:
+        raise click.ClickException(str(exc)) from None
+    state = {"shown": False}
+
+    def progress(done: int, total: int) -> None:
+        if sys.stderr.isatty() or os.environ.get("BALLOT_PROGRESS"):
+            width = 30
+            filled = width * done // max(total, 1)
+            click.echo(f"\rBallots: [{'#' * filled}{'.' * (width - filled)}] {done}/{total}",
+                       nl=done == total, err=True)
+            state["shown"] = True
+
+    report = verify_record(rec, progress=progress, workers=workers)
+    click.echo(checklist(report))
+    if receipt is not None:
+        try:
+            found = find_receipt(rec, receipt)
+        except ValueError as exc:
+            raise click.ClickException(f"cannot look up the receipt: {exc}") from None
+        if found is None:
+            click.echo(f"Receipt {receipt}: NOT on the board — this ballot is not in the record.")
+            sys.exit(3)
+        position, code = found
+        counted = "and counted in the verified tally" if report.ok else \
+            "but the record does not verify, so the count cannot be confirmed"
+        click.echo(f"Receipt {code}: on the board at position {position}, {counted}.")
+    if not report.ok:
+        failure = report.first_failure
+        click.echo(f"FAILED: {failure.title}: {failure.detail}", err=True)
+        sys.exit(1)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--threads", default=8, show_default=True, type=int)
+def serve(host: str, port: int, threads: int) -> None:
+    """Serve the app with waitress (SQLite in ./instance, or BALLOT_DATABASE_URL)."""
+    from waitress import serve as waitress_serve
+
+    from ballot.web import create_app
+
+    app = create_app()
+    click.echo(f"ballot serving on http://{host}:{port}/ (database: "
+               f"{app.extensions['ballot.engine'].url.render_as_string(hide_password=True)})")
+    waitress_serve(app, host=host, port=port, threads=threads)
+
+
+def _register() -> None:
+    try:
+        from ballot.election.count_file import count_command
+
+        main.add_command(count_command)
+    except ImportError:  # pragma: no cover - while the module is being written
+        pass
+    from ballot.store.migrate import db_group
+
+    main.add_command(db_group)
+
+
+_register()
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

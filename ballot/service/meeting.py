@@ -1,0 +1,507 @@
+"""A meeting from set-up to published record: the use cases behind every page and command.
+
+Each function takes a session factory and runs one transaction, so it is safe with several
+server workers; nothing is kept in process memory between requests.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from ballot.crypto import blind_rsa
+from ballot.crypto.ballots import BallotError, ballot_from_json, verify_ballot
+from ballot.crypto.elgamal import Ciphertext
+from ballot.crypto.encoding import EncodingError, b64decode, b64encode, canonical_json, parse_json
+from ballot.crypto.threshold import CeremonyError, verify_trustee_public
+from ballot.election.counting import count_manifest
+from ballot.election.counts import MeetingFigures, UnitCounts
+from ballot.election.levels import LevelSet
+from ballot.election.manifest import Manifest
+from ballot.election.roll import RollEntry as ManifestRollEntry
+from ballot.election.rules import RuleProfile
+from ballot.election.trustees import Trustees
+from ballot.election.units import Unit as ManifestUnit
+from ballot.store import repo
+from ballot.store.db import transaction
+from ballot.store.errors import StoreError
+from ballot.store.lifecycle import require_status, transition
+from ballot.store.models import BoardEntry, Election, Invitation, RollEntry, TokenIssuance, Trustee, Unit
+from ballot.tally.board import Receipt, entry_hash, sign_receipt
+from ballot.tally.context import ContextError, ElectionContext, trustee_public_from_json, trustee_public_to_json
+from ballot.tally.decryption import (
+    DecryptionError,
+    TrusteeDecryption,
+    aggregate,
+    combine_decryptions,
+    verify_decryption,
+)
+from ballot.tally.record import build_record, counts_to_json, save_record
+
+from .keys import KeyStore
+
+__all__ = ["ServiceError", "Meeting"]
+
+
+class ServiceError(ValueError):
+    """A request the meeting refuses, with the reason to show (HTTP 4xx)."""
+
+    def __init__(self, message: str, status: int = 400):
+        super().__init__(message)
+        self.status = status
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def _hash_secret(tag: str, code: str) -> str:
+    return hashlib.sha256(f"{tag}\0{code.strip()}".encode()).hexdigest()
+
+
+@dataclass
+class Meeting:
+    """The use cases of one deployment: a database and a keys folder."""
+
+    factory: sessionmaker[Session]
+    keys: KeyStore
+    records_dir: Path
+
+    # -- small helpers -----------------------------------------------------------------------
+    def _election(self, session: Session, slug: str) -> Election:
+        election = session.execute(select(Election).where(Election.slug == slug)).scalar_one_or_none()
+        if election is None:
+            raise ServiceError(f"no election {slug!r}", 404)
+        return election
+
+    def manifest(self, session: Session, election: Election) -> Manifest:
+        if not election.manifest_json:
+            raise ServiceError("this election has no manifest yet", 409)
+        return Manifest.from_json(parse_json(election.manifest_json))
+
+    def context(self, session: Session, election: Election) -> ElectionContext:
+        if not election.context_json:
+            raise ServiceError("the key ceremony is not finished", 409)
+        return ElectionContext.from_json(self.manifest(session, election),
+                                         parse_json(election.context_json))
+
+    # -- set-up (secretary) ------------------------------------------------------------------
+    def create(
+        self,
+        *,
+        slug: str,
+        title: str,
+        organisation: str,
+        date: str,
+        meeting_kind: str,
+        levels: LevelSet,
+        rules: RuleProfile,
+        roll: Sequence[ManifestRollEntry],
+        units: Sequence[ManifestUnit],
+        trustee_names: Sequence[str],
+        threshold: int,
+    ) -> dict[str, str]:
+        """Create a draft meeting; returns each trustee's access code (shown once)."""
+        issuer = self.keys.new_issuer_key(slug)
+        manifest = Manifest(
+            title=title, organisation=organisation, date=date, meeting_kind=meeting_kind,
+            roll=tuple(roll), units=tuple(units), levels=levels, rules=rules,
+            trustees=Trustees(tuple(trustee_names), threshold),
+            issuer_public_key=b64encode(issuer.public_key().to_der()),
+        )
+        codes = {}
+        with transaction(self.factory) as s:
+            election = repo.create_election(s, slug=slug, title=title)
+            s.add_all(RollEntry(election_id=election.id, position=i, roll_id=e.roll_id, name=e.name,
+                                status=e.status, reason=e.reason)
+                      for i, e in enumerate(manifest.roll, 1))
+            s.add_all(Unit(election_id=election.id, position=i, unit_id=u.unit_id, name=u.name,
+                           kind=u.kind, grp=u.group, self_level=u.self_level,
+                           proposed_level=u.proposed_level, score=u.score,
+                           collective=u.collective, disciplined=u.disciplined)
+                      for i, u in enumerate(manifest.units, 1))
+            for i, name in enumerate(trustee_names, 1):
+                t = repo.add_trustee(s, election.id, i, name)
+                codes[name] = secrets.token_urlsafe(12)
+                t.access_hash = _hash_secret("trustee", codes[name])
+            repo.set_manifest(s, election.id, manifest_json=manifest.canonical_bytes().decode(),
+                              manifest_hash=manifest.manifest_hash().hex())
+            repo.append_audit(s, election_id=election.id, actor="secretary", action="create",
+                              detail={"manifest_hash": manifest.manifest_hash().hex()})
+        return codes
+
+    def begin_ceremony(self, slug: str) -> None:
+        with transaction(self.factory) as s:
+            election = self._election(s, slug)
+            transition(s, election, "key_ceremony")
+            repo.append_audit(s, election_id=election.id, actor="secretary",
+                              action="begin_ceremony", detail={})
+
+    # -- key ceremony (trustees) -------------------------------------------------------------
+    def trustee_login(self, s: Session, election: Election, index: int, code: str) -> Trustee:
+        t = s.execute(select(Trustee).where(Trustee.election_id == election.id,
+                                            Trustee.index == index)).scalar_one_or_none()
+        if t is None or not t.access_hash or not secrets.compare_digest(
+                t.access_hash, _hash_secret("trustee", code or "")):
+            raise ServiceError("unknown trustee or wrong access code", 403)
+        return t
+
+    def submit_trustee_public(self, slug: str, index: int, code: str, public: Any) -> None:
+        with transaction(self.factory) as s:
+            election = self._election(s, slug)
+            require_status(election, "key_ceremony", action="publish trustee keys")
+            t = self.trustee_login(s, election, index, code)
+            manifest = self.manifest(s, election)
+            try:
+                pub = trustee_public_from_json(public, "public")
+                if pub.index != index:
+                    raise CeremonyError(f"keys for trustee {pub.index} sent as trustee {index}")
+                verify_trustee_public(manifest.manifest_hash(), pub, manifest.trustees.threshold)
+            except (ContextError, CeremonyError) as exc:
+                raise ServiceError(str(exc)) from None
+            if t.public_key_json is not None:
+                raise ServiceError("this trustee's keys are already published", 409)
+            repo.update_trustee(s, election.id, index,
+                                public_key_json=canonical_json(trustee_public_to_json(pub)).decode())
+            repo.append_audit(s, election_id=election.id, actor=f"trustee {index}",
+                              action="trustee_public", detail={})
+
+    def ceremony_state(self, slug: str) -> dict[str, Any]:
+        with transaction(self.factory, read_only=True) as s:
+            election = self._election(s, slug)
+            manifest = self.manifest(s, election)
+            ts = repo.trustees(s, election.id)
+            return {
+                "status": election.status,
+                "manifest": manifest.to_json(),
+                "manifest_hash": manifest.manifest_hash().hex(),
+                "threshold": manifest.trustees.threshold,
+                "trustees": [{
+                    "index": t.index, "name": t.name,
+                    "public": parse_json(t.public_key_json) if t.public_key_json else None,
+                    "shares_sent": bool(t.ceremony_json and parse_json(t.ceremony_json).get("shares")),
+                    "accepted": bool(t.ceremony_json and parse_json(t.ceremony_json).get("accepted")),
+                } for t in ts],
+            }
+
+    def _ceremony(self, t: Trustee) -> dict[str, Any]:
+        return parse_json(t.ceremony_json) if t.ceremony_json else {}
+
+    def submit_shares(self, slug: str, index: int, code: str, shares: Any) -> None:
+        """Trustee ``index`` posts P_index(l), Box-encrypted to each other trustee l."""
+        with transaction(self.factory) as s:
+            election = self._election(s, slug)
+            require_status(election, "key_ceremony", action="send shares")
+            t = self.trustee_login(s, election, index, code)
+            ts = repo.trustees(s, election.id)
+            if any(x.public_key_json is None for x in ts):
+                raise ServiceError("wait until every trustee has published keys", 409)
+            others = {x.index for x in ts} - {index}
+            if not isinstance(shares, list) or {sh.get("recipient") for sh in shares
+                                                if isinstance(sh, dict)} != others:
+                raise ServiceError(f"send exactly one share to each of trustees {sorted(others)}")
+            clean = []
+            for sh in shares:
+                if set(sh) != {"recipient", "ciphertext"}:
+                    raise ServiceError("a share has the fields recipient and ciphertext")
+                try:
+                    b64decode(sh["ciphertext"], 24 + 16 + 64, "share.ciphertext")
+                except EncodingError as exc:
+                    raise ServiceError(str(exc)) from None
+                clean.append({"sender": index, "recipient": sh["recipient"],
+                              "ciphertext": sh["ciphertext"]})
+            state = self._ceremony(t)
+            if state.get("shares"):
+                raise ServiceError("this trustee's shares are already sent", 409)
+            state["shares"] = clean
+            repo.update_trustee(s, election.id, index, ceremony_json=canonical_json(state).decode())
+
+    def shares_for(self, slug: str, index: int, code: str) -> list[dict[str, Any]]:
+        with transaction(self.factory, read_only=True) as s:
+            election = self._election(s, slug)
+            self.trustee_login(s, election, index, code)
+            out = []
+            for t in repo.trustees(s, election.id):
+                for sh in self._ceremony(t).get("shares", []):
+                    if sh["recipient"] == index:
+                        out.append(sh)
+            return out
+
+    def accept_shares(self, slug: str, index: int, code: str, complaints: Sequence[dict]) -> None:
+        """Trustee ``index`` says every share it received checked against the commitments, or
+        names the senders whose share did not (the ceremony then cannot finish)."""
+        with transaction(self.factory) as s:
+            election = self._election(s, slug)
+            require_status(election, "key_ceremony", action="accept shares")
+            t = self.trustee_login(s, election, index, code)
+            state = self._ceremony(t)
+            state["accepted"] = not complaints
+            state["complaints"] = [{"sender": int(c["sender"]), "reason": str(c["reason"])[:500]}
+                                   for c in complaints]
+            repo.update_trustee(s, election.id, index, ceremony_json=canonical_json(state).decode())
+            repo.append_audit(s, election_id=election.id, actor=f"trustee {index}",
+                              action="accept_shares" if not complaints else "complain",
+                              detail={"complaints": state["complaints"]})
+
+    def finish_ceremony(self, slug: str) -> str:
+        """Once every trustee has published keys and accepted its shares: the context and the
+        base hash. Returns the base hash (hex)."""
+        with transaction(self.factory) as s:
+            election = self._election(s, slug)
+            require_status(election, "key_ceremony", action="finish the key ceremony")
+            manifest = self.manifest(s, election)
+            ts = repo.trustees(s, election.id)
+            waiting = [t.index for t in ts if t.public_key_json is None
+                       or not self._ceremony(t).get("accepted")]
+            complaints = [c for t in ts for c in self._ceremony(t).get("complaints", [])]
+            if complaints:
+                raise ServiceError(f"shares were rejected: {complaints}", 409)
+            if waiting:
+                raise ServiceError(f"waiting for trustees {waiting}", 409)
+            ctx = ElectionContext(manifest, tuple(trustee_public_from_json(parse_json(t.public_key_json))
+                                                  for t in ts))
+            ctx.validate()
+            repo.set_context(s, election.id, context_json=canonical_json(ctx.to_json()).decode(),
+                             base_hash=ctx.base_hash.hex())
+            repo.append_audit(s, election_id=election.id, actor="system", action="ceremony_done",
+                              detail={"base_hash": ctx.base_hash.hex()})
+            return ctx.base_hash.hex()
+
+    # -- voting ------------------------------------------------------------------------------
+    def open_voting(self, slug: str) -> dict[str, str]:
+        """Open; returns {roll_id: invitation code} for every official member (print them now)."""
+        with transaction(self.factory) as s:
+            election = self._election(s, slug)
+            transition(s, election, "open")
+            codes = repo.create_invitations(s, election.id)
+            ids = {e.id: e.roll_id for e in repo.roll(s, election.id)}
+            repo.append_audit(s, election_id=election.id, actor="secretary", action="open",
+                              detail={"invitations": len(codes)})
+            return {ids[k]: v for k, v in codes.items()}
+
+    def public_info(self, slug: str) -> dict[str, Any]:
+        """What a phone needs: manifest, context, keys, status."""
+        with transaction(self.factory, read_only=True) as s:
+            election = self._election(s, slug)
+            ctx = self.context(s, election)
+            return {
+                "slug": slug,
+                "status": election.status,
+                "manifest": ctx.manifest.to_json(),
+                "context": ctx.to_json(),
+                "base_hash": ctx.base_hash.hex(),
+                "receipt_key": b64encode(bytes(self.keys.receipt_key().verify_key)),
+            }
+
+    def issue_token(self, slug: str, invitation: str, blinded: str) -> str:
+        """Redeem the invitation once and blind-sign the voter's blinded token message.
+
+        Only "roll entry X received a token" is written. Sending the same invitation with the
+        same blinded message again returns the same signature (a lost response can be
+        retried); a different blinded message is refused.
+        """
+        if not isinstance(invitation, str) or not isinstance(blinded, str):
+            raise ServiceError("send invitation and blinded_msg as strings")
+        with transaction(self.factory) as s:
+            election = self._election(s, slug)
+            require_status(election, "open", action="issue a token")
+            key = self.keys.issuer_key(slug)
+            try:
+                blinded_raw = b64decode(blinded, key.public_key().modulus_bytes, "blinded_msg")
+            except EncodingError as exc:
+                raise ServiceError(str(exc)) from None
+            code_hash = repo.hash_invitation_code(invitation) if invitation.strip() else "0" * 64
+            blinded_hash = hashlib.sha256(blinded_raw).hexdigest()
+            inv = s.execute(select(Invitation).where(Invitation.election_id == election.id,
+                                                     Invitation.code_hash == code_hash)).scalar_one_or_none()
+            if inv is not None and inv.redeemed_at is not None:
+                if inv.blinded_hash != blinded_hash:
+                    raise ServiceError("this invitation has already been used", 409)
+            else:
+                try:
+                    entry = repo.redeem_invitation(s, election.id, code_hash,
+                                                   blinded_hash=blinded_hash)
+                    repo.record_token_issued(s, election.id, entry.id)
+                except StoreError as exc:
+                    raise ServiceError(str(exc), 409 if "already" in str(exc) else 403) from None
+            try:
+                sig = blind_rsa.blind_sign(key, blinded_raw)
+            except blind_rsa.BlindSignatureError as exc:
+                raise ServiceError(str(exc)) from None
+            repo.append_audit(s, election_id=election.id, actor="voter", action="token",
+                              detail={})
+            return b64encode(sig)
+
+    def cast(self, slug: str, ballot_json: Any) -> dict[str, Any]:
+        """Verify a ballot completely, append it to the board, return the signed receipt.
+        The receipt exists only once the ballot is committed."""
+        with transaction(self.factory, read_only=True) as s:
+            election = self._election(s, slug)
+            require_status(election, "open", action="accept a ballot")
+            ctx = self.context(s, election)
+        try:
+            ballot = ballot_from_json(ballot_json, ctx.shape)
+            verify_ballot(ballot, ctx.shape, ctx.base_hash, ctx.public_key, ctx.issuer)
+        except BallotError as exc:
+            raise ServiceError(f"ballot refused: {exc}", 422) from None
+        text = canonical_json(ballot.to_json()).decode()
+        bhash = ballot.ballot_hash
+        with transaction(self.factory) as s:
+            election = self._election(s, slug)
+            try:
+                entry = repo.append_board_entry(
+                    s, election.id, ballot.token.token_id.hex(), text, ballot.tracking_code,
+                    lambda prev, pos, _j: entry_hash(bytes.fromhex(prev), pos, bhash).hex())
+            except StoreError as exc:
+                raise ServiceError(str(exc), 409) from None
+            position, ehash = entry.position, entry.entry_hash
+        receipt = Receipt(ctx.base_hash.hex(), position, ballot.tracking_code, ehash, _now())
+        return sign_receipt(self.keys.receipt_key(), receipt).to_json()
+
+    def counters(self, slug: str) -> dict[str, int | str]:
+        """Counts only, for the projector page."""
+        with transaction(self.factory, read_only=True) as s:
+            election = self._election(s, slug)
+            eligible = s.scalar(select(func.count()).select_from(RollEntry).where(
+                RollEntry.election_id == election.id, RollEntry.status == "official"))
+            return {
+                "status": election.status,
+                "eligible": eligible,
+                "tokens": repo.tokens_issued(s, election.id),
+                "ballots": s.scalar(select(func.count()).select_from(BoardEntry).where(
+                    BoardEntry.election_id == election.id)),
+            }
+
+    def board(self, slug: str) -> list[dict[str, Any]]:
+        with transaction(self.factory, read_only=True) as s:
+            election = self._election(s, slug)
+            return [{"position": e.position, "tracking_code": e.tracking_code,
+                     "entry_hash": e.entry_hash} for e in repo.board(s, election.id)]
+
+    def close_voting(self, slug: str) -> None:
+        with transaction(self.factory) as s:
+            election = self._election(s, slug)
+            transition(s, election, "closed")
+            ctx = self.context(s, election)
+            totals = aggregate([ballot_from_json(parse_json(e.ballot_json), ctx.shape)
+                                for e in repo.board(s, election.id)], ctx.shape.num_units)
+            repo.add_tally(s, election.id, "aggregate", canonical_json(
+                {"units": [b64encode(c.to_bytes()) for c in totals]}).decode())
+            repo.append_audit(s, election_id=election.id, actor="secretary", action="close",
+                              detail={})
+
+    # -- tally -------------------------------------------------------------------------------
+    def _totals(self, s: Session, election: Election) -> tuple[Ciphertext, ...]:
+        rows = repo.tallies(s, election.id, "aggregate")
+        if not rows:
+            raise ServiceError("voting is not closed yet", 409)
+        units = parse_json(rows[-1].payload_json)["units"]
+        return tuple(Ciphertext.from_bytes(b64decode(u, 64)) for u in units)
+
+    def aggregate_for_trustees(self, slug: str) -> dict[str, Any]:
+        with transaction(self.factory, read_only=True) as s:
+            election = self._election(s, slug)
+            ctx = self.context(s, election)
+            return {"base_hash": ctx.base_hash.hex(), "context": ctx.to_json(),
+                    "manifest": ctx.manifest.to_json(),
+                    "aggregate": [b64encode(c.to_bytes()) for c in self._totals(s, election)]}
+
+    def submit_decryption(self, slug: str, index: int, code: str, data: Any) -> int:
+        """Check a trustee's partial decryptions and store them; returns how many are in."""
+        with transaction(self.factory) as s:
+            election = self._election(s, slug)
+            require_status(election, "closed", action="decrypt the tally")
+            self.trustee_login(s, election, index, code)
+            ctx = self.context(s, election)
+            totals = self._totals(s, election)
+            try:
+                dec = TrusteeDecryption.from_json(data, len(totals))
+                if dec.trustee != index:
+                    raise DecryptionError(f"decryption by trustee {dec.trustee} sent as trustee {index}")
+                verify_decryption(ctx, totals, dec)
+            except DecryptionError as exc:
+                raise ServiceError(f"decryption refused: {exc}", 422) from None
+            done = {t.trustee_index for t in repo.tallies(s, election.id, "partial_decryption")}
+            if index in done:
+                raise ServiceError("this trustee's decryption is already in", 409)
+            repo.add_tally(s, election.id, "partial_decryption",
+                           canonical_json(dec.to_json()).decode(), trustee_index=index)
+            repo.append_audit(s, election_id=election.id, actor=f"trustee {index}",
+                              action="decryption", detail={})
+            return len(done) + 1
+
+    def enter_paper_counts(self, slug: str, paper: dict[str, Any]) -> None:
+        """Counts of paper ballots per unit, from the committee; kept apart in the record."""
+        with transaction(self.factory) as s:
+            election = self._election(s, slug)
+            require_status(election, "closed", action="enter paper counts")
+            if repo.tallies(s, election.id, "paper_counts"):
+                raise ServiceError("paper counts are already entered", 409)
+            repo.add_tally(s, election.id, "paper_counts", canonical_json(paper).decode())
+
+    def finalize(self, slug: str, *, present: int | None = None) -> Path:
+        """Combine k decryptions, count, apply the rules, write the record; → tallied."""
+        with transaction(self.factory) as s:
+            election = self._election(s, slug)
+            require_status(election, "closed", action="finalize the tally")
+            ctx = self.context(s, election)
+            manifest = ctx.manifest
+            totals = self._totals(s, election)
+            decs = {t.trustee_index: TrusteeDecryption.from_json(parse_json(t.payload_json), len(totals))
+                    for t in repo.tallies(s, election.id, "partial_decryption")}
+            if len(decs) < ctx.threshold:
+                raise ServiceError(f"{len(decs)} of the {ctx.threshold} decryptions needed are in", 409)
+            board_rows = repo.board(s, election.id)
+            B = len(board_rows)
+            electronic = combine_decryptions(ctx, totals, decs, B)
+            paper_rows = repo.tallies(s, election.id, "paper_counts")
+            paper = parse_json(paper_rows[-1].payload_json) if paper_rows else None
+            unit_ids = [u.unit_id for u in manifest.units]
+            paper_counts = ([UnitCounts(c["votes"], c["abstain"], c["blank"]) for c in paper["counts"]]
+                            if paper else [UnitCounts({}) for _ in unit_ids])
+            codes = manifest.levels.codes
+            totals_counts = [UnitCounts({c: e.vote(c) + p.vote(c) for c in codes},
+                                        e.abstain + p.abstain, e.blank + p.blank)
+                             for e, p in zip(electronic, paper_counts)]
+            issued_ids = {r.roll_entry_id for r in s.execute(select(TokenIssuance).where(
+                TokenIssuance.election_id == election.id)).scalars()}
+            roll_ids = sorted(e.roll_id for e in repo.roll(s, election.id) if e.id in issued_ids)
+            tokens = len(roll_ids)
+            p_voters = paper["voters"] if paper else 0
+            figures = MeetingFigures(
+                convened=manifest.convened(), excluded=manifest.excluded(),
+                present=present if present is not None else tokens + p_voters,
+                ballots_valid=B + (paper["ballots_valid"] if paper else 0),
+                ballots_invalid=paper["ballots_invalid"] if paper else 0,
+                ballots_issued=tokens + (paper["ballots_issued"] if paper else 0))
+            results = count_manifest(manifest, dict(zip(unit_ids, totals_counts)), figures)
+            record = build_record(
+                ctx=ctx, receipt_key=bytes(self.keys.receipt_key().verify_key),
+                issued_roll_ids=roll_ids,
+                board=[{"position": e.position, "ballot": parse_json(e.ballot_json),
+                        "prev_hash": e.prev_hash, "entry_hash": e.entry_hash} for e in board_rows],
+                aggregate=totals, decryptions=list(decs.values()), electronic_counts=electronic,
+                paper=paper, figures=figures, counts=totals_counts, results=results)
+            repo.add_tally(s, election.id, "result", canonical_json(
+                {"counts": counts_to_json(unit_ids, totals_counts),
+                 "results": results.to_json()}).decode())
+            transition(s, election, "tallied")
+            path = save_record(record, self.records_dir / f"{slug}.record.json")
+            repo.append_audit(s, election_id=election.id, actor="system", action="tallied",
+                              detail={"record_sha256": hashlib.sha256(path.read_bytes()).hexdigest()})
+            return path
+
+    def publish(self, slug: str) -> None:
+        with transaction(self.factory) as s:
+            election = self._election(s, slug)
+            transition(s, election, "published")
+
+    def record_path(self, slug: str) -> Path:
+        return self.records_dir / f"{slug}.record.json"

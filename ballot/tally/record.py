@@ -1,0 +1,97 @@
+"""The election record: one JSON document with everything an observer needs to check the
+election (docs/protocol.md, "Election record").
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+from ballot.crypto.elgamal import Ciphertext
+from ballot.crypto.encoding import EncodingError, b64encode, canonical_json, parse_json
+from ballot.election.counts import MeetingFigures, UnitCounts
+from ballot.election.results import CountResult
+
+from .context import ElectionContext
+from .decryption import TrusteeDecryption
+
+__all__ = ["RECORD_VERSION", "RecordError", "build_record", "load_record", "save_record",
+           "counts_to_json"]
+
+RECORD_VERSION = "ballot/v1/record"
+RECORD_KEYS = (
+    "version", "manifest", "context", "base_hash", "receipt_key", "issuance_log", "board",
+    "aggregate", "decryptions", "electronic_counts", "paper", "figures", "counts", "results",
+)
+
+
+class RecordError(ValueError):
+    """A record file that cannot be read at all."""
+
+
+def counts_to_json(unit_ids: Sequence[str], counts: Sequence[UnitCounts]) -> list[dict[str, Any]]:
+    return [{"unit_id": uid, **c.to_json()} for uid, c in zip(unit_ids, counts)]
+
+
+def build_record(
+    *,
+    ctx: ElectionContext,
+    receipt_key: bytes,
+    issued_roll_ids: Sequence[str],
+    board: Sequence[Mapping[str, Any]],
+    aggregate: Sequence[Ciphertext],
+    decryptions: Sequence[TrusteeDecryption],
+    electronic_counts: Sequence[UnitCounts],
+    paper: Mapping[str, Any] | None,
+    figures: MeetingFigures,
+    counts: Sequence[UnitCounts],
+    results: CountResult,
+) -> dict[str, Any]:
+    """``board`` entries: position, ballot (JSON), prev_hash, entry_hash (no times).
+    ``paper``: None, or ballots_issued/ballots_valid/ballots_invalid/voters and per-unit counts."""
+    unit_ids = [u.unit_id for u in ctx.manifest.units]
+    return {
+        "version": RECORD_VERSION,
+        "manifest": ctx.manifest.to_json(),
+        "context": ctx.to_json(),
+        "base_hash": ctx.base_hash.hex(),
+        "receipt_key": b64encode(receipt_key),
+        # Sorted, without times: who received a token, never which token nor when.
+        "issuance_log": sorted(issued_roll_ids),
+        "board": [dict(e) for e in board],
+        "aggregate": [b64encode(c.to_bytes()) for c in aggregate],
+        "decryptions": [d.to_json() for d in sorted(decryptions, key=lambda d: d.trustee)],
+        "electronic_counts": counts_to_json(unit_ids, electronic_counts),
+        "paper": dict(paper) if paper is not None else None,
+        "figures": figures.to_json(),
+        "counts": counts_to_json(unit_ids, counts),
+        "results": results.to_json(),
+    }
+
+
+def save_record(record: Mapping[str, Any], path: str | Path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(canonical_json(record))
+    tmp.replace(path)
+    return path
+
+
+def load_record(path: str | Path) -> dict[str, Any]:
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise RecordError(f"cannot read {path}: {exc.strerror}") from None
+    try:
+        record = parse_json(data)
+    except EncodingError as exc:
+        raise RecordError(f"{path} is not a ballot record: {exc}") from None
+    if not isinstance(record, dict) or record.get("version") != RECORD_VERSION:
+        raise RecordError(f"{path} is not a {RECORD_VERSION} document")
+    missing = [k for k in RECORD_KEYS if k not in record]
+    extra = sorted(set(record) - set(RECORD_KEYS))
+    if missing or extra:
+        raise RecordError(f"{path}: missing fields {missing}, unexpected fields {extra}")
+    return record
+

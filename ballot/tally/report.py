@@ -1,0 +1,60 @@
+"""Plain-text views of a record and of a verification: the results table and the checklist."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Any
+
+from ballot.election.text import percent
+
+from .verify import Report
+
+__all__ = ["results_table", "checklist"]
+
+
+def _frac(text: str | None) -> Fraction | None:
+    return Fraction(text) if text is not None else None
+
+
+def results_table(record: dict[str, Any], *, limit: int | None = None) -> str:
+    """Units with votes per level (and % of N), the result and the rule that produced it."""
+    manifest = record["manifest"]
+    codes = [lv["code"] for lv in manifest["levels"]]
+    names = {u["unit_id"]: u["name"] for u in manifest["units"]}
+    results = record["results"]
+    rows = results["units"][:limit] if limit else results["units"]
+    name_w = max([len(names[r["unit_id"]]) for r in rows] + [8])
+    head = f"{'#':>3}  {'Đơn vị / Unit':<{name_w}}  " + "  ".join(f"{c:>13}" for c in codes) + \
+        f"  {'Bỏ qua':>6}  Kết quả / Result"
+    lines = [f"N = {results['base']} ({results['base_text']['vi']})", head, "─" * len(head)]
+    for i, r in enumerate(rows, 1):
+        votes = r["counts"]["votes"]
+        cells = "  ".join(f"{votes.get(c, 0):>4} ({percent(_frac(r['shares'].get(c))):>6})"
+                          for c in codes)
+        level = r["level"] or "—"
+        lines.append(f"{i:>3}  {names[r['unit_id']]:<{name_w}}  {cells}  "
+                     f"{r['counts']['abstain']:>6}  {level} · {r['outcome']}")
+    if limit and len(results["units"]) > limit:
+        lines.append(f"… {len(results['units']) - limit} more units in the record")
+    summary: dict[str, int] = {}
+    for r in results["units"]:
+        summary[r["level"] or r["outcome"]] = summary.get(r["level"] or r["outcome"], 0) + 1
+    lines.append("Tổng hợp / Summary: " + ", ".join(f"{k}: {v}" for k, v in summary.items()))
+    for g in results.get("quota", []):
+        lines.append(f"Quota ({g['group'] or 'all'}): n = {g['n']}, X_max = {g['x_max']}; "
+                     f"kept {len(g['kept'])}, cut {len(g['cut'])}, tied {len(g['tied'])} — "
+                     f"{g['text']['vi']}")
+    return "\n".join(lines)
+
+
+def checklist(report: Report) -> str:
+    lines = ["Kiểm tra hồ sơ bầu cử / Verification of the election record:"]
+    for c in report.checks:
+        lines.append(f"  [{'✓' if c.ok else '✗'}] {c.title}: {c.detail}")
+    if report.ok:
+        lines.append("KẾT QUẢ: HỢP LỆ — every check passed.")
+    else:
+        failure = report.first_failure
+        lines.append(f"KẾT QUẢ: KHÔNG HỢP LỆ — first failing check: "
+                     f"{failure.title if failure else 'none run'}")
+    return "\n".join(lines)

@@ -1,0 +1,352 @@
+"""The independent verifier: everything from the record file alone.
+
+Needs only :mod:`ballot.crypto`, :mod:`ballot.election` and the record — never the database or
+the web app — so that any observer can run ``ballot verify RECORD``. Each check appears in
+the report with its figures; the first failing one is named.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence
+
+from ballot.crypto import blind_rsa
+from ballot.crypto.ballots import BallotError, BallotShape, ballot_from_json, verify_ballot
+from ballot.crypto.elgamal import ZERO_CIPHERTEXT, Ciphertext, add_all
+from ballot.crypto.encoding import EncodingError, b64encode
+from ballot.crypto.group import Point, base_mul
+from ballot.election.counting import count_manifest
+from ballot.election.counts import MeetingFigures, UnitCounts
+from ballot.election.errors import CountError, ManifestError
+from ballot.election.manifest import Manifest
+
+from .board import GENESIS, entry_hash
+from .context import ContextError, ElectionContext
+from .decryption import (
+    DecryptionError,
+    TrusteeDecryption,
+    combined_points,
+    value_of_counts,
+    verify_decryption,
+)
+
+__all__ = ["Check", "Report", "verify_record", "find_receipt"]
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class Check:
+    key: str
+    title: str
+    ok: bool
+    detail: str
+
+
+@dataclass
+class Report:
+    checks: list[Check] = field(default_factory=list)
+    figures: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.checks) and all(c.ok for c in self.checks)
+
+    @property
+    def first_failure(self) -> Check | None:
+        return next((c for c in self.checks if not c.ok), None)
+
+    def add(self, key: str, title: str, ok: bool, detail: str) -> bool:
+        self.checks.append(Check(key, title, ok, detail))
+        return ok
+
+
+class _Stop(Exception):
+    pass
+
+
+# --- ballot checks, run in worker processes ------------------------------------------------
+
+_W: dict[str, Any] = {}
+
+
+def _init_worker(shape: BallotShape, base_hash: bytes, public_key: bytes, issuer_der: bytes) -> None:
+    _W.update(shape=shape, base_hash=base_hash, public_key=Point(public_key),
+              issuer=blind_rsa.IssuerPublicKey.from_der(issuer_der))
+
+
+def _check_ballots(chunk: Sequence[tuple[int, Any]]) -> list[tuple]:
+    out = []
+    for position, ballot_json in chunk:
+        try:
+            ballot = ballot_from_json(ballot_json, _W["shape"])
+            verify_ballot(ballot, _W["shape"], _W["base_hash"], _W["public_key"], _W["issuer"])
+        except (BallotError, EncodingError) as exc:
+            out.append((position, str(exc), None, None, None))
+            continue
+        out.append((position, None, ballot.token.token_id, ballot.ballot_hash,
+                    [ct.to_bytes() for ct, _ in ballot.units]))
+    return out
+
+
+def _run_ballot_checks(ctx: ElectionContext, entries: list[tuple[int, Any]], progress: Progress | None,
+                       workers: int | None) -> list[tuple]:
+    init = (ctx.shape, ctx.base_hash, ctx.public_key.data, ctx.issuer.to_der())
+    chunks = [entries[i : i + 4] for i in range(0, len(entries), 4)]
+    workers = workers or os.cpu_count() or 1
+    results: list[tuple] = []
+    if workers <= 1 or len(chunks) <= 1:
+        _init_worker(*init)
+        for chunk in chunks:
+            results += _check_ballots(chunk)
+            if progress:
+                progress(len(results), len(entries))
+        return results
+    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method),
+                             initializer=_init_worker, initargs=init) as pool:
+        for part in pool.map(_check_ballots, chunks):
+            results += part
+            if progress:
+                progress(len(results), len(entries))
+    return results
+
+
+# --- the verifier ---------------------------------------------------------------------------
+
+
+def _counts_from_json(items: Any, unit_ids: list[str], what: str) -> list[UnitCounts]:
+    if not isinstance(items, list) or len(items) != len(unit_ids):
+        raise CountError(f"{what}: expected one entry per unit ({len(unit_ids)})")
+    out = []
+    for uid, item in zip(unit_ids, items):
+        if not isinstance(item, dict) or set(item) != {"unit_id", "votes", "abstain", "blank"}:
+            raise CountError(f"{what}: entries have unit_id, votes, abstain, blank")
+        if item["unit_id"] != uid:
+            raise CountError(f"{what}: expected unit {uid}, found {item['unit_id']!r}")
+        if not isinstance(item["votes"], dict):
+            raise CountError(f"{what}.{uid}.votes: an object")
+        out.append(UnitCounts(item["votes"], item["abstain"], item["blank"]))
+    return out
+
+
+def verify_record(record: dict[str, Any], *, progress: Progress | None = None,
+                  workers: int | None = None) -> Report:
+    report = Report()
+    try:
+        _verify(record, report, progress, workers)
+    except _Stop:
+        pass
+    return report
+
+
+def _verify(record: dict[str, Any], report: Report, progress: Progress | None,
+            workers: int | None) -> None:
+    def need(ok: bool, key: str, title: str, detail: str) -> None:
+        """Record the check, passed or failed; stop at a failure."""
+        if not report.add(key, title, ok, detail):
+            raise _Stop
+
+    def must(ok: bool, key: str, title: str, detail: str) -> None:
+        """One item of a check that is recorded once for all items: only a failure shows."""
+        if not ok:
+            need(False, key, title, detail)
+
+    # 1. Manifest and context (ceremony proofs, base hash).
+    try:
+        manifest = Manifest.from_json(record["manifest"])
+    except (ManifestError, ValueError) as exc:
+        need(False, "manifest", "Manifest", str(exc))
+    need(True, "manifest", "Manifest",
+         f"hash {manifest.manifest_hash().hex()[:16]}…, {len(manifest.units)} units, "
+         f"{len(manifest.levels)} levels, {len(manifest.roll)} on the roll")
+    bound = isinstance(record["context"], dict) and \
+        record["context"].get("manifest_hash") == manifest.manifest_hash().hex()
+    need(bound, "manifest_binding", "Manifest bound to the key ceremony",
+         "the ceremony was held for this manifest" if bound else
+         "the manifest is not the one the trustees' keys and the fingerprint were made for "
+         "(was a rule, unit or voter changed?)")
+    try:
+        ctx = ElectionContext.from_json(manifest, record["context"])
+    except (ContextError, ValueError) as exc:
+        need(False, "ceremony", "Key ceremony", str(exc))
+    k, n = ctx.threshold, manifest.trustees.n
+    need(True, "ceremony", "Key ceremony",
+         f"{n} trustees, threshold {k}, {n * k} proofs of knowledge verified, joint key "
+         f"{ctx.public_key.data.hex()[:16]}…")
+    need(record["base_hash"] == ctx.base_hash.hex(), "base_hash", "Election fingerprint",
+         f"base hash {ctx.base_hash.hex()}" if record["base_hash"] == ctx.base_hash.hex()
+         else f"the record says {record['base_hash']!r}, recomputed {ctx.base_hash.hex()}")
+
+    # 2. Token issuance log.
+    log = record["issuance_log"]
+    eligible = {e.roll_id for e in manifest.eligible_voters()}
+    if not isinstance(log, list) or not all(isinstance(x, str) for x in log):
+        need(False, "issuance", "Token issuance log", "not a list of roll ids")
+    dupes = sorted({x for x in log if log.count(x) > 1})
+    strangers = [x for x in log if x not in eligible]
+    need(not dupes and not strangers and log == sorted(log) and len(log) <= len(eligible),
+         "issuance", "Token issuance log",
+         f"{len(log)} tokens issued to {len(eligible)} eligible members" if not (dupes or strangers)
+         else f"issued twice: {dupes}; not eligible: {strangers[:5]}")
+    issued = len(log)
+
+    # 3. The board: chain, tokens, signatures, proofs.
+    board = record["board"]
+    need(isinstance(board, list), "board", "Bulletin board", "a list of entries")
+    need(len(board) <= issued, "board_count", "Ballots ≤ tokens issued",
+         f"{len(board)} ballots, {issued} tokens issued")
+    entries = []
+    for i, e in enumerate(board):
+        ok = isinstance(e, dict) and set(e) == {"position", "ballot", "prev_hash", "entry_hash"} and e["position"] == i + 1
+        must(ok, "board", "Bulletin board", f"entry {i + 1}: malformed or out of order")
+        entries.append((i + 1, e["ballot"]))
+    checked = _run_ballot_checks(ctx, entries, progress, workers)
+    checked.sort(key=lambda r: r[0])
+    seen_tokens: dict[bytes, int] = {}
+    prev = GENESIS
+    cts: list[list[Ciphertext]] = []
+    for (position, error, token_id, bhash, units), e in zip(checked, board):
+        must(error is None, "ballots", "Ballots (token, signature, proofs)",
+             f"board position {position}: {error}")
+        first = seen_tokens.setdefault(token_id, position)
+        must(first == position, "tokens_unique", "No token used twice",
+             f"board position {position} reuses the token of position {first}")
+        expect = entry_hash(prev, position, bhash)
+        must(e["prev_hash"] == prev.hex() and e["entry_hash"] == expect.hex(), "chain",
+             "Board hash chain", f"board position {position}: the hash chain is broken")
+        prev = expect
+        cts.append([Ciphertext(Point(u[:32]), Point(u[32:])) for u in units])
+    B, U = len(board), len(manifest.units)
+    report.figures.update(ballots=B, proofs=B * U, tokens=issued)
+    report.add("ballots", "Ballots (token, signature, proofs)", True,
+               f"{B} ballots: {B} token signatures, {B} ballot signatures, {B * U} proofs verified")
+    report.add("tokens_unique", "No token used twice", True, f"{B} distinct tokens")
+    report.add("chain", "Board hash chain", True, f"{B} entries, head {prev.hex()[:16]}…")
+
+    # 4. The aggregate.
+    totals = [add_all(col) for col in zip(*cts)] if cts else [ZERO_CIPHERTEXT] * U
+    need(record["aggregate"] == [b64encode(c.to_bytes()) for c in totals], "aggregate",
+         "Aggregate of the board", f"{U} unit totals recomputed from {B} ballots"
+         if record["aggregate"] == [b64encode(c.to_bytes()) for c in totals]
+         else "the record's aggregate is not the product of the board's ballots")
+
+    # 5. Partial decryptions.
+    decs: dict[int, TrusteeDecryption] = {}
+    try:
+        items = record["decryptions"]
+        if not isinstance(items, list):
+            raise DecryptionError("decryptions: a list")
+        for i, d in enumerate(items):
+            dec = TrusteeDecryption.from_json(d, U, f"decryptions[{i}]")
+            if dec.trustee in decs:
+                raise DecryptionError(f"trustee {dec.trustee} decrypted twice")
+            verify_decryption(ctx, totals, dec)
+            decs[dec.trustee] = dec
+        if len(decs) < k:
+            raise DecryptionError(f"{len(decs)} trustees decrypted, {k} needed")
+    except DecryptionError as exc:
+        need(False, "decryption", "Partial decryptions", str(exc))
+    need(True, "decryption", "Partial decryptions",
+         f"trustees {sorted(decs)}: {len(decs) * U} decryption proofs verified")
+
+    # 6. Electronic counts against the decryption.
+    unit_ids = [u.unit_id for u in manifest.units]
+    codes = manifest.levels.codes
+    try:
+        electronic = _counts_from_json(record["electronic_counts"], unit_ids, "electronic_counts")
+    except (CountError, ValueError) as exc:
+        need(False, "electronic_counts", "Electronic counts", str(exc))
+    points = combined_points(ctx, totals, decs)
+    for uid, c, point in zip(unit_ids, electronic, points):
+        ok = (c.rows == B and c.blank == 0 and set(dict(c.votes)) <= set(codes)
+              and base_mul(value_of_counts(c, ctx.shape.radix, codes)) == point)
+        must(ok, "electronic_counts", "Electronic counts",
+             f"unit {uid}: the counts do not match the decrypted total")
+    report.add("electronic_counts", "Electronic counts", True,
+               f"{U} units decrypted and matched, {B} ballots each")
+
+    # 7. Paper counts and totals.
+    paper = record["paper"]
+    try:
+        paper_counts = _paper(paper, unit_ids)
+        totals_json = _counts_from_json(record["counts"], unit_ids, "counts")
+    except (CountError, ValueError) as exc:
+        need(False, "counts", "Counts (electronic + paper)", str(exc))
+    for uid, e_c, p_c, t_c in zip(unit_ids, electronic, paper_counts, totals_json):
+        ok = all(t_c.vote(code) == e_c.vote(code) + p_c.vote(code) for code in codes) and \
+            t_c.abstain == e_c.abstain + p_c.abstain and t_c.blank == e_c.blank + p_c.blank and \
+            set(dict(t_c.votes)) <= set(codes)
+        must(ok, "counts", "Counts (electronic + paper)",
+             f"unit {uid}: total ≠ electronic + paper")
+    paper_valid = paper["ballots_valid"] if paper else 0
+    report.add("counts", "Counts (electronic + paper)", True,
+               f"{B} electronic + {paper_valid} paper ballots per unit" if paper
+               else f"{B} electronic ballots, no paper ballots")
+
+    # 8. Figures and results from the rules.
+    try:
+        f = record["figures"]
+        figures = MeetingFigures(f["convened"], f["excluded"], f["present"], f["ballots_valid"],
+                                 f["ballots_invalid"], f["ballots_issued"])
+        if figures.to_json() != f:
+            raise CountError("figures: unexpected fields")
+    except (CountError, KeyError, TypeError) as exc:
+        need(False, "figures", "Meeting figures", str(exc))
+    p_issued = paper["ballots_issued"] if paper else 0
+    p_invalid = paper["ballots_invalid"] if paper else 0
+    ok = (figures.ballots_valid == B + paper_valid and figures.ballots_invalid == p_invalid
+          and figures.ballots_issued == issued + p_issued)
+    need(ok, "figures", "Meeting figures",
+         f"valid {figures.ballots_valid}, invalid {figures.ballots_invalid}, issued "
+         f"{figures.ballots_issued}, present {figures.present} of N = {figures.roll_base}"
+         if ok else "the ballot figures do not match the board, the tokens and the paper count")
+    try:
+        recomputed = count_manifest(manifest, dict(zip(unit_ids, totals_json)), figures).to_json()
+    except (CountError, ManifestError) as exc:
+        need(False, "results", "Results from the rules", str(exc))
+    bad = [r["unit_id"] for r, s in zip(recomputed["units"], record["results"].get("units", []))
+           if r != s] if isinstance(record["results"], dict) else ["all"]
+    need(recomputed == record["results"], "results", "Results from the rules",
+         f"{U} results recomputed under the manifest's rules" if recomputed == record["results"]
+         else f"results differ from the rules' for units {bad[:5] or 'summary'}")
+
+
+def _paper(paper: Any, unit_ids: list[str]) -> list[UnitCounts]:
+    if paper is None:
+        return [UnitCounts({}) for _ in unit_ids]
+    keys = {"ballots_issued", "ballots_valid", "ballots_invalid", "voters", "counts"}
+    if not isinstance(paper, dict) or set(paper) != keys:
+        raise CountError(f"paper: expected the fields {sorted(keys)}")
+    for key in keys - {"counts"}:
+        if isinstance(paper[key], bool) or not isinstance(paper[key], int) or paper[key] < 0:
+            raise CountError(f"paper.{key}: a count")
+    counts = _counts_from_json(paper["counts"], unit_ids, "paper.counts")
+    for uid, c in zip(unit_ids, counts):
+        if c.rows != paper["ballots_valid"]:
+            raise CountError(f"paper.counts.{uid}: {c.rows} rows for "
+                             f"{paper['ballots_valid']} valid paper ballots")
+    return counts
+
+
+def normalise_code(code: str) -> str:
+    return "".join(ch for ch in code.upper() if ch.isalnum())
+
+
+def find_receipt(record: dict[str, Any], code: str) -> tuple[int, str] | None:
+    """(board position, tracking code) of the ballot with this tracking code, if on the board."""
+    want = normalise_code(code)
+    manifest = Manifest.from_json(record["manifest"])
+    ctx = ElectionContext.from_json(manifest, record["context"])
+    for e in record["board"]:
+        try:
+            b = ballot_from_json(e["ballot"], ctx.shape)
+        except (BallotError, EncodingError, KeyError, TypeError):
+            continue
+        if normalise_code(b.tracking_code) == want:
+            return e["position"], b.tracking_code
+    return None
+
