@@ -31,7 +31,12 @@ class EncodingError(ValueError):
     """A byte string or document that does not have the canonical form."""
 
 
-def _check_json_value(value: Any, path: str) -> None:
+MAX_DEPTH = 200
+
+
+def _check_json_value(value: Any, path: str, depth: int = 0) -> None:
+    if depth > MAX_DEPTH:
+        raise EncodingError(f"{path}: JSON nested deeper than {MAX_DEPTH} levels")
     if value is None or isinstance(value, bool):
         return
     if isinstance(value, str):
@@ -48,14 +53,14 @@ def _check_json_value(value: Any, path: str) -> None:
         raise EncodingError(f"{path}: floats are not allowed in canonical JSON")
     if isinstance(value, (list, tuple)):
         for i, item in enumerate(value):
-            _check_json_value(item, f"{path}[{i}]")
+            _check_json_value(item, f"{path}[{i}]", depth + 1)
         return
     if isinstance(value, dict):
         for key, item in value.items():
             if not isinstance(key, str):
                 raise EncodingError(f"{path}: object keys must be strings")
             _check_json_value(key, f"{path} key")
-            _check_json_value(item, f"{path}.{key}")
+            _check_json_value(item, f"{path}.{key}", depth + 1)
         return
     raise EncodingError(f"{path}: {type(value).__name__} is not a JSON value")
 

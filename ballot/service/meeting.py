@@ -23,6 +23,7 @@ from ballot.crypto.encoding import EncodingError, b64decode, b64encode, canonica
 from ballot.crypto.threshold import CeremonyError, verify_trustee_public
 from ballot.election.counting import count_manifest
 from ballot.election.counts import MeetingFigures, UnitCounts
+from ballot.election.errors import CountError
 from ballot.election.levels import LevelSet
 from ballot.election.manifest import Manifest
 from ballot.election.roll import RollEntry as ManifestRollEntry
@@ -43,7 +44,7 @@ from ballot.tally.decryption import (
     combine_decryptions,
     verify_decryption,
 )
-from ballot.tally.record import build_record, counts_to_json, save_record
+from ballot.tally.record import build_record, counts_to_json, paper_from_json, save_record
 
 from .keys import KeyStore
 
@@ -438,10 +439,30 @@ class Meeting:
             return len(done) + 1
 
     def enter_paper_counts(self, slug: str, paper: dict[str, Any]) -> None:
-        """Counts of paper ballots per unit, from the committee; kept apart in the record."""
+        """Counts of paper ballots per unit, from the committee; kept apart in the record.
+
+        ``paper``: ballots_issued, ballots_valid, ballots_invalid, voters (members who voted
+        on paper) and counts (one {unit_id, votes, abstain, blank} per unit, in order)."""
         with transaction(self.factory) as s:
             election = self._election(s, slug)
             require_status(election, "closed", action="enter paper counts")
+            manifest = self.manifest(s, election)
+            try:
+                counts = paper_from_json(paper, [u.unit_id for u in manifest.units])
+                for c in counts:
+                    unknown = set(dict(c.votes)) - set(manifest.levels.codes)
+                    if unknown:
+                        raise CountError(f"paper counts: unknown levels {sorted(unknown)}")
+                if paper["ballots_valid"] + paper["ballots_invalid"] > paper["ballots_issued"]:
+                    raise CountError("paper: valid + invalid ballots exceed ballots issued")
+                if paper["ballots_issued"] > paper["voters"]:
+                    raise CountError("paper: more ballots issued than members voting on paper")
+                tokens = repo.tokens_issued(s, election.id)
+                if tokens + paper["voters"] > len(manifest.eligible_voters()):
+                    raise CountError(f"paper: {paper['voters']} paper voters + {tokens} tokens "
+                                     f"exceed the {len(manifest.eligible_voters())} eligible members")
+            except (CountError, ValueError) as exc:
+                raise ServiceError(str(exc), 422) from None
             if repo.tallies(s, election.id, "paper_counts"):
                 raise ServiceError("paper counts are already entered", 409)
             repo.add_tally(s, election.id, "paper_counts", canonical_json(paper).decode())
@@ -475,13 +496,19 @@ class Meeting:
             roll_ids = sorted(e.roll_id for e in repo.roll(s, election.id) if e.id in issued_ids)
             tokens = len(roll_ids)
             p_voters = paper["voters"] if paper else 0
-            figures = MeetingFigures(
-                convened=manifest.convened(), excluded=manifest.excluded(),
-                present=present if present is not None else tokens + p_voters,
-                ballots_valid=B + (paper["ballots_valid"] if paper else 0),
-                ballots_invalid=paper["ballots_invalid"] if paper else 0,
-                ballots_issued=tokens + (paper["ballots_issued"] if paper else 0))
-            results = count_manifest(manifest, dict(zip(unit_ids, totals_counts)), figures)
+            try:
+                figures = MeetingFigures(
+                    convened=manifest.convened(), excluded=manifest.excluded(),
+                    present=present if present is not None else tokens + p_voters,
+                    ballots_valid=B + (paper["ballots_valid"] if paper else 0),
+                    ballots_invalid=paper["ballots_invalid"] if paper else 0,
+                    ballots_issued=tokens + (paper["ballots_issued"] if paper else 0))
+            except CountError as exc:
+                raise ServiceError(f"the meeting's figures do not add up: {exc}", 409) from None
+            try:
+                results = count_manifest(manifest, dict(zip(unit_ids, totals_counts)), figures)
+            except CountError as exc:
+                raise ServiceError(f"cannot count: {exc}", 409) from None
             record = build_record(
                 ctx=ctx, receipt_key=bytes(self.keys.receipt_key().verify_key),
                 issued_roll_ids=roll_ids,

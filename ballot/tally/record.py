@@ -10,13 +10,14 @@ from typing import Any, Mapping, Sequence
 from ballot.crypto.elgamal import Ciphertext
 from ballot.crypto.encoding import EncodingError, b64encode, canonical_json, parse_json
 from ballot.election.counts import MeetingFigures, UnitCounts
+from ballot.election.errors import CountError
 from ballot.election.results import CountResult
 
 from .context import ElectionContext
 from .decryption import TrusteeDecryption
 
 __all__ = ["RECORD_VERSION", "RecordError", "build_record", "load_record", "save_record",
-           "counts_to_json"]
+           "counts_to_json", "counts_from_json", "paper_from_json"]
 
 RECORD_VERSION = "ballot/v1/record"
 RECORD_KEYS = (
@@ -95,3 +96,34 @@ def load_record(path: str | Path) -> dict[str, Any]:
         raise RecordError(f"{path}: missing fields {missing}, unexpected fields {extra}")
     return record
 
+
+def counts_from_json(items: Any, unit_ids: list[str], what: str) -> list[UnitCounts]:
+    if not isinstance(items, list) or len(items) != len(unit_ids):
+        raise CountError(f"{what}: expected one entry per unit ({len(unit_ids)})")
+    out = []
+    for uid, item in zip(unit_ids, items):
+        if not isinstance(item, dict) or set(item) != {"unit_id", "votes", "abstain", "blank"}:
+            raise CountError(f"{what}: entries have unit_id, votes, abstain, blank")
+        if item["unit_id"] != uid:
+            raise CountError(f"{what}: expected unit {uid}, found {item['unit_id']!r}")
+        if not isinstance(item["votes"], dict):
+            raise CountError(f"{what}.{uid}.votes: an object")
+        out.append(UnitCounts(item["votes"], item["abstain"], item["blank"]))
+    return out
+
+
+def paper_from_json(paper: Any, unit_ids: list[str]) -> list[UnitCounts]:
+    if paper is None:
+        return [UnitCounts({}) for _ in unit_ids]
+    keys = {"ballots_issued", "ballots_valid", "ballots_invalid", "voters", "counts"}
+    if not isinstance(paper, dict) or set(paper) != keys:
+        raise CountError(f"paper: expected the fields {sorted(keys)}")
+    for key in keys - {"counts"}:
+        if isinstance(paper[key], bool) or not isinstance(paper[key], int) or paper[key] < 0:
+            raise CountError(f"paper.{key}: a count")
+    counts = counts_from_json(paper["counts"], unit_ids, "paper.counts")
+    for uid, c in zip(unit_ids, counts):
+        if c.rows != paper["ballots_valid"]:
+            raise CountError(f"paper.counts.{uid}: {c.rows} rows for "
+                             f"{paper['ballots_valid']} valid paper ballots")
+    return counts

@@ -19,11 +19,12 @@ from ballot.crypto.elgamal import ZERO_CIPHERTEXT, Ciphertext, add_all
 from ballot.crypto.encoding import EncodingError, b64encode
 from ballot.crypto.group import Point, base_mul
 from ballot.election.counting import count_manifest
-from ballot.election.counts import MeetingFigures, UnitCounts
+from ballot.election.counts import MeetingFigures
 from ballot.election.errors import CountError, ManifestError
 from ballot.election.manifest import Manifest
 
 from .board import GENESIS, entry_hash
+from .record import counts_from_json, paper_from_json
 from .context import ContextError, ElectionContext
 from .decryption import (
     DecryptionError,
@@ -116,21 +117,6 @@ def _run_ballot_checks(ctx: ElectionContext, entries: list[tuple[int, Any]], pro
 
 
 # --- the verifier ---------------------------------------------------------------------------
-
-
-def _counts_from_json(items: Any, unit_ids: list[str], what: str) -> list[UnitCounts]:
-    if not isinstance(items, list) or len(items) != len(unit_ids):
-        raise CountError(f"{what}: expected one entry per unit ({len(unit_ids)})")
-    out = []
-    for uid, item in zip(unit_ids, items):
-        if not isinstance(item, dict) or set(item) != {"unit_id", "votes", "abstain", "blank"}:
-            raise CountError(f"{what}: entries have unit_id, votes, abstain, blank")
-        if item["unit_id"] != uid:
-            raise CountError(f"{what}: expected unit {uid}, found {item['unit_id']!r}")
-        if not isinstance(item["votes"], dict):
-            raise CountError(f"{what}.{uid}.votes: an object")
-        out.append(UnitCounts(item["votes"], item["abstain"], item["blank"]))
-    return out
 
 
 def verify_record(record: dict[str, Any], *, progress: Progress | None = None,
@@ -257,7 +243,7 @@ def _verify(record: dict[str, Any], report: Report, progress: Progress | None,
     unit_ids = [u.unit_id for u in manifest.units]
     codes = manifest.levels.codes
     try:
-        electronic = _counts_from_json(record["electronic_counts"], unit_ids, "electronic_counts")
+        electronic = counts_from_json(record["electronic_counts"], unit_ids, "electronic_counts")
     except (CountError, ValueError) as exc:
         need(False, "electronic_counts", "Electronic counts", str(exc))
     points = combined_points(ctx, totals, decs)
@@ -272,8 +258,8 @@ def _verify(record: dict[str, Any], report: Report, progress: Progress | None,
     # 7. Paper counts and totals.
     paper = record["paper"]
     try:
-        paper_counts = _paper(paper, unit_ids)
-        totals_json = _counts_from_json(record["counts"], unit_ids, "counts")
+        paper_counts = paper_from_json(paper, unit_ids)
+        totals_json = counts_from_json(record["counts"], unit_ids, "counts")
     except (CountError, ValueError) as exc:
         need(False, "counts", "Counts (electronic + paper)", str(exc))
     for uid, e_c, p_c, t_c in zip(unit_ids, electronic, paper_counts, totals_json):
@@ -313,23 +299,6 @@ def _verify(record: dict[str, Any], report: Report, progress: Progress | None,
     need(recomputed == record["results"], "results", "Results from the rules",
          f"{U} results recomputed under the manifest's rules" if recomputed == record["results"]
          else f"results differ from the rules' for units {bad[:5] or 'summary'}")
-
-
-def _paper(paper: Any, unit_ids: list[str]) -> list[UnitCounts]:
-    if paper is None:
-        return [UnitCounts({}) for _ in unit_ids]
-    keys = {"ballots_issued", "ballots_valid", "ballots_invalid", "voters", "counts"}
-    if not isinstance(paper, dict) or set(paper) != keys:
-        raise CountError(f"paper: expected the fields {sorted(keys)}")
-    for key in keys - {"counts"}:
-        if isinstance(paper[key], bool) or not isinstance(paper[key], int) or paper[key] < 0:
-            raise CountError(f"paper.{key}: a count")
-    counts = _counts_from_json(paper["counts"], unit_ids, "paper.counts")
-    for uid, c in zip(unit_ids, counts):
-        if c.rows != paper["ballots_valid"]:
-            raise CountError(f"paper.counts.{uid}: {c.rows} rows for "
-                             f"{paper['ballots_valid']} valid paper ballots")
-    return counts
 
 
 def normalise_code(code: str) -> str:

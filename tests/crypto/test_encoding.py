@@ -272,3 +272,12 @@ def test_uint32_bounds():
     for bad in (-1, 2**32):
         with pytest.raises(EncodingError):
             uint32(bad)
+
+
+def test_parse_json_refuses_nesting_deeper_than_the_js_client_accepts():
+    from ballot.crypto.encoding import MAX_DEPTH
+
+    ok = "[" * MAX_DEPTH + "]" * MAX_DEPTH
+    assert parse_json(ok) is not None
+    with pytest.raises(EncodingError, match="deeper than 200"):
+        parse_json("[" * (MAX_DEPTH + 2) + "]" * (MAX_DEPTH + 2))

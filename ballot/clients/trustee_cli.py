@@ -1,0 +1,139 @@
+"""``ballot trustee …``: a trustee's own device, on the command line.
+
+Each step opens the trustee's key file with the passphrase (asked, never stored), talks to
+the server's JSON API with the trustee's access code, and writes the key file back (0600).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import click
+
+from ballot.crypto.threshold import ShareError
+from ballot.tally.trustee_keyfile import KeyFileError, open_keys, read_keyfile, seal_keys, write_keyfile
+
+from .http import ApiError, Http
+from .trustee import TrusteeDevice
+
+_common = [
+    click.option("--server", required=True, envvar="BALLOT_SERVER", help="e.g. http://192.168.1.10:8000"),
+    click.option("--election", "slug", required=True, help="The election's short name (slug)."),
+    click.option("--index", type=int, required=True, help="Your trustee number (1..n)."),
+    click.option("--code", envvar="BALLOT_TRUSTEE_CODE", prompt="Access code", hide_input=True,
+                 help="The access code the secretary gave you (or BALLOT_TRUSTEE_CODE)."),
+    click.option("--keyfile", type=click.Path(dir_okay=False, path_type=Path), required=True,
+                 help="Your key file (created by keygen)."),
+]
+
+
+def common(f):
+    for option in reversed(_common):
+        f = option(f)
+    return f
+
+
+def _passphrase(confirm: bool = False) -> str:
+    env = os.environ.get("BALLOT_TRUSTEE_PASSPHRASE")
+    if env:
+        return env
+    return click.prompt("Passphrase for your key file", hide_input=True,
+                        confirmation_prompt=confirm)
+
+
+def _device(server: str, slug: str, index: int, code: str) -> TrusteeDevice:
+    return TrusteeDevice(Http(server, bearer=code), slug, index)
+
+
+def _load(keyfile: Path):
+    try:
+        return open_keys(read_keyfile(keyfile), _passphrase())
+    except KeyFileError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _api(fn, *args):
+    try:
+        return fn(*args)
+    except ApiError as exc:
+        raise click.ClickException(f"the server refused: {exc.message} (HTTP {exc.status})") from None
+    except OSError as exc:
+        raise click.ClickException(f"cannot reach the server: {exc}") from None
+
+
+@click.group("trustee")
+def trustee_group() -> None:
+    """Key ceremony and decryption for a member of the vote-counting committee."""
+
+
+@trustee_group.command()
+@common
+def keygen(server, slug, index, code, keyfile: Path) -> None:
+    """Make your keys, publish the public part, write your encrypted key file."""
+    if keyfile.exists():
+        raise click.ClickException(f"{keyfile} exists: refusing to overwrite a trustee key")
+    passphrase = _passphrase(confirm=True)
+    keys = _api(_device(server, slug, index, code).keygen)
+    write_keyfile(keyfile, seal_keys(keys, passphrase))
+    click.echo(f"Keys published for trustee {index}; secret key file: {keyfile} (keep it safe).")
+
+
+@trustee_group.command("send-shares")
+@common
+def send_shares(server, slug, index, code, keyfile: Path) -> None:
+    """Send your encrypted shares to the other trustees (after all have run keygen)."""
+    keys = _load(keyfile)
+    _api(_device(server, slug, index, code).send_shares, keys)
+    click.echo("Shares sent, each encrypted to its trustee.")
+
+
+@trustee_group.command("receive-shares")
+@common
+@click.option("--wait", type=int, default=0, help="Seconds to wait for the others' shares.")
+def receive_shares(server, slug, index, code, keyfile: Path, wait: int) -> None:
+    """Check the shares the other trustees sent you; store your secret share."""
+    passphrase = _passphrase()
+    try:
+        keys = open_keys(read_keyfile(keyfile), passphrase)
+    except KeyFileError as exc:
+        raise click.ClickException(str(exc)) from None
+    device = _device(server, slug, index, code)
+    deadline = time.monotonic() + wait
+    while True:
+        state = _api(device.state)
+        if all(t["shares_sent"] for t in state["trustees"]) or time.monotonic() >= deadline:
+            break
+        time.sleep(2)
+    try:
+        keys = _api(device.receive_shares, keys)
+    except ShareError as exc:
+        raise click.ClickException(f"rejected: {exc} — the ceremony cannot finish; tell the "
+                                   "secretary") from None
+    write_keyfile(keyfile, seal_keys(keys, passphrase))
+    click.echo("Every share checked against its sender's commitments; your share is stored.")
+
+
+@trustee_group.command()
+@common
+def decrypt(server, slug, index, code, keyfile: Path) -> None:
+    """After voting closes: decrypt the totals (never a single ballot), with proofs."""
+    keys = _load(keyfile)
+    if keys.share is None:
+        raise click.ClickException("this key file has no secret share: run receive-shares first")
+    n = _api(_device(server, slug, index, code).decrypt, keys)
+    click.echo(f"Partial decryption accepted; {n} trustee(s) have decrypted so far.")
+
+
+@trustee_group.command()
+@click.option("--server", required=True, envvar="BALLOT_SERVER")
+@click.option("--election", "slug", required=True)
+def status(server, slug) -> None:
+    """Show the key ceremony's progress."""
+    state = _api(Http(server).get, f"/api/v1/elections/{slug}/ceremony")
+    click.echo(f"Election {slug}: {state['status']}, threshold {state['threshold']}")
+    for t in state["trustees"]:
+        click.echo(f"  {t['index']}. {t['name']}: keys {'✓' if t['public'] else '…'}, "
+                   f"shares sent {'✓' if t['shares_sent'] else '…'}, "
+                   f"shares checked {'✓' if t['accepted'] else '…'}")

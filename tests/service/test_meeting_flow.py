@@ -1,0 +1,190 @@
+"""A whole meeting through the real HTTP API and the trustee CLI, on SQLite or PostgreSQL:
+k of n decryption with a missing trustee, a refused wrong decryption, paper votes mixed in,
+and every hostile request refused with a reason while nothing accepted changes."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from click.testing import CliRunner
+from waitress.server import create_server
+
+from ballot.cli import main
+from ballot.clients.http import ApiError, Http
+from ballot.clients.voter import cast, fetch_election, obtain_token, seal, vote
+from ballot.crypto import blind_rsa
+from ballot.crypto.encoding import b64decode, b64encode
+from ballot.election.presets import branch_qd366
+from ballot.election.roll import RollEntry
+from ballot.election.units import Unit
+from ballot.service.meeting import ServiceError
+from ballot.tally.record import load_record
+from ballot.tally.verify import verify_record
+from ballot.web import create_app
+
+SLUG = "cb-test"
+MEMBERS = [("A1", "Nguyễn Văn An"), ("A2", "Trần Thị Bình"), ("A3", "Lê Hữu Châu"),
+           ("A4", "Phạm Minh Dũng"), ("A5", "Hoàng Thu Giang"), ("A6", "Vũ Ngọc Hà"),
+           ("A7", "Bùi Văn Giấy")]
+
+
+@pytest.fixture
+def server(db_url, tmp_path):
+    app = create_app({"DATABASE_URL": db_url, "KEYS_DIR": str(tmp_path / "keys"),
+                      "RECORDS_DIR": str(tmp_path / "records")})
+    srv = create_server(app, host="127.0.0.1", port=0, threads=4)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    yield app.extensions["ballot.meeting"], f"http://127.0.0.1:{srv.effective_port}"
+    srv.close()
+
+
+def create_meeting(meeting, *, trustees=3, k=2):
+    levels, rules = branch_qd366()
+    roll = [RollEntry(rid, name, "official", None) for rid, name in MEMBERS]
+    roll.append(RollEntry("P1", "Đỗ Văn Dự Bị", "probationary", None))
+    units = [Unit(unit_id=rid, name=name, kind="member", group="đv") for rid, name in MEMBERS]
+    return meeting.create(slug=SLUG, title="Xếp loại 2025", organisation="Chi bộ thử",
+                          date="2025-12-20", meeting_kind="branch_members", levels=levels,
+                          rules=rules, roll=roll, units=units,
+                          trustee_names=[f"T{i}" for i in range(1, trustees + 1)], threshold=k)
+
+
+def trustee_cli(runner, base_url, index, code, keyfile, *args):
+    env = {"BALLOT_TRUSTEE_PASSPHRASE": f"passphrase-{index}", "BALLOT_TRUSTEE_CODE": code}
+    result = runner.invoke(main, ["trustee", *args, "--server", base_url, "--election", SLUG,
+                                  "--index", str(index), "--keyfile", str(keyfile)], env=env)
+    return result
+
+
+def test_whole_meeting_over_http(server, tmp_path):
+    meeting, base_url = server
+    codes = create_meeting(meeting)
+    meeting.begin_ceremony(SLUG)
+    runner = CliRunner()
+    keyfiles = {i: tmp_path / f"trustee-{i}.json" for i in (1, 2, 3)}
+    for step in ("keygen", "send-shares", "receive-shares"):
+        for i in (1, 2, 3):
+            r = trustee_cli(runner, base_url, i, codes[f"T{i}"], keyfiles[i], step)
+            assert r.exit_code == 0, (step, i, r.output)
+    assert oct(keyfiles[1].stat().st_mode & 0o777) == "0o600"
+    # The secret never reaches the server in clear: the key file is encrypted.
+    assert b"coefficients" not in keyfiles[1].read_bytes()
+    # A wrong access code is refused.
+    bad = trustee_cli(runner, base_url, 1, "wrong", tmp_path / "x.json", "keygen")
+    assert bad.exit_code != 0 and "wrong access code" in bad.output
+    meeting.finish_ceremony(SLUG)
+    invitations = meeting.open_voting(SLUG)
+    assert set(invitations) == {rid for rid, _ in MEMBERS}  # probationary members get none
+
+    http = Http(base_url)
+    election = fetch_election(http, SLUG)
+    receipts = []
+    for i, (rid, _) in enumerate(MEMBERS[:4]):
+        choices = [1] * len(MEMBERS)
+        choices[i] = None
+        receipts.append(vote(http, SLUG, invitations[rid], choices, election))
+
+    # --- hostile and malformed requests: each a 4xx with a reason, nothing changes ---------
+    before = meeting.board(SLUG)
+    with pytest.raises(ApiError) as e:  # a used invitation
+        obtain_token(http, election, invitations["A1"])
+    assert e.value.status == 409 and "already been used" in e.value.message
+    with pytest.raises(ApiError) as e:  # an unknown invitation
+        obtain_token(http, election, "not-a-code")
+    assert e.value.status in (403, 404) and "unknown invitation" in e.value.message
+    with pytest.raises(ApiError) as e:  # a malformed blinded message
+        http.post(f"/api/v1/elections/{SLUG}/tokens", {"invitation": invitations["A5"],
+                                                        "blinded_msg": "AAAA"})
+    assert e.value.status == 400 and "blinded_msg" in e.value.message
+    for payload, status in [(None, 400), ({}, 400), ({"ballot": 5}, 422),
+                            ({"ballot": {"version": "x"}}, 422)]:
+        with pytest.raises(ApiError) as e:
+            if payload is None:
+                http.request("POST", f"/api/v1/elections/{SLUG}/ballots", "not an object")
+            else:
+                http.post(f"/api/v1/elections/{SLUG}/ballots", payload)
+        assert e.value.status == status, (payload, e.value)
+    # A replayed ballot (same token) is refused.
+    token, key = obtain_token(http, election, invitations["A5"])
+    ballot, _ = seal(election, token, key, [0, 1, 1, 1, None, 1, 1])
+    first = cast(http, election, ballot)
+    with pytest.raises(ApiError) as e:
+        cast(http, election, ballot)
+    assert e.value.status == 409 and "already been cast" in e.value.message
+    # The same token with another ballot is refused too.
+    other, _ = seal(election, token, key, [2] * len(MEMBERS))
+    with pytest.raises(ApiError) as e:
+        cast(http, election, other)
+    assert e.value.status == 409
+    # A ballot for another election's key (wrong proofs) is refused with its reason.
+    forged = ballot.to_json()
+    units = forged["units"]
+    units[0], units[1] = units[1], units[0]
+    with pytest.raises(ApiError) as e:
+        http.post(f"/api/v1/elections/{SLUG}/ballots", {"ballot": forged})
+    assert e.value.status == 422
+    after = meeting.board(SLUG)
+    assert after[: len(before)] == before and len(after) == len(before) + 1
+    assert after[-1]["tracking_code"] == first.tracking_code
+
+    # A lost token answer can be retried with the same blinded message.
+    issuer = election.ctx.issuer
+    prepared = blind_rsa.prepare(b"m" * 79)
+    blinded, _ = blind_rsa.blind(issuer, prepared)
+    req = {"invitation": invitations["A6"], "blinded_msg": b64encode(blinded)}
+    s1 = http.post(f"/api/v1/elections/{SLUG}/tokens", req)["blind_sig"]
+    s2 = http.post(f"/api/v1/elections/{SLUG}/tokens", req)["blind_sig"]
+    assert s1 == s2
+    other_blind, _ = blind_rsa.blind(issuer, blind_rsa.prepare(b"n" * 79))
+    with pytest.raises(ApiError) as e:
+        http.post(f"/api/v1/elections/{SLUG}/tokens",
+                  {"invitation": invitations["A6"], "blinded_msg": b64encode(other_blind)})
+    assert e.value.status == 409
+
+    counters = http.get(f"/api/v1/elections/{SLUG}/counters")
+    assert counters == {"status": "open", "eligible": 7, "tokens": 6, "ballots": 5}
+    meeting.close_voting(SLUG)
+    with pytest.raises(ApiError):  # no more ballots once closed
+        obtain_token(http, election, invitations["A6"])
+
+    # Trustee 2 is absent; trustee 1 first sends a wrong decryption, which is refused.
+    agg = http.get(f"/api/v1/elections/{SLUG}/aggregate")
+    r = trustee_cli(runner, base_url, 1, codes["T1"], keyfiles[1], "decrypt")
+    assert r.exit_code == 0, r.output
+    with pytest.raises(ApiError) as e:
+        http3 = Http(base_url, bearer=codes["T3"])
+        dec = {"trustee": 3, "units": [u for u in (
+            b64encode(b64decode(a, 64)[32:] + bytes(64)) for a in agg["aggregate"])]}
+        http3.post(f"/api/v1/elections/{SLUG}/trustees/3/decryption", {"decryption": dec})
+    assert e.value.status == 422 and "decryption refused" in e.value.message
+    with pytest.raises(ServiceError):
+        meeting.finalize(SLUG)  # only one decryption so far
+    r = trustee_cli(runner, base_url, 3, codes["T3"], keyfiles[3], "decrypt")
+    assert r.exit_code == 0, r.output
+
+    # One member (A7) voted on paper: the committee enters the paper counts.
+    with pytest.raises(ServiceError) as bad:
+        meeting.enter_paper_counts(SLUG, {"ballots_issued": 1, "ballots_valid": 1,
+                                          "ballots_invalid": 0, "voters": 1, "counts": []})
+    assert bad.value.status == 422 and "one entry per unit" in str(bad.value)
+    paper_counts = [{"unit_id": rid, "votes": {"HTTNV": 1}, "abstain": 0, "blank": 0}
+                    for rid, _ in MEMBERS]
+    meeting.enter_paper_counts(SLUG, {"ballots_issued": 1, "ballots_valid": 1,
+                                      "ballots_invalid": 0, "voters": 1,
+                                      "counts": paper_counts})
+    path = meeting.finalize(SLUG)
+    record = load_record(path)
+    report = verify_record(record, workers=1)
+    assert report.ok, report.first_failure
+    counts = {c["unit_id"]: c for c in record["counts"]}
+    electronic = {c["unit_id"]: c for c in record["electronic_counts"]}
+    assert electronic["A2"]["votes"]["HTTNV"] == 4 and counts["A2"]["votes"]["HTTNV"] == 5
+    assert record["figures"]["ballots_valid"] == 6 and record["figures"]["ballots_issued"] == 7
+    assert record["figures"]["present"] == 7
+    assert any("paper" in c.detail for c in report.checks)
+    assert sorted(record["issuance_log"]) == ["A1", "A2", "A3", "A4", "A5", "A6"]
+    assert [d["trustee"] for d in record["decryptions"]] == [1, 3]
+    codes_on_board = {e["tracking_code"] for e in meeting.board(SLUG)}
+    assert {r["tracking_code"] for r in receipts} <= codes_on_board
