@@ -124,11 +124,13 @@ def _register() -> None:
         main.add_command(count_command)
     except ImportError:  # pragma: no cover - while the module is being written
         pass
+    from ballot.clients.audit_cli import verify_audit
     from ballot.clients.trustee_cli import trustee_group
     from ballot.store.migrate import db_group
 
     main.add_command(db_group)
     main.add_command(trustee_group)
+    main.add_command(verify_audit)
 
 
 _register()

@@ -525,6 +525,17 @@ class Meeting:
                               detail={"record_sha256": hashlib.sha256(path.read_bytes()).hexdigest()})
             return path
 
+    def results(self, slug: str) -> dict[str, Any]:
+        """The counts and results of a tallied election (the record's, from the database)."""
+        with transaction(self.factory, read_only=True) as s:
+            election = self._election(s, slug)
+            rows = repo.tallies(s, election.id, "result")
+            if not rows:
+                raise ServiceError("the results exist once the tally is finished", 404)
+            manifest = self.manifest(s, election)
+            return {"manifest": manifest.to_json(), "base_hash": election.base_hash,
+                    "status": election.status, **parse_json(rows[-1].payload_json)}
+
     def publish(self, slug: str) -> None:
         with transaction(self.factory) as s:
             election = self._election(s, slug)

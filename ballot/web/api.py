@@ -137,3 +137,19 @@ def aggregate(slug: str):
 def trustee_decryption(slug: str, index: int):
     n = meeting().submit_decryption(slug, index, trustee_code(), field(body(), "decryption"))
     return jsonify(ok=True, decryptions=n), 201
+
+
+@api.get("/elections/<slug>/results.json")
+def results_json(slug: str):
+    return jsonify(meeting().results(slug))
+
+
+@api.get("/elections/<slug>/results.csv")
+def results_csv(slug: str):
+    from flask import Response
+
+    from ballot.tally.report import results_csv as to_csv
+
+    body = to_csv(meeting().results(slug))
+    return Response(body, mimetype="text/csv; charset=utf-8", headers={
+        "Content-Disposition": f'attachment; filename="{slug}-results.csv"'})

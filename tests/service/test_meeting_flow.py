@@ -188,3 +188,44 @@ def test_whole_meeting_over_http(server, tmp_path):
     assert [d["trustee"] for d in record["decryptions"]] == [1, 3]
     codes_on_board = {e["tracking_code"] for e in meeting.board(SLUG)}
     assert {r["tracking_code"] for r in receipts} <= codes_on_board
+
+
+def test_results_downloads_after_tally(server, tmp_path):
+    meeting, base_url = server
+    codes = create_meeting(meeting, trustees=1, k=1)
+    meeting.begin_ceremony(SLUG)
+    from ballot.clients.trustee import TrusteeDevice
+
+    device = TrusteeDevice(Http(base_url, bearer=codes["T1"]), SLUG, 1)
+    keys = device.keygen()
+    device.send_shares(keys)
+    keys = device.receive_shares(keys)
+    meeting.finish_ceremony(SLUG)
+    invitations = meeting.open_voting(SLUG)
+    http = Http(base_url)
+    with pytest.raises(ApiError) as e:
+        http.get(f"/api/v1/elections/{SLUG}/results.json")
+    assert e.value.status == 404 and "once the tally is finished" in e.value.message
+    election = fetch_election(http, SLUG)
+    for rid, _ in MEMBERS[:5]:
+        vote(http, SLUG, invitations[rid], [1] * len(MEMBERS), election)
+    meeting.close_voting(SLUG)
+    device.decrypt(keys)
+    meeting.finalize(SLUG)
+    res = http.get(f"/api/v1/elections/{SLUG}/results.json")
+    assert res["status"] == "tallied" and len(res["results"]["units"]) == len(MEMBERS)
+    import urllib.request
+
+    with urllib.request.urlopen(f"{base_url}/api/v1/elections/{SLUG}/results.csv") as resp:
+        text = resp.read().decode("utf-8")
+        assert resp.headers["Content-Type"].startswith("text/csv")
+    assert text.startswith("\ufeffstt;unit_id;ho_ten;HTXSNV;HTXSNV_%N")
+    assert "Trần Thị Bình" in text and "5;71.4%" in text  # 5 of N = 7 at HTTNV
+    with urllib.request.urlopen(f"{base_url}/api/v1/elections/{SLUG}/record") as resp:
+        assert load_record_bytes(resp.read())["base_hash"] == res["base_hash"]
+
+
+def load_record_bytes(data: bytes) -> dict:
+    from ballot.crypto.encoding import parse_json
+
+    return parse_json(data)

@@ -245,3 +245,33 @@ def test_cli_verify_exit_codes(demo, record, tmp_path):
 def test_record_is_canonical_json(demo):
     data = demo.read_bytes()
     assert canonical_json(json.loads(data)) == data
+
+
+def _audited_ballot(rec):
+    ctx = ctx_of(rec)
+    key = new_voter_key()
+    token = Token(blind_rsa.prepare(token_message(ctx.base_hash, bytes(key.verify_key))), b"\0" * 384)
+    choices = [0, None, 2, 1][: ctx.shape.num_units]
+    ballot, nonces = encrypt_ballot(ctx.shape, ctx.base_hash, ctx.public_key, token, key, choices)
+    from ballot.crypto.group import encode_scalar
+
+    return {"ballot": ballot.to_json(), "choices": choices,
+            "nonces": [b64encode(encode_scalar(r)) for r in nonces]}
+
+
+def test_verify_audit_cli(demo, record, tmp_path):
+    doc = _audited_ballot(record)
+    good = tmp_path / "audit.json"
+    good.write_bytes(canonical_json(doc))
+    runner = CliRunner()
+    ok = runner.invoke(main, ["verify-audit", str(good), "--record", str(demo)])
+    assert ok.exit_code == 0, ok.output
+    assert "Audit OK" in ok.output and "must not be cast" in ok.output
+    doc["choices"][0] = 1  # the phone lied about a choice
+    bad = tmp_path / "bad-audit.json"
+    bad.write_bytes(canonical_json(doc))
+    failed = runner.invoke(main, ["verify-audit", str(bad), "--record", str(demo)])
+    assert failed.exit_code != 0
+    assert "unit 1: the ciphertext does not encrypt the shown choice" in failed.output
+    usage = runner.invoke(main, ["verify-audit", str(good)])
+    assert usage.exit_code != 0 and "--record" in usage.output
