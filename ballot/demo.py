@@ -187,7 +187,7 @@ def _meeting(app, meeting, base_url, *, out, voters, units, trustees, threshold,
     try:
         from ballot.tally.minutes import write_minutes
 
-        html, pdf = write_minutes(rec, report, out)
+        html, pdf = write_minutes(rec, report, out, name=slug)
         say(f"Minutes: {html} and {pdf}")
     except ImportError:
         pass
