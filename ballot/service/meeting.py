@@ -9,11 +9,11 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from ballot.crypto import blind_rsa
@@ -34,7 +34,16 @@ from ballot.store import repo
 from ballot.store.db import transaction
 from ballot.store.errors import StoreError
 from ballot.store.lifecycle import require_status, transition
-from ballot.store.models import BoardEntry, Election, Invitation, RollEntry, TokenIssuance, Trustee, Unit
+from ballot.store.models import (
+    BoardEntry,
+    Election,
+    Invitation,
+    RateEvent,
+    RollEntry,
+    TokenIssuance,
+    Trustee,
+    Unit,
+)
 from ballot.tally.board import Receipt, entry_hash, sign_receipt
 from ballot.tally.context import ContextError, ElectionContext, trustee_public_from_json, trustee_public_to_json
 from ballot.tally.decryption import (
@@ -301,7 +310,47 @@ class Meeting:
                 "receipt_key": b64encode(bytes(self.keys.receipt_key().verify_key)),
             }
 
-    def issue_token(self, slug: str, invitation: str, blinded: str) -> str:
+    #: Failed invitation redemptions allowed from one client address per window.
+    REDEEM_FAILURE_LIMIT = 20
+    REDEEM_WINDOW = timedelta(minutes=10)
+
+    def _rate_key(self, client: str) -> str:
+        return hashlib.sha256(f"ballot/v1/rate\0{client}".encode()).hexdigest()
+
+    def _check_rate(self, client: str | None) -> None:
+        if client is None:
+            return
+        since = datetime.now(timezone.utc) - self.REDEEM_WINDOW
+        with transaction(self.factory, read_only=True) as s:
+            failures = s.scalar(select(func.count()).select_from(RateEvent).where(
+                RateEvent.scope == "redeem", RateEvent.key_hash == self._rate_key(client),
+                RateEvent.at >= since))
+        if failures >= self.REDEEM_FAILURE_LIMIT:
+            minutes = int(self.REDEEM_WINDOW.total_seconds() // 60)
+            raise ServiceError(f"too many failed invitation codes from this device; wait "
+                               f"{minutes} minutes or ask the secretary", 429)
+
+    def _count_failure(self, client: str | None) -> None:
+        if client is None:
+            return
+        with transaction(self.factory) as s:
+            s.add(RateEvent(scope="redeem", key_hash=self._rate_key(client)))
+            s.execute(delete(RateEvent).where(
+                RateEvent.at < datetime.now(timezone.utc) - timedelta(days=1)))
+
+    def issue_token(self, slug: str, invitation: str, blinded: str, *,
+                    client: str | None = None) -> str:
+        """:meth:`_issue_token`, rate-limited per client address across every worker: failed
+        redemptions are counted in the database."""
+        self._check_rate(client)
+        try:
+            return self._issue_token(slug, invitation, blinded)
+        except ServiceError as exc:
+            if exc.status in (403, 404, 409):
+                self._count_failure(client)
+            raise
+
+    def _issue_token(self, slug: str, invitation: str, blinded: str) -> str:
         """Redeem the invitation once and blind-sign the voter's blinded token message.
 
         Only "roll entry X received a token" is written. Sending the same invitation with the

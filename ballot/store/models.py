@@ -20,6 +20,7 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     ForeignKeyConstraint,
+    Index,
     Integer,
     MetaData,
     String,
@@ -309,3 +310,16 @@ class Admin(Base):
     username: Mapped[str] = mapped_column(String(100), unique=True)
     password_hash: Mapped[str] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RateEvent(Base):
+    """One counted event (e.g. a failed invitation redemption) for rate limiting across
+    workers (migration 0003). ``key_hash`` is a SHA-256, never a raw address."""
+
+    __tablename__ = "rate_events"
+    __table_args__ = (Index("ix_rate_events_scope_key_hash_at", "scope", "key_hash", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    scope: Mapped[str] = mapped_column(String(32))
+    key_hash: Mapped[str] = mapped_column(String(HASH_LEN))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

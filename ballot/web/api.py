@@ -68,7 +68,8 @@ def counters(slug: str):
 @api.post("/elections/<slug>/tokens")
 def tokens(slug: str):
     data = body()
-    sig = meeting().issue_token(slug, field(data, "invitation"), field(data, "blinded_msg"))
+    sig = meeting().issue_token(slug, field(data, "invitation"), field(data, "blinded_msg"),
+                                client=request.remote_addr)
     return jsonify(blind_sig=sig)
 
 

@@ -229,3 +229,44 @@ def load_record_bytes(data: bytes) -> dict:
     from ballot.crypto.encoding import parse_json
 
     return parse_json(data)
+
+
+def test_invitation_guessing_is_rate_limited_across_workers(server, monkeypatch):
+    """Failed redemptions are counted in the database, so every worker sees them."""
+    meeting, base_url = server
+    codes = create_meeting(meeting, trustees=1, k=1)
+    meeting.begin_ceremony(SLUG)
+    from ballot.clients.trustee import TrusteeDevice
+
+    device = TrusteeDevice(Http(base_url, bearer=codes["T1"]), SLUG, 1)
+    keys = device.keygen()
+    device.send_shares(keys)
+    device.receive_shares(keys)
+    meeting.finish_ceremony(SLUG)
+    invitations = meeting.open_voting(SLUG)
+    monkeypatch.setattr(type(meeting), "REDEEM_FAILURE_LIMIT", 3)
+    http = Http(base_url)
+    election = fetch_election(http, SLUG)
+    for i in range(3):
+        with pytest.raises(ApiError) as e:
+            obtain_token(http, election, f"guess-{i}")
+        assert e.value.status in (403, 404)
+    with pytest.raises(ApiError) as e:  # even a right code now waits: the device is blocked
+        obtain_token(http, election, invitations["A1"])
+    assert e.value.status == 429 and "too many failed invitation codes" in e.value.message
+    # Another worker process (a second app on the same database) sees the same count.
+    second = create_app({"DATABASE_URL": meeting.factory.kw["bind"].url.render_as_string(
+        hide_password=False), "KEYS_DIR": str(meeting.keys.path), "MIGRATE": False})
+    with pytest.raises(ServiceError) as e2:
+        second.extensions["ballot.meeting"].issue_token(SLUG, invitations["A1"], "x",
+                                                        client="127.0.0.1")
+    assert e2.value.status == 429
+    # Another device is not affected.
+    token, _ = obtain_token_from(meeting, election, invitations["A1"], client="10.0.0.2")
+    assert token
+
+
+def obtain_token_from(meeting, election, invitation, *, client):
+    prepared = blind_rsa.prepare(b"t" * 79)
+    blinded, _ = blind_rsa.blind(election.ctx.issuer, prepared)
+    return meeting.issue_token(SLUG, invitation, b64encode(blinded), client=client), prepared
