@@ -214,8 +214,9 @@ class Meeting:
             if any(x.public_key_json is None for x in ts):
                 raise ServiceError("wait until every trustee has published keys", 409)
             others = {x.index for x in ts} - {index}
-            if not isinstance(shares, list) or {sh.get("recipient") for sh in shares
-                                                if isinstance(sh, dict)} != others:
+            if not isinstance(shares, list) or not all(isinstance(sh, dict) for sh in shares) \
+                    or len(shares) != len(others) \
+                    or {sh.get("recipient") for sh in shares} != others:
                 raise ServiceError(f"send exactly one share to each of trustees {sorted(others)}")
             clean = []
             for sh in shares:

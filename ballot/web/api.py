@@ -55,6 +55,13 @@ def _http_error(exc: HTTPException):
     return jsonify(error=exc.description), exc.code
 
 
+@api.get("/openapi.json")
+def openapi_json():
+    from .openapi import openapi
+
+    return jsonify(openapi())
+
+
 @api.get("/elections/<slug>")
 def election_info(slug: str):
     return jsonify(meeting().public_info(slug))
