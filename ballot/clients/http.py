@@ -17,6 +17,8 @@ class ApiError(RuntimeError):
 
 class Http:
     def __init__(self, base_url: str, *, bearer: str | None = None, timeout: float = 60):
+        if not base_url.startswith(("http://", "https://")):
+            raise ValueError(f"the server address must start with http:// or https://: {base_url!r}")
         self.base_url = base_url.rstrip("/")
         self.bearer = bearer
         self.timeout = timeout
@@ -30,7 +32,8 @@ class Http:
         if self.bearer:
             req.add_header("Authorization", f"Bearer {self.bearer}")
         try:
-            with urllib.request.urlopen(req, timeout=self.timeout) as resp:
+            # nosec B310: the scheme is checked in __init__ (http or https only)
+            with urllib.request.urlopen(req, timeout=self.timeout) as resp:  # nosec B310
                 return json.loads(resp.read() or b"null")
         except urllib.error.HTTPError as exc:
             try:

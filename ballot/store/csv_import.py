@@ -109,7 +109,8 @@ def _vocabulary(table: Mapping[str, Sequence[str]]) -> dict[str, str]:
     for value, words in table.items():
         for word in (value, *words):
             folded = _fold(word)
-            assert out.get(folded, value) == value, folded
+            if out.get(folded, value) != value:
+                raise RuntimeError(f"vocabulary: {folded!r} means two things")
             out[folded] = value
     return out
 

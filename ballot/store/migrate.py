@@ -34,7 +34,8 @@ def alembic_config() -> Config:
 def head_revision() -> str:
     """The newest revision in the package."""
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
-    assert head is not None
+    if head is None:
+        raise RuntimeError("the package ships no migrations")
     return head
 
 

@@ -12,7 +12,7 @@ import io
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, Mapping, Sequence
-from xml.sax.saxutils import escape
+from xml.sax.saxutils import escape  # nosec B406: escapes output; parses nothing
 
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER, TA_RIGHT
