@@ -131,6 +131,9 @@ def _register() -> None:
     main.add_command(db_group)
     main.add_command(trustee_group)
     main.add_command(verify_audit)
+    from ballot.web.admin_cli import admin_group
+
+    main.add_command(admin_group)
 
 
 _register()

@@ -23,6 +23,8 @@ def _context(info_or_record: dict) -> ElectionContext:
 def check_audit_document(ctx: ElectionContext, doc: dict) -> tuple[str, list]:
     """(tracking code, choices) of an audited ballot that encrypts what it says; raises
     BallotError naming the first unit that does not."""
+    if isinstance(doc, dict) and isinstance(doc.get("audit"), dict):  # the phone page's file
+        doc = {"ballot": doc.get("ballot"), **doc["audit"]}
     if not isinstance(doc, dict) or not {"ballot", "choices", "nonces"} <= set(doc):
         raise BallotError("an audit document has ballot, choices and nonces")
     ballot = ballot_from_json(doc["ballot"], ctx.shape)

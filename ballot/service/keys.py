@@ -68,12 +68,12 @@ class KeyStore:
             raw = self._read("server-receipt.key")
         return SigningKey(raw)
 
-    def new_issuer_key(self, slug: str) -> blind_rsa.IssuerPrivateKey:
+    def save_issuer_key(self, slug: str, key: blind_rsa.IssuerPrivateKey) -> None:
+        """Write an election's issuer key; call it only once the slug is reserved in the
+        database (inside the transaction that creates the election)."""
         if not _NAME.match(slug):
             raise KeyStoreError(f"bad election slug {slug!r}")
-        key = blind_rsa.generate_issuer_key()
         self._write(f"issuer-{slug}.pem", key.to_pem())
-        return key
 
     def issuer_key(self, slug: str) -> blind_rsa.IssuerPrivateKey:
         raw = self._read(f"issuer-{slug}.pem")

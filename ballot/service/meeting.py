@@ -119,7 +119,7 @@ class Meeting:
         threshold: int,
     ) -> dict[str, str]:
         """Create a draft meeting; returns each trustee's access code (shown once)."""
-        issuer = self.keys.new_issuer_key(slug)
+        issuer = blind_rsa.generate_issuer_key()
         manifest = Manifest(
             title=title, organisation=organisation, date=date, meeting_kind=meeting_kind,
             roll=tuple(roll), units=tuple(units), levels=levels, rules=rules,
@@ -128,7 +128,10 @@ class Meeting:
         )
         codes = {}
         with transaction(self.factory) as s:
-            election = repo.create_election(s, slug=slug, title=title)
+            try:
+                election = repo.create_election(s, slug=slug, title=title)
+            except repo.SlugTaken as exc:
+                raise ServiceError(str(exc), 409) from None
             s.add_all(RollEntry(election_id=election.id, position=i, roll_id=e.roll_id, name=e.name,
                                 status=e.status, reason=e.reason)
                       for i, e in enumerate(manifest.roll, 1))
@@ -145,6 +148,9 @@ class Meeting:
                               manifest_hash=manifest.manifest_hash().hex())
             repo.append_audit(s, election_id=election.id, actor="secretary", action="create",
                               detail={"manifest_hash": manifest.manifest_hash().hex()})
+            # Only now that the slug is ours (the row holds it until commit) is the key written;
+            # a failure here rolls the election back.
+            self.keys.save_issuer_key(slug, issuer)
         return codes
 
     def begin_ceremony(self, slug: str) -> None:

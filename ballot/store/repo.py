@@ -269,17 +269,32 @@ def roll(session: Session, election_id: int) -> list[RollEntry]:
 # --- invitations and tokens -------------------------------------------------------------------
 
 
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_CROCKFORD_READ = {**{c: c for c in _CROCKFORD}, "O": "0", "I": "1", "L": "1"}
+
+
 def new_invitation_code() -> str:
-    """A fresh invitation code: 128 random bits, base64url (22 characters)."""
-    return secrets.token_urlsafe(16)
+    """A fresh invitation code: 100 random bits in Crockford base32, four groups of five
+    (e.g. ``7KQ2M-9XH4T-…``), easy to type from a slip; guessing is also rate-limited."""
+    raw = "".join(secrets.choice(_CROCKFORD) for _ in range(20))
+    return "-".join(raw[i : i + 5] for i in range(0, 20, 5))
+
+
+def normalize_invitation_code(code: str) -> str:
+    """What was typed, as the code: case, spaces and dashes ignored; O read as 0, I and L as
+    1 (Crockford). Anything else is kept, so a wrong code stays wrong."""
+    folded = "".join(ch for ch in code.upper() if ch not in " -\t\n")
+    return "".join(_CROCKFORD_READ.get(ch, ch) for ch in folded)
 
 
 def hash_invitation_code(code: str) -> str:
     """What the database stores for an invitation code: hex SHA-256 with the domain tag
-    ``ballot/v1/invitation-code``. Codes carry 128 random bits, so no slow hash is needed."""
-    if not isinstance(code, str) or not code:
+    ``ballot/v1/invitation-code`` over the normalized code. Codes carry 100 random bits and
+    failed attempts are rate-limited, so no slow hash is needed."""
+    if not isinstance(code, str) or not normalize_invitation_code(code):
         raise ValueError("empty invitation code")
-    return sha256("ballot/v1/invitation-code", code.strip().encode("utf-8")).hex()
+    return sha256("ballot/v1/invitation-code",
+                  normalize_invitation_code(code).encode("utf-8")).hex()
 
 
 def create_invitations(

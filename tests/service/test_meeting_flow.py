@@ -270,3 +270,14 @@ def obtain_token_from(meeting, election, invitation, *, client):
     prepared = blind_rsa.prepare(b"t" * 79)
     blinded, _ = blind_rsa.blind(election.ctx.issuer, prepared)
     return meeting.issue_token(SLUG, invitation, b64encode(blinded), client=client), prepared
+
+
+def test_creating_a_taken_slug_leaves_the_first_meeting_intact(server):
+    meeting, _ = server
+    create_meeting(meeting)
+    key_file = meeting.keys.path / f"issuer-{SLUG}.pem"
+    before = key_file.read_bytes()
+    with pytest.raises(ServiceError) as e:
+        create_meeting(meeting)
+    assert e.value.status == 409 and "already exists" in str(e.value)
+    assert key_file.read_bytes() == before

@@ -141,3 +141,14 @@ def test_concurrent_token_issuance_for_one_member(sf):
     assert [r for kind, r in results if kind == "ok"] == [entry_id]
     errors = [r for kind, r in results if kind == "err"]
     assert len(errors) == 19 and all(isinstance(e, TokenAlreadyIssued) for e in errors), errors
+
+
+def test_invitation_codes_are_easy_to_type_and_read_back_leniently():
+    code = repo.new_invitation_code()
+    assert len(code) == 23 and code.count("-") == 3
+    assert set(code.replace("-", "")) <= set("0123456789ABCDEFGHJKMNPQRSTVWXYZ")
+    typed = code.lower().replace("-", " ").replace("0", "o").replace("1", "l")
+    assert repo.hash_invitation_code(typed) == repo.hash_invitation_code(code)
+    assert repo.hash_invitation_code(code[:-1] + ("A" if code[-1] != "A" else "B")) != \
+        repo.hash_invitation_code(code)
+    assert len({repo.new_invitation_code() for _ in range(200)}) == 200

@@ -275,3 +275,14 @@ def test_verify_audit_cli(demo, record, tmp_path):
     assert "unit 1: the ciphertext does not encrypt the shown choice" in failed.output
     usage = runner.invoke(main, ["verify-audit", str(good)])
     assert usage.exit_code != 0 and "--record" in usage.output
+
+
+def test_verify_audit_reads_the_phone_pages_file(demo, record, tmp_path):
+    flat = _audited_ballot(record)
+    wrapped = {"version": "ballot/v1/audit", "election": record["base_hash"], "slug": "x",
+               "tracking_code": "", "ballot": flat["ballot"],
+               "audit": {"choices": flat["choices"], "nonces": flat["nonces"]}}
+    path = tmp_path / "phone-audit.json"
+    path.write_bytes(canonical_json(wrapped))
+    ok = CliRunner().invoke(main, ["verify-audit", str(path), "--record", str(demo)])
+    assert ok.exit_code == 0, ok.output
