@@ -1,4 +1,4 @@
-"""The Flask application factory (docs/architecture.md)."""
+"""The Flask application factory (docs/architecture.md, docs/web.md)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,10 @@ __all__ = ["create_app"]
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """``config`` keys: DATABASE_URL (default: BALLOT_DATABASE_URL or SQLite in the instance
     folder), KEYS_DIR (default: BALLOT_KEYS_DIR or <instance>/keys), RECORDS_DIR,
-    MAX_CONTENT_LENGTH."""
+    MAX_CONTENT_LENGTH, SECRET_KEY (default: BALLOT_SECRET_KEY or <instance>/secret_key),
+    HTTPS (default: BALLOT_HTTPS=1; Secure cookies and HSTS), PUBLIC_URL (default:
+    BALLOT_PUBLIC_URL or the address of the request; the base of the invitation links),
+    TIMEZONE (default Asia/Ho_Chi_Minh)."""
     app = Flask(__name__, instance_path=os.environ.get("BALLOT_INSTANCE") or None)
     app.config.update(
         MAX_CONTENT_LENGTH=4 * 1024 * 1024,
@@ -38,7 +41,24 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions["ballot.meeting"] = Meeting(session_factory(engine), KeyStore(keys_dir), Path(records))
     app.extensions["ballot.engine"] = engine
 
+    from . import i18n, security
+    from .slips import Stash
+
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = security.load_secret_key(instance)
+    app.extensions["ballot.stash"] = Stash(Path(app.config.get("SEALED_DIR") or instance / "sealed"))
+    security.init_app(app)
+    i18n.init_app(app)
+
+    from .admin import admin
     from .api import api
+    from .errors import init_app as init_errors
+    from .trustee import trustee
+    from .vote import public
 
     app.register_blueprint(api)
+    app.register_blueprint(admin)
+    app.register_blueprint(trustee)
+    app.register_blueprint(public)
+    init_errors(app)
     return app

@@ -1,0 +1,59 @@
+"""``ballot admin``: secretaries' accounts (the database of ``ballot serve``)."""
+
+from __future__ import annotations
+
+import click
+
+__all__ = ["admin_group"]
+
+
+def _factory():
+    from ballot.web import create_app
+
+    app = create_app()
+    return app.extensions["ballot.meeting"].factory
+
+
+@click.group("admin")
+def admin_group() -> None:
+    """Secretaries' accounts (tài khoản thư ký)."""
+
+
+@admin_group.command("create")
+@click.argument("username")
+@click.password_option("--password", prompt="Password / Mật khẩu",
+                       confirmation_prompt="Repeat / Nhập lại",
+                       help="Read from the terminal (twice) when not given.")
+def create(username: str, password: str) -> None:
+    """Create the account USERNAME; the password is stored as an argon2id hash."""
+    from .auth import AccountError, create_admin
+
+    try:
+        create_admin(_factory(), username, password)
+    except AccountError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Account {username!r} created.")
+
+
+@admin_group.command("password")
+@click.argument("username")
+@click.password_option("--password", prompt="New password / Mật khẩu mới",
+                       confirmation_prompt="Repeat / Nhập lại")
+def password(username: str, password: str) -> None:
+    """Set a new password for USERNAME."""
+    from .auth import AccountError, set_password
+
+    try:
+        set_password(_factory(), username, password)
+    except AccountError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Password of {username!r} changed.")
+
+
+@admin_group.command("list")
+def list_accounts() -> None:
+    """List the accounts."""
+    from .auth import list_admins
+
+    for name in list_admins(_factory()):
+        click.echo(name)

@@ -1,0 +1,118 @@
+"""Public pages: the voter's phone page, the audit verifier, the projector, the board.
+
+None of them uses a cookie-based session: voters are anonymous. The phone page is a static
+shell; ``static/js/voter.js`` does everything with ``BallotCrypto`` and the JSON API. The
+invitation code travels in the URL fragment (``/v/<slug>#<code>``), which browsers never send
+to the server, so it appears in no server log.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, current_app, render_template, request
+
+from ballot.service.meeting import Meeting, ServiceError
+
+from .i18n import gettext as _
+from .security import public_base_url, use_wasm
+
+public = Blueprint("public", __name__)
+
+
+def meeting() -> Meeting:
+    return current_app.extensions["ballot.meeting"]
+
+
+def _state(slug: str) -> dict[str, Any]:
+    try:
+        state = meeting().ceremony_state(slug)
+    except ServiceError as exc:
+        abort(exc.status, str(exc))
+    return state
+
+
+@public.get("/")
+def home():
+    return render_template("home.html")
+
+
+#: Texts the phone's script shows, translated here (the script has no catalog of its own).
+VOTER_STRINGS = {
+    "loading": "Loading the election…",
+    "checking": "Checking the election's keys…",
+    "token": "Getting your anonymous voting token…",
+    "used": "This invitation has already been used. Each slip works once. If you voted, your "
+            "receipt is on the phone you voted with; otherwise ask the secretary.",
+    "unknown": "This code is not valid for this meeting. Check the code on your slip.",
+    "not_open": "Voting is not open.",
+    "closed": "Voting is closed.",
+    "network": "The server cannot be reached. Check the Wi-Fi and try again.",
+    "error": "Something went wrong: %(reason)s",
+    "progress": "%(done)s/%(total)s marked",
+    "unmarked_left": "%(n)s rows are not marked yet.",
+    "all_marked": "Every row is marked.",
+    "set_all": "Set all unmarked rows to",
+    "review_title": "Check your choices",
+    "unmarked": "not marked (counts for no level)",
+    "abstain": "Abstain",
+    "encrypting": "Encrypting your ballot on this phone…",
+    "sending": "Sending your encrypted ballot…",
+    "cast_failed": "The ballot was not accepted: %(reason)s",
+    "receipt_bad": "The server's receipt does not check: %(reason)s",
+    "self": "self-assessed",
+    "proposed": "proposed",
+    "no_match": "No name matches.",
+    "audit_done": "This ballot was audited and is discarded. Your choices are kept: seal a "
+                  "new ballot to cast.",
+    "copied": "Copied.",
+    "audit_ok": "The encrypted ballot holds exactly these choices.",
+    "audit_bad": "The audit FAILED: %(reason)s. Do not vote on this device; tell the "
+                 "secretary and the trustees.",
+    "audit_paste": "Paste an audit (JSON) first.",
+    "confirm_next": "Clear everything of this voter from this device?",
+}
+
+
+def _strings() -> dict[str, str]:
+    return {k: _(v) for k, v in VOTER_STRINGS.items()}
+
+
+@public.get("/v/<slug>")
+def vote(slug: str):
+    state = _state(slug)
+    use_wasm()
+    return render_template("vote.html", slug=slug, manifest=state["manifest"],
+                           strings=_strings())
+
+
+@public.get("/v/<slug>/audit")
+def audit(slug: str):
+    state = _state(slug)
+    use_wasm()
+    return render_template("audit.html", slug=slug, manifest=state["manifest"],
+                           strings=_strings())
+
+
+@public.get("/p/<slug>")
+def projector(slug: str):
+    state = _state(slug)
+    base = public_base_url()
+    from .slips import qr_svg_data_uri
+
+    return render_template("projector.html", slug=slug, manifest=state["manifest"],
+                           status=state["status"], vote_url=f"{base}/v/{slug}",
+                           qr=qr_svg_data_uri(f"{base}/v/{slug}"))
+
+
+@public.get("/b/<slug>")
+def board(slug: str):
+    state = _state(slug)
+    entries = meeting().board(slug)
+    code = "".join(ch for ch in request.args.get("code", "").upper() if ch.isalnum())
+    found = None
+    if code:
+        found = next((e for e in entries
+                      if e["tracking_code"].replace("-", "") == code), False)
+    return render_template("board.html", slug=slug, manifest=state["manifest"],
+                           status=state["status"], entries=entries, code=code, found=found)
