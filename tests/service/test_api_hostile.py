@@ -11,12 +11,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ballot.clients.http import Http
-from ballot.clients.trustee import TrusteeDevice
 from ballot.clients.voter import fetch_election, obtain_token, seal, vote
 from ballot.crypto.encoding import b64encode
 from ballot.web.openapi import PATHS
 
-from .test_meeting_flow import MEMBERS, SLUG, create_meeting, server  # noqa: F401
+from .test_meeting_flow import MEMBERS, SLUG, open_with_one_trustee, server  # noqa: F401
 
 SMALL_ORDER = [bytes([1]) + bytes(31), bytes(32), bytes([0xEC]) + b"\xff" * 30 + b"\x7f",
                bytes.fromhex("c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a"),
@@ -32,20 +31,13 @@ json_values = st.recursive(
 @pytest.fixture
 def open_meeting(server):  # noqa: F811
     meeting, base_url = server
-    codes = create_meeting(meeting, trustees=1, k=1)
-    meeting.begin_ceremony(SLUG)
-    device = TrusteeDevice(Http(base_url, bearer=codes["T1"]), SLUG, 1)
-    keys = device.keygen()
-    device.send_shares(keys)
-    device.receive_shares(keys)
-    meeting.finish_ceremony(SLUG)
-    invitations = meeting.open_voting(SLUG)
+    _, _, invitations = open_with_one_trustee(meeting, base_url)
     http = Http(base_url)
     election = fetch_election(http, SLUG)
     vote(http, SLUG, invitations["A1"], [1] * len(MEMBERS), election)
     token, key = obtain_token(http, election, invitations["A2"])
     valid, _ = seal(election, token, key, [0] * len(MEMBERS))
-    return meeting, codes, valid.to_json(), election
+    return meeting, None, valid.to_json(), election
 
 
 def refused(resp) -> None:

@@ -51,6 +51,21 @@ def create_meeting(meeting, *, trustees=3, k=2):
                           trustee_names=[f"T{i}" for i in range(1, trustees + 1)], threshold=k)
 
 
+def open_with_one_trustee(meeting, base_url):
+    """A meeting with one trustee (k = 1), its ceremony done over HTTP, voting open.
+    Returns the trustee's device, its keys and the invitation codes."""
+    from ballot.clients.trustee import TrusteeDevice
+
+    codes = create_meeting(meeting, trustees=1, k=1)
+    meeting.begin_ceremony(SLUG)
+    device = TrusteeDevice(Http(base_url, bearer=codes["T1"]), SLUG, 1)
+    keys = device.keygen()
+    device.send_shares(keys)
+    keys = device.receive_shares(keys)
+    meeting.finish_ceremony(SLUG)
+    return device, keys, meeting.open_voting(SLUG)
+
+
 def trustee_cli(runner, base_url, index, code, keyfile, *args):
     env = {"BALLOT_TRUSTEE_PASSPHRASE": f"passphrase-{index}", "BALLOT_TRUSTEE_CODE": code}
     result = runner.invoke(main, ["trustee", *args, "--server", base_url, "--election", SLUG,
@@ -192,16 +207,7 @@ def test_whole_meeting_over_http(server, tmp_path):
 
 def test_results_downloads_after_tally(server, tmp_path):
     meeting, base_url = server
-    codes = create_meeting(meeting, trustees=1, k=1)
-    meeting.begin_ceremony(SLUG)
-    from ballot.clients.trustee import TrusteeDevice
-
-    device = TrusteeDevice(Http(base_url, bearer=codes["T1"]), SLUG, 1)
-    keys = device.keygen()
-    device.send_shares(keys)
-    keys = device.receive_shares(keys)
-    meeting.finish_ceremony(SLUG)
-    invitations = meeting.open_voting(SLUG)
+    device, keys, invitations = open_with_one_trustee(meeting, base_url)
     http = Http(base_url)
     with pytest.raises(ApiError) as e:
         http.get(f"/api/v1/elections/{SLUG}/results.json")
@@ -234,16 +240,7 @@ def load_record_bytes(data: bytes) -> dict:
 def test_invitation_guessing_is_rate_limited_across_workers(server, monkeypatch):
     """Failed redemptions are counted in the database, so every worker sees them."""
     meeting, base_url = server
-    codes = create_meeting(meeting, trustees=1, k=1)
-    meeting.begin_ceremony(SLUG)
-    from ballot.clients.trustee import TrusteeDevice
-
-    device = TrusteeDevice(Http(base_url, bearer=codes["T1"]), SLUG, 1)
-    keys = device.keygen()
-    device.send_shares(keys)
-    device.receive_shares(keys)
-    meeting.finish_ceremony(SLUG)
-    invitations = meeting.open_voting(SLUG)
+    _, _, invitations = open_with_one_trustee(meeting, base_url)
     monkeypatch.setattr(type(meeting), "REDEEM_FAILURE_LIMIT", 3)
     http = Http(base_url)
     election = fetch_election(http, SLUG)
