@@ -134,6 +134,9 @@ def _register() -> None:
     from ballot.web.admin_cli import admin_group
 
     main.add_command(admin_group)
+    from ballot.service.audit_cli import audit_group
+
+    main.add_command(audit_group)
 
 
 _register()

@@ -25,6 +25,7 @@ _NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 class KeyStore:
     def __init__(self, path: str | os.PathLike):
         self.path = Path(path)
+        self._issuers: dict[str, tuple[bytes, blind_rsa.IssuerPrivateKey]] = {}
 
     def _write(self, name: str, data: bytes, *, replace: bool = True) -> None:
         """Write atomically with mode 0600. With ``replace=False`` an existing file wins (a
@@ -79,4 +80,9 @@ class KeyStore:
         raw = self._read(f"issuer-{slug}.pem")
         if raw is None:
             raise KeyStoreError(f"no issuer key for election {slug!r} in {self.path}")
-        return blind_rsa.IssuerPrivateKey.from_pem(raw)
+        cached = self._issuers.get(slug)  # parsing and checking a 3072-bit key costs ~0.25 s
+        if cached is not None and cached[0] == raw:
+            return cached[1]
+        key = blind_rsa.IssuerPrivateKey.from_pem(raw)
+        self._issuers[slug] = (raw, key)
+        return key

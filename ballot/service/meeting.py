@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Sequence
@@ -32,7 +32,7 @@ from ballot.election.trustees import Trustees
 from ballot.election.units import Unit as ManifestUnit
 from ballot.store import repo
 from ballot.store.db import transaction
-from ballot.store.errors import StoreError
+from ballot.store.errors import InvitationAlreadyRedeemed, StoreError
 from ballot.store.lifecycle import require_status, transition
 from ballot.store.models import (
     BoardEntry,
@@ -83,6 +83,7 @@ class Meeting:
     factory: sessionmaker[Session]
     keys: KeyStore
     records_dir: Path
+    _contexts: dict[str, tuple[str, ElectionContext]] = field(default_factory=dict, repr=False)
 
     # -- small helpers -----------------------------------------------------------------------
     def _election(self, session: Session, slug: str) -> Election:
@@ -97,10 +98,17 @@ class Meeting:
         return Manifest.from_json(parse_json(election.manifest_json))
 
     def context(self, session: Session, election: Election) -> ElectionContext:
+        """The election context, checked once per process and then cached by its base hash
+        (the database refuses any change to the manifest or the context after opening)."""
         if not election.context_json:
             raise ServiceError("the key ceremony is not finished", 409)
-        return ElectionContext.from_json(self.manifest(session, election),
-                                         parse_json(election.context_json))
+        cached = self._contexts.get(election.base_hash)
+        if cached is not None and cached[0] == election.context_json:
+            return cached[1]
+        ctx = ElectionContext.from_json(self.manifest(session, election),
+                                        parse_json(election.context_json))
+        self._contexts[ctx.base_hash.hex()] = (election.context_json, ctx)
+        return ctx
 
     # -- set-up (secretary) ------------------------------------------------------------------
     def create(
@@ -386,14 +394,20 @@ class Meeting:
                     entry = repo.redeem_invitation(s, election.id, code_hash,
                                                    blinded_hash=blinded_hash)
                     repo.record_token_issued(s, election.id, entry.id)
+                except InvitationAlreadyRedeemed:
+                    # A concurrent request redeemed it first: a retry of the same request
+                    # (same blinded message) gets the same signature, anything else is refused.
+                    winner = s.scalar(select(Invitation.blinded_hash).where(Invitation.id == inv.id))
+                    if winner != blinded_hash:
+                        raise ServiceError("this invitation has already been used", 409) from None
                 except StoreError as exc:
                     raise ServiceError(str(exc), 409 if "already" in str(exc) else 403) from None
             try:
                 sig = blind_rsa.blind_sign(key, blinded_raw)
             except blind_rsa.BlindSignatureError as exc:
                 raise ServiceError(str(exc)) from None
-            repo.append_audit(s, election_id=election.id, actor="voter", action="token",
-                              detail={})
+            # No audit entry per token: token_issuance already records who received one, and a
+            # timed entry per voter would only add contention (one chain for every meeting).
             return b64encode(sig)
 
     def cast(self, slug: str, ballot_json: Any) -> dict[str, Any]:
@@ -405,6 +419,17 @@ class Meeting:
             ctx = self.context(s, election)
         try:
             ballot = ballot_from_json(ballot_json, ctx.shape)
+        except BallotError as exc:
+            raise ServiceError(f"ballot refused: {exc}", 422) from None
+        # A spent token is refused before the costly proof checks, so that replaying a ballot
+        # cannot load the server (token ids are public on the board anyway).
+        with transaction(self.factory, read_only=True) as s:
+            spent = s.scalar(select(BoardEntry.id).where(
+                BoardEntry.election_id == election.id,
+                BoardEntry.token_id == ballot.token.token_id.hex()))
+        if spent is not None:
+            raise ServiceError("a ballot has already been cast with this token", 409)
+        try:
             verify_ballot(ballot, ctx.shape, ctx.base_hash, ctx.public_key, ctx.issuer)
         except BallotError as exc:
             raise ServiceError(f"ballot refused: {exc}", 422) from None
@@ -522,6 +547,10 @@ class Meeting:
             if repo.tallies(s, election.id, "paper_counts"):
                 raise ServiceError("paper counts are already entered", 409)
             repo.add_tally(s, election.id, "paper_counts", canonical_json(paper).decode())
+            repo.append_audit(s, election_id=election.id, actor="committee", action="paper_counts",
+                              detail={"ballots_valid": paper["ballots_valid"],
+                                      "ballots_invalid": paper["ballots_invalid"],
+                                      "voters": paper["voters"]})
 
     def finalize(self, slug: str, *, present: int | None = None) -> Path:
         """Combine k decryptions, count, apply the rules, write the record; → tallied."""

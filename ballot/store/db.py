@@ -72,7 +72,7 @@ def _configure_sqlite(engine: Engine, *, memory: bool) -> None:
             cursor.execute("PRAGMA foreign_keys = ON")
             if not memory:
                 cursor.execute("PRAGMA journal_mode = WAL")
-                cursor.execute("PRAGMA synchronous = NORMAL")
+                cursor.execute("PRAGMA synchronous = FULL")  # a receipted ballot survives a power cut
         finally:
             cursor.close()
 

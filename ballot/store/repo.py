@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
 from typing import Any, Protocol
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -619,6 +619,9 @@ def audit_entry_hash(
     return sha256("ballot/v1/audit-entry", bytes.fromhex(prev_hash), body).hex()
 
 
+_AUDIT_LOCK_KEY = 0x62616C6C6F74  # "ballot"
+
+
 def append_audit(
     session: Session,
     *,
@@ -632,6 +635,10 @@ def append_audit(
     if not actor or not action:
         raise ValueError("an audit entry needs an actor and an action")
     detail_json = canonical_json({} if detail is None else detail).decode("utf-8")
+    if session.get_bind().dialect.name == "postgresql":
+        # One chain for the whole database: writers take turns (held to the end of the
+        # transaction) instead of colliding on seq and retrying (SQLite already serialises).
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _AUDIT_LOCK_KEY})
     for _ in range(_MAX_APPEND_ATTEMPTS):
         last = session.execute(
             select(AuditEntry.seq, AuditEntry.entry_hash).order_by(AuditEntry.seq.desc()).limit(1)

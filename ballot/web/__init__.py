@@ -25,6 +25,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     )
     app.config.update(config or {})
     instance = Path(app.instance_path)
+    proxies = int(app.config.get("PROXY_COUNT") or os.environ.get("BALLOT_PROXY_COUNT") or 0)
+    if proxies:
+        # Behind N trusted reverse proxies: the client's address (for the rate limit), scheme
+        # and host come from their X-Forwarded-* headers.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
     from ballot.service.keys import KeyStore
     from ballot.service.meeting import Meeting

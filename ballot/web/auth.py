@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import functools
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import select
@@ -20,7 +22,11 @@ MIN_PASSWORD = 10
 _USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$")
 _hasher = PasswordHasher()  # argon2id, the library's recommended parameters
 # Verified when the user does not exist, so that a wrong name costs as long as a wrong password.
-_DUMMY = _hasher.hash("ballot: no such user")
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash to verify against for unknown users (same cost as a real check), made on first
+    use rather than at import, so worker start-up stays fast."""
+    return _hasher.hash("ballot: no such user")
 
 
 class AccountError(ValueError):
@@ -63,7 +69,7 @@ def check_login(factory: sessionmaker[Session], username: str, password: str) ->
         stored = s.execute(select(Admin.password_hash).where(
             Admin.username == (username or ""))).scalar_one_or_none()
     try:
-        _hasher.verify(stored or _DUMMY, password or "")
+        _hasher.verify(stored or _dummy_hash(), password or "")
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
     if stored is None:

@@ -26,7 +26,7 @@ from ballot.web import create_app
 SLUG = "cb-test"
 MEMBERS = [("A1", "Nguyễn Văn An"), ("A2", "Trần Thị Bình"), ("A3", "Lê Hữu Châu"),
            ("A4", "Phạm Minh Dũng"), ("A5", "Hoàng Thu Giang"), ("A6", "Vũ Ngọc Hà"),
-           ("A7", "Bùi Văn Giấy")]
+           ("A7", "Bùi Văn Giấy"), ("A8", "Đinh Thị Mạng")]
 
 
 @pytest.fixture
@@ -123,7 +123,7 @@ def test_whole_meeting_over_http(server, tmp_path):
         assert e.value.status == status, (payload, e.value)
     # A replayed ballot (same token) is refused.
     token, key = obtain_token(http, election, invitations["A5"])
-    ballot, _ = seal(election, token, key, [0, 1, 1, 1, None, 1, 1])
+    ballot, _ = seal(election, token, key, [0, 1, 1, 1, None, 1, 1, 1])
     first = cast(http, election, ballot)
     with pytest.raises(ApiError) as e:
         cast(http, election, ballot)
@@ -133,8 +133,10 @@ def test_whole_meeting_over_http(server, tmp_path):
     with pytest.raises(ApiError) as e:
         cast(http, election, other)
     assert e.value.status == 409
-    # A ballot for another election's key (wrong proofs) is refused with its reason.
-    forged = ballot.to_json()
+    # A ballot whose proofs do not match its rows (a fresh token) is refused with its reason.
+    token6, key6 = obtain_token(http, election, invitations["A6"])
+    forged_ballot, _ = seal(election, token6, key6, [0] * len(MEMBERS))
+    forged = forged_ballot.to_json()
     units = forged["units"]
     units[0], units[1] = units[1], units[0]
     with pytest.raises(ApiError) as e:
@@ -148,21 +150,21 @@ def test_whole_meeting_over_http(server, tmp_path):
     issuer = election.ctx.issuer
     prepared = blind_rsa.prepare(b"m" * 79)
     blinded, _ = blind_rsa.blind(issuer, prepared)
-    req = {"invitation": invitations["A6"], "blinded_msg": b64encode(blinded)}
+    req = {"invitation": invitations["A8"], "blinded_msg": b64encode(blinded)}
     s1 = http.post(f"/api/v1/elections/{SLUG}/tokens", req)["blind_sig"]
     s2 = http.post(f"/api/v1/elections/{SLUG}/tokens", req)["blind_sig"]
     assert s1 == s2
     other_blind, _ = blind_rsa.blind(issuer, blind_rsa.prepare(b"n" * 79))
     with pytest.raises(ApiError) as e:
         http.post(f"/api/v1/elections/{SLUG}/tokens",
-                  {"invitation": invitations["A6"], "blinded_msg": b64encode(other_blind)})
+                  {"invitation": invitations["A8"], "blinded_msg": b64encode(other_blind)})
     assert e.value.status == 409
 
     counters = http.get(f"/api/v1/elections/{SLUG}/counters")
-    assert counters == {"status": "open", "eligible": 7, "tokens": 6, "ballots": 5}
+    assert counters == {"status": "open", "eligible": 8, "tokens": 7, "ballots": 5}
     meeting.close_voting(SLUG)
-    with pytest.raises(ApiError):  # no more ballots once closed
-        obtain_token(http, election, invitations["A6"])
+    with pytest.raises(ApiError):  # no more tokens once closed
+        obtain_token(http, election, invitations["A7"])
 
     # Trustee 2 is absent; trustee 1 first sends a wrong decryption, which is refused.
     agg = http.get(f"/api/v1/elections/{SLUG}/aggregate")
@@ -196,10 +198,10 @@ def test_whole_meeting_over_http(server, tmp_path):
     counts = {c["unit_id"]: c for c in record["counts"]}
     electronic = {c["unit_id"]: c for c in record["electronic_counts"]}
     assert electronic["A2"]["votes"]["HTTNV"] == 4 and counts["A2"]["votes"]["HTTNV"] == 5
-    assert record["figures"]["ballots_valid"] == 6 and record["figures"]["ballots_issued"] == 7
-    assert record["figures"]["present"] == 7
+    assert record["figures"]["ballots_valid"] == 6 and record["figures"]["ballots_issued"] == 8
+    assert record["figures"]["present"] == 8
     assert any("paper" in c.detail for c in report.checks)
-    assert sorted(record["issuance_log"]) == ["A1", "A2", "A3", "A4", "A5", "A6"]
+    assert sorted(record["issuance_log"]) == ["A1", "A2", "A3", "A4", "A5", "A6", "A8"]
     assert [d["trustee"] for d in record["decryptions"]] == [1, 3]
     codes_on_board = {e["tracking_code"] for e in meeting.board(SLUG)}
     assert {r["tracking_code"] for r in receipts} <= codes_on_board
@@ -226,7 +228,7 @@ def test_results_downloads_after_tally(server, tmp_path):
         text = resp.read().decode("utf-8")
         assert resp.headers["Content-Type"].startswith("text/csv")
     assert text.startswith("\ufeffstt;unit_id;ho_ten;HTXSNV;HTXSNV_%N")
-    assert "Trần Thị Bình" in text and "5;71.4%" in text  # 5 of N = 7 at HTTNV
+    assert "Trần Thị Bình" in text and "5;62.5%" in text  # 5 of N = 8 at HTTNV
     with urllib.request.urlopen(f"{base_url}/api/v1/elections/{SLUG}/record") as resp:
         assert load_record_bytes(resp.read())["base_hash"] == res["base_hash"]
 

@@ -1,0 +1,565 @@
+"""Load test: N phones voting at once over HTTP against several server worker processes on
+PostgreSQL; every ballot must be accepted and none lost. Prints throughput and latency.
+
+    python benchmarks/load.py                      # one meeting, 100 phones, 100-unit ballots
+    python benchmarks/load.py --meetings 4 --phones 40   # the year-end rush: meetings at once
+
+Everything runs on this machine: PostgreSQL at --database-url (a fresh schema, dropped at the
+end), the server workers (``ballot.service.serve_workers``, the same app as ``ballot serve``)
+on 127.0.0.1, and the phones (threads of this process).
+
+What each phone does, as the phone page does: before the timed window, the expensive part
+that a real phone computes while its owner marks the ballot — its voter key, the blinded token
+request and the encrypted, proven 100 units (``_load_crypto``); inside the window, at its
+scheduled moment (the phones start evenly spread over --window seconds): POST the token request
+(timed), unblind and check the signature, sign the ballot, POST it (timed), check the signed
+receipt. Afterwards the board is read back from the database: every receipted tracking code at
+its position, the hash chain recomputed, as many ballots and tokens as phones.
+
+Where the time goes: the workers run with timers (``serve_workers --stats``) that split each
+request into proof verification, other parsing, and database work (transactions, commit);
+CPU time is measured for the worker processes (their own counters) and for PostgreSQL (its
+processes in /proc). With --meetings the script also probes the database alone
+(``_load_dbprobe``): board appends and audit appends per second without any proof checking.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import random
+import secrets
+import sys
+import tempfile
+import time
+import urllib.request
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import _load_crypto  # noqa: E402
+import _load_dbprobe  # noqa: E402
+
+from ballot.clients.http import ApiError, Http  # noqa: E402
+from ballot.clients.trustee import TrusteeDevice  # noqa: E402
+from ballot.clients.voter import fetch_election  # noqa: E402
+from ballot.crypto import blind_rsa  # noqa: E402
+from ballot.crypto.ballots import body_hash  # noqa: E402
+from ballot.crypto.encoding import b64decode, b64encode, parse_json  # noqa: E402
+from ballot.election.presets import branch_qd366  # noqa: E402
+from ballot.election.roll import RollEntry  # noqa: E402
+from ballot.election.units import Unit  # noqa: E402
+from ballot.service.keys import KeyStore  # noqa: E402
+from ballot.service.meeting import Meeting  # noqa: E402
+from ballot.service.serve_workers import WorkerPool  # noqa: E402
+from ballot.store import repo  # noqa: E402
+from ballot.store.db import make_engine, session_factory, transaction  # noqa: E402
+from ballot.store.models import GENESIS_HASH  # noqa: E402
+from ballot.tally.board import Receipt, entry_hash, verify_receipt  # noqa: E402
+
+DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+# --- measurements of the machine ---------------------------------------------------------------
+
+
+def pg_cpu_seconds() -> float | None:
+    """CPU time of every PostgreSQL process, plus what the postmaster reaped from exited
+    backends; None if /proc cannot tell."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total, found = 0, False
+    try:
+        pids = [p for p in os.listdir("/proc") if p.isdigit()]
+    except OSError:
+        return None
+    procs = {}
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        comm = stat[stat.index("(") + 1:stat.rindex(")")]
+        rest = stat[stat.rindex(")") + 2:].split()
+        if comm.startswith("postgres"):
+            procs[int(pid)] = (int(rest[1]), [int(x) for x in rest[11:15]])  # ppid, times
+    for pid, (ppid, (utime, stime, cutime, cstime)) in procs.items():
+        found = True
+        total += utime + stime
+        if ppid not in procs:  # the postmaster: add its reaped children
+            total += cutime + cstime
+    return total / tick if found else None
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    s = sorted(values)
+    k = max(0, min(len(s) - 1, int(round(q / 100 * (len(s) - 1)))))
+    return s[k]
+
+
+def lsn_bytes(text: str) -> int:
+    hi, lo = text.split("/")
+    return (int(hi, 16) << 32) + int(lo, 16)
+
+
+# --- the deployment --------------------------------------------------------------------------
+
+
+@dataclass
+class Database:
+    url: str
+    schema: str | None
+    admin_url: str | None
+
+    @property
+    def postgres(self) -> bool:
+        return self.schema is not None
+
+
+def create_database(base: str, keep: bool) -> Database:
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.pool import NullPool
+
+    if make_url(base).get_backend_name() != "postgresql":
+        return Database(base, None, None)
+    schema = f"ballot_load_{secrets.token_hex(6)}"
+    admin = create_engine(base, poolclass=NullPool)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    admin.dispose()
+    url = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
+    return Database(url.render_as_string(hide_password=False), schema, base)
+
+
+def drop_database(db: Database) -> None:
+    if not db.postgres:
+        return
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.pool import NullPool
+
+    admin = create_engine(db.admin_url, poolclass=NullPool)
+    with admin.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA IF EXISTS "{db.schema}" CASCADE'))
+    admin.dispose()
+
+
+def wal_position(engine) -> int | None:
+    from sqlalchemy import text
+
+    if engine.dialect.name != "postgresql":
+        return None
+    with engine.connect() as conn:
+        return lsn_bytes(conn.execute(text("SELECT pg_current_wal_lsn()::text")).scalar_one())
+
+
+def setup_meeting(meeting: Meeting, slug: str, urls: list[str], members: int,
+                  units: int) -> dict[str, str]:
+    levels, rules = branch_qd366()
+    roll = [RollEntry(f"DV{i:03d}", f"Đảng viên {i}", "official", None)
+            for i in range(1, members + 1)]
+    unit_rows = [Unit(unit_id=r.roll_id, name=r.name, kind="member", group="đv")
+                 for r in roll[:units]]
+    codes = meeting.create(slug=slug, title="Xếp loại chất lượng đảng viên 2025",
+                           organisation=f"Chi bộ {slug}", date="2025-12-20",
+                           meeting_kind="branch_members", levels=levels, rules=rules, roll=roll,
+                           units=unit_rows, trustee_names=["Trưởng ban kiểm phiếu"],
+                           threshold=1)
+    meeting.begin_ceremony(slug)
+    device = TrusteeDevice(Http(urls[0], bearer=codes["Trưởng ban kiểm phiếu"]), slug, 1)
+    keys = device.keygen()
+    device.send_shares(keys)
+    device.receive_shares(keys)
+    meeting.finish_ceremony(slug)
+    return meeting.open_voting(slug)
+
+
+# --- the phones --------------------------------------------------------------------------------
+
+
+@dataclass
+class Outcome:
+    slug: str
+    tracking_code: str = ""
+    receipt: dict | None = None
+    token_latency: float | None = None
+    cast_latency: float | None = None
+    started: float = 0.0
+    finished: float = 0.0
+    error: str | None = None
+    ballot: dict | None = field(default=None, repr=False)
+
+
+def run_phone(kit: _load_crypto.PhoneKit, election: Any, url: str, start_at: float,
+              keep_ballot: bool) -> Outcome:
+    out = Outcome(kit.slug)
+    delay = start_at - time.perf_counter()
+    if delay > 0:
+        time.sleep(delay)
+    out.started = time.perf_counter()
+    http = Http(url, timeout=900)
+    ctx = election.ctx
+    try:
+        t0 = time.perf_counter()
+        resp = http.post(f"/api/v1/elections/{kit.slug}/tokens",
+                         {"invitation": kit.invitation, "blinded_msg": b64encode(kit.blinded)})
+        out.token_latency = time.perf_counter() - t0
+        sig = blind_rsa.finalize(ctx.issuer, kit.prepared, b64decode(resp["blind_sig"]),
+                                 kit.state)
+        ballot, out.tracking_code = _load_crypto.finish_ballot(kit, ctx.base_hash, sig)
+        t1 = time.perf_counter()
+        resp = http.post(f"/api/v1/elections/{kit.slug}/ballots", {"ballot": ballot})
+        out.cast_latency = time.perf_counter() - t1
+        receipt = Receipt.from_json(resp["receipt"])
+        verify_receipt(election.receipt_key, receipt)
+        if receipt.tracking_code != out.tracking_code:
+            raise ValueError("the receipt is for another ballot")
+        out.receipt = resp["receipt"]
+        if keep_ballot:
+            out.ballot = ballot
+    except (ApiError, OSError, ValueError) as exc:
+        out.error = f"{type(exc).__name__}: {exc}"
+    out.finished = time.perf_counter()
+    return out
+
+
+def worker_stats(urls: list[str]) -> list[dict]:
+    return [json.loads(urllib.request.urlopen(u + "/_bench/stats", timeout=30).read())
+            for u in urls]
+
+
+def stats_delta(before: list[dict], after: list[dict]) -> dict[str, Any]:
+    cpu = sum(a["cpu"] - b["cpu"] for a, b in zip(after, before))
+    kinds: dict[str, dict[str, float]] = {}
+    for a, b in zip(after, before):
+        for kind, d in a["kinds"].items():
+            k = kinds.setdefault(kind, {})
+            for name, v in d.items():
+                k[name] = k.get(name, 0.0) + v - b["kinds"].get(kind, {}).get(name, 0.0)
+    return {"cpu": cpu, "kinds": kinds}
+
+
+def check_boards(factory, outcomes: list[Outcome], slugs: list[str],
+                 phones: int) -> dict[str, Any]:
+    """Every receipted ballot on its meeting's board where the receipt says; chains intact;
+    as many ballots and tokens as phones."""
+    problems: list[str] = []
+    total = 0
+    with transaction(factory, read_only=True) as s:
+        for slug in slugs:
+            election = repo.get_election(s, slug)
+            rows = repo.board(s, election.id)
+            total += len(rows)
+            by_code = {r.tracking_code: r for r in rows}
+            prev = GENESIS_HASH
+            for n, row in enumerate(rows, 1):
+                ballot = parse_json(row.ballot_json)
+                bhash = body_hash({k: v for k, v in ballot.items() if k != "signature"})
+                if row.position != n or row.prev_hash != prev or \
+                        entry_hash(bytes.fromhex(prev), n, bhash).hex() != row.entry_hash:
+                    problems.append(f"{slug}: the board's chain breaks at {n}")
+                    break
+                prev = row.entry_hash
+            mine = [o for o in outcomes if o.slug == slug]
+            for o in mine:
+                if o.receipt is None:
+                    continue
+                row = by_code.get(o.tracking_code)
+                if row is None:
+                    problems.append(f"{slug}: receipted ballot {o.tracking_code} is NOT on the board")
+                elif (row.position, row.entry_hash) != (o.receipt["position"],
+                                                        o.receipt["entry_hash"]):
+                    problems.append(f"{slug}: {o.tracking_code} is not where its receipt says")
+            if len(rows) != phones:
+                problems.append(f"{slug}: {len(rows)} ballots on the board for {phones} phones")
+            tokens = repo.tokens_issued(s, election.id)
+            if tokens != phones:
+                problems.append(f"{slug}: {tokens} tokens issued for {phones} phones")
+    return {"ballots_on_boards": total, "problems": problems}
+
+
+def board_bytes(engine) -> int | None:
+    from sqlalchemy import text
+
+    if engine.dialect.name != "postgresql":
+        return None
+    with engine.connect() as conn:
+        return conn.execute(text("SELECT pg_total_relation_size('board_entries')")).scalar_one()
+
+
+# --- the run -----------------------------------------------------------------------------------
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    say = print
+    cores = os.cpu_count() or 1
+    db = create_database(args.database_url, args.keep)
+    work = Path(tempfile.mkdtemp(prefix="ballot-load-"))
+    if not db.postgres and db.url.startswith("sqlite") and db.url.endswith(":memory:"):
+        raise SystemExit("use a file or PostgreSQL")
+    pool = WorkerPool(db.url, keys_dir=work / "keys", records_dir=work / "records",
+                      instance=work / "instance", workers=args.workers, threads=args.threads,
+                      stats=True, log_dir=work)
+    engine = make_engine(db.url)
+    result: dict[str, Any] = {"cores": cores, "workers": args.workers,
+                              "threads_per_worker": args.threads, "meetings": args.meetings,
+                              "phones_per_meeting": args.phones, "units": args.units,
+                              "window_s": args.window}
+    try:
+        t = time.perf_counter()
+        pool.start()
+        factory = session_factory(engine)
+        meeting = Meeting(factory, KeyStore(work / "keys"), work / "records")
+        slugs = [f"load-{i + 1}" for i in range(args.meetings)]
+        members = max(args.phones, args.units)
+        invitations = {slug: setup_meeting(meeting, slug, pool.urls, members, args.units)
+                       for slug in slugs}
+        elections = {slug: fetch_election(Http(pool.urls[0]), slug) for slug in slugs}
+        say(f"Deployment: {args.workers} worker processes × {args.threads} threads on "
+            f"{'PostgreSQL' if db.postgres else db.url}, {cores} cores; {args.meetings} "
+            f"meeting(s) of {members} members, {args.units} units, "
+            f"{len(elections[slugs[0]].ctx.manifest.levels)} levels + abstain; set up in "
+            f"{time.perf_counter() - t:.1f} s")
+
+        # Before the window: what the phones compute while their owners mark the ballot.
+        t = time.perf_counter()
+        rng = random.Random(args.seed)
+        kits: list[_load_crypto.PhoneKit] = []
+        jobs = []
+        for slug in slugs:
+            ctx = elections[slug].ctx
+            codes = list(invitations[slug].values())[:args.phones]
+            for code in codes:
+                seed = os.urandom(32)
+                prepared, blinded, state = _load_crypto.PhoneKit.prepare_token(
+                    ctx.base_hash, ctx.issuer, seed)
+                choices = [rng.choice([0, 1, 1, 1, 1, 2, 3, None]) for _ in range(args.units)]
+                kits.append(_load_crypto.PhoneKit(slug, code, seed, prepared, blinded, state, []))
+                jobs.append((ctx.shape, ctx.base_hash, bytes(ctx.public_key), seed, prepared,
+                             choices))
+        with ProcessPoolExecutor(args.prep_workers or cores,
+                                 mp_context=multiprocessing.get_context("spawn")) as ex:
+            for kit, units in zip(kits, ex.map(_load_crypto.seal_units, jobs, chunksize=4)):
+                kit.units = units
+        prep = time.perf_counter() - t
+        say(f"Phones ready: {len(kits)} ballots encrypted and proven in advance in {prep:.1f} s "
+            f"({prep * (args.prep_workers or cores) / len(kits):.2f} CPU-s each, as on a phone)")
+
+        # The timed window.
+        order = list(range(len(kits)))
+        rng.shuffle(order)  # meetings interleaved, phones in random order
+        total = len(kits)
+        before = worker_stats(pool.urls)
+        pg0, wal0, self0 = pg_cpu_seconds(), wal_position(engine), time.process_time()
+        t0 = time.perf_counter() + 0.5
+        start_at = {i: t0 + args.window * rank / max(1, total - 1 if total > 1 else 1)
+                    for rank, i in enumerate(order)}
+        with ThreadPoolExecutor(min(args.concurrency, total)) as ex:
+            futures = [ex.submit(run_phone, kits[i], elections[kits[i].slug],
+                                 pool.urls[rank % len(pool.urls)], start_at[i], rank < 3)
+                       for rank, i in enumerate(order)]
+            outcomes = [f.result() for f in futures]
+        t_end = time.perf_counter()
+        after = worker_stats(pool.urls)
+        pg1, wal1, self1 = pg_cpu_seconds(), wal_position(engine), time.process_time()
+        span = max(o.finished for o in outcomes) - t0
+
+        accepted = [o for o in outcomes if o.receipt is not None]
+        failed = [o for o in outcomes if o.receipt is None]
+        board = check_boards(factory, outcomes, slugs, args.phones)
+        tokens_lat = [o.token_latency for o in outcomes if o.token_latency is not None]
+        cast_lat = [o.cast_latency for o in accepted]
+        delta = stats_delta(before, after)
+        cast = delta["kinds"].get("cast", {})
+        token = delta["kinds"].get("token", {})
+        n = max(1, len(accepted))
+        result.update({
+            "phones": total, "accepted": len(accepted), "failed": len(failed),
+            "failures": [o.error for o in failed][:5], "board": board,
+            "span_s": span, "ballots_per_s": len(accepted) / span,
+            "ballots_per_s_per_core": len(accepted) / span / cores,
+            "token": {"p50": percentile(tokens_lat, 50), "p95": percentile(tokens_lat, 95),
+                      "p99": percentile(tokens_lat, 99), "max": max(tokens_lat, default=0),
+                      "per_s": len(tokens_lat) / span},
+            "cast": {"p50": percentile(cast_lat, 50), "p95": percentile(cast_lat, 95),
+                     "p99": percentile(cast_lat, 99), "max": max(cast_lat, default=0),
+                     "per_s": len(cast_lat) / span},
+            "cpu": {
+                "workers_s": delta["cpu"],
+                "postgres_s": (pg1 - pg0) if pg0 is not None and pg1 is not None else None,
+                "phones_s": self1 - self0,
+                "window_core_s": (t_end - t0) * cores,
+            },
+            "per_ballot": {
+                "worker_cpu_s": delta["cpu"] / n,
+                "verify_cpu_s": cast.get("verify_cpu", 0) / n,
+                "verify_wall_s": cast.get("verify", 0) / n,
+                "parse_wall_s": cast.get("parse", 0) / n,
+                "cast_wall_s": cast.get("wall", 0) / n,
+                "cast_db_read_txn_s": cast.get("db_read_txn", 0) / n,
+                "cast_db_write_txn_s": cast.get("db_write_txn", 0) / n,
+                "cast_db_append_s": cast.get("db_append", 0) / n,
+                "cast_db_commit_s": cast.get("db_commit", 0) / n,
+                "token_wall_s": token.get("wall", 0) / n,
+                "token_blind_sign_cpu_s": token.get("blind_sign_cpu", 0) / n,
+                "token_db_write_txn_s": token.get("db_write_txn", 0) / n,
+                "token_db_audit_s": token.get("db_audit", 0) / n,
+                "token_db_commit_s": token.get("db_commit", 0) / n,
+                "postgres_cpu_s": ((pg1 - pg0) / n) if pg0 is not None and pg1 is not None
+                else None,
+                "wal_bytes": ((wal1 - wal0) / n) if wal0 is not None and wal1 is not None
+                else None,
+                "board_bytes": (board_bytes(engine) / n) if db.postgres else None,
+            },
+        })
+
+        # A replayed ballot: what one costs the server before it is refused.
+        replays = [o for o in outcomes if o.ballot is not None]
+        replay_lat = []
+        for o in replays:
+            t = time.perf_counter()
+            try:
+                Http(pool.urls[0], timeout=120).post(f"/api/v1/elections/{o.slug}/ballots",
+                                                     {"ballot": o.ballot})
+                replay_lat.append(("accepted!", time.perf_counter() - t))
+            except ApiError as exc:
+                replay_lat.append((f"{exc.status}", time.perf_counter() - t))
+        result["replay"] = replay_lat
+
+        if args.meetings > 1 or args.db_probe:
+            result["db_probe"] = _load_dbprobe.probe(
+                factory, pg_cpu=pg_cpu_seconds, wal=lambda: wal_position(engine),
+                threads=args.probe_threads, elections=max(args.meetings, 8),
+                seconds=args.probe_seconds,
+                ballot_bytes=len(json.dumps(replays[0].ballot)) if replays else 52_000)
+    finally:
+        pool.stop()
+        engine.dispose()
+        if not args.keep:
+            drop_database(db)
+    return result
+
+
+def report(r: dict[str, Any]) -> str:
+    ms = lambda x: f"{1000 * x:.0f} ms"  # noqa: E731
+    lines = []
+    pb = r["per_ballot"]
+    lines.append("")
+    lines.append(f"== {r['meetings']} meeting(s) × {r['phones_per_meeting']} phones, "
+                 f"{r['units']}-unit ballots, {r['workers']} workers × "
+                 f"{r['threads_per_worker']} threads, {r['cores']} cores ==")
+    lines.append(f"accepted {r['accepted']}/{r['phones']} ballots; failures {r['failed']}"
+                 + (f": {r['failures']}" if r["failures"] else ""))
+    b = r["board"]
+    lines.append(f"boards: {b['ballots_on_boards']} ballots; every receipt on its board at its "
+                 f"position, chains recomputed, tokens = ballots = phones: "
+                 + ("OK" if not b["problems"] else f"PROBLEMS {b['problems'][:5]}"))
+    lines.append(f"phones started over {r['window_s']:.0f} s; last receipt after "
+                 f"{r['span_s']:.1f} s")
+    lines.append(f"throughput: {r['ballots_per_s']:.2f} ballots/s = "
+                 f"{r['ballots_per_s_per_core']:.2f} ballots/s per core "
+                 f"(everything on {r['cores']} cores: workers, PostgreSQL, the phones)")
+    for kind in ("token", "cast"):
+        x = r[kind]
+        lines.append(f"{kind:5} latency: p50 {ms(x['p50'])}, p95 {ms(x['p95'])}, "
+                     f"p99 {ms(x['p99'])}, max {ms(x['max'])}")
+    cpu = r["cpu"]
+    pg = cpu["postgres_s"]
+    lines.append(f"CPU in the window: workers {cpu['workers_s']:.1f} s, PostgreSQL "
+                 f"{pg:.1f} s, phones (this process) {cpu['phones_s']:.1f} s; "
+                 f"available {cpu['window_core_s']:.1f} core-s" if pg is not None else
+                 f"CPU in the window: workers {cpu['workers_s']:.1f} s")
+    lines.append("per accepted ballot (token + cast):")
+    lines.append(f"  worker CPU       {pb['worker_cpu_s']:.3f} s, of which proof verification "
+                 f"{pb['verify_cpu_s']:.3f} s ({100 * pb['verify_cpu_s'] / max(pb['worker_cpu_s'], 1e-9):.0f}%)")
+    if pb["postgres_cpu_s"] is not None:
+        lines.append(f"  PostgreSQL CPU   {pb['postgres_cpu_s'] * 1000:.1f} ms; WAL "
+                     f"{pb['wal_bytes'] / 1024:.0f} KiB; board table "
+                     f"{pb['board_bytes'] / 1024:.0f} KiB per ballot")
+    lines.append(f"  cast  (wall)     {ms(pb['cast_wall_s'])}: verify {ms(pb['verify_wall_s'])}, "
+                 f"parse {ms(pb['parse_wall_s'])}, read txn {ms(pb['cast_db_read_txn_s'])}, "
+                 f"write txn {ms(pb['cast_db_write_txn_s'])} (append {ms(pb['cast_db_append_s'])}, "
+                 f"commit {ms(pb['cast_db_commit_s'])})")
+    lines.append(f"  token (wall)     {ms(pb['token_wall_s'])}: blind signature CPU "
+                 f"{ms(pb['token_blind_sign_cpu_s'])}, write txn {ms(pb['token_db_write_txn_s'])} "
+                 f"(audit append {ms(pb['token_db_audit_s'])}, commit {ms(pb['token_db_commit_s'])})")
+    db_share = (pb["postgres_cpu_s"] or 0)
+    total_cpu = pb["worker_cpu_s"] + db_share
+    lines.append(f"bottleneck: CPU. Proof verification is {100 * pb['verify_cpu_s'] / total_cpu:.0f}% "
+                 f"of the server CPU per ballot (workers + PostgreSQL), PostgreSQL "
+                 f"{100 * db_share / total_cpu:.0f}%; database wall time per cast "
+                 f"{ms(pb['cast_db_read_txn_s'] + pb['cast_db_write_txn_s'])} vs verification "
+                 f"{ms(pb['verify_wall_s'])}.")
+    lines.append(f"  => one core checks about {1 / total_cpu:.2f} ballots/s "
+                 f"({3600 / total_cpu:.0f} per hour) of this size")
+    if r.get("replay"):
+        lines.append("replayed ballots (already on the board): " + ", ".join(
+            f"{status} after {ms(t)}" for status, t in r["replay"]))
+    if r.get("db_probe"):
+        p = r["db_probe"]
+        lines.append(f"database alone ({p['threads']} threads, {p['elections']} elections, "
+                     f"{p['seconds']:.0f} s each, ballot text {p['ballot_bytes'] / 1024:.0f} KiB):")
+        for name, label in (("board_append", "board appends"), ("audit_append",
+                                                                 "audit appends (one chain)")):
+            x = p[name]
+            cpu_txt = (f", PostgreSQL CPU {x['pg_cpu_ms_each']:.2f} ms and WAL "
+                       f"{x['wal_bytes_each'] / 1024:.1f} KiB each"
+                       if x["pg_cpu_ms_each"] is not None else "")
+            lines.append(f"  {label:26} {x['per_second']:7.0f}/s (p50 {x['p50_ms']:.1f} ms, "
+                         f"p99 {x['p99_ms']:.1f} ms){cpu_txt}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python benchmarks/load.py", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--phones", type=int, default=None,
+                        help="phones per meeting (default 100; 40 with --meetings > 1)")
+    parser.add_argument("--meetings", type=int, default=1, help="meetings at once (default 1)")
+    parser.add_argument("--units", type=int, default=100, help="units on the ballot (100)")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2,
+                        help="server worker processes (default: the number of cores)")
+    parser.add_argument("--threads", type=int, default=4, help="threads per worker (4)")
+    parser.add_argument("--window", type=float, default=5.0,
+                        help="the phones start evenly spread over this many seconds (5)")
+    parser.add_argument("--concurrency", type=int, default=200,
+                        help="at most this many phones in flight (200)")
+    parser.add_argument("--prep-workers", type=int, default=None,
+                        help="processes that encrypt the ballots in advance (cores)")
+    parser.add_argument("--database-url", default=os.environ.get("BALLOT_LOAD_DATABASE_URL",
+                                                                 DEFAULT_URL))
+    parser.add_argument("--db-probe", action="store_true",
+                        help="also probe the database alone (always with --meetings > 1)")
+    parser.add_argument("--probe-threads", type=int, default=8)
+    parser.add_argument("--probe-seconds", type=float, default=5.0)
+    parser.add_argument("--seed", type=int, default=2025)
+    parser.add_argument("--keep", action="store_true", help="keep the database schema")
+    parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON")
+    args = parser.parse_args(argv)
+    if args.phones is None:
+        args.phones = 100 if args.meetings == 1 else 40
+    if min(args.phones, args.meetings, args.units, args.workers, args.threads) < 1:
+        parser.error("--phones, --meetings, --units, --workers and --threads must be ≥ 1")
+    if args.phones * args.meetings > 2000:
+        parser.error("at most 2000 phones in all: this is a bounded load test")
+    t = time.perf_counter()
+    r = run(args)
+    print(report(r))
+    print(f"(whole run {time.perf_counter() - t:.0f} s)")
+    if args.json:
+        Path(args.json).write_text(json.dumps(r, indent=2, default=str) + "\n")
+    ok = r["accepted"] == r["phones"] and not r["board"]["problems"]
+    if not ok:
+        print("FAILED: not every ballot was accepted and found on its board", file=sys.stderr)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
