@@ -204,6 +204,7 @@ class Meeting:
             ts = repo.trustees(s, election.id)
             return {
                 "status": election.status,
+                "base_hash": election.base_hash,
                 "manifest": manifest.to_json(),
                 "manifest_hash": manifest.manifest_hash().hex(),
                 "threshold": manifest.trustees.threshold,

@@ -29,6 +29,9 @@ def _state(slug: str) -> dict[str, Any]:
         state = meeting().ceremony_state(slug)
     except ServiceError as exc:
         abort(exc.status, str(exc))
+    h = state.get("base_hash") or ""
+    # Read aloud and compared between the projector and each phone (docs/threat-model.md).
+    state["fingerprint"] = " ".join(h[i:i + 4] for i in range(0, len(h), 4))
     return state
 
 
@@ -83,7 +86,7 @@ def vote(slug: str):
     state = _state(slug)
     use_wasm()
     return render_template("vote.html", slug=slug, manifest=state["manifest"],
-                           strings=_strings())
+                           strings=_strings(), fingerprint=state["fingerprint"])
 
 
 @public.get("/v/<slug>/audit")
@@ -102,6 +105,7 @@ def projector(slug: str):
 
     return render_template("projector.html", slug=slug, manifest=state["manifest"],
                            status=state["status"], vote_url=f"{base}/v/{slug}",
+                           fingerprint=state["fingerprint"],
                            qr=qr_svg_data_uri(f"{base}/v/{slug}"))
 
 

@@ -280,3 +280,16 @@ def test_creating_a_taken_slug_leaves_the_first_meeting_intact(server):
         create_meeting(meeting)
     assert e.value.status == 409 and "already exists" in str(e.value)
     assert key_file.read_bytes() == before
+
+
+def test_projector_and_phone_show_the_fingerprint_to_compare(server):
+    """The fingerprint is read aloud and compared between the projector and each phone."""
+    import urllib.request
+
+    meeting, base_url = server
+    open_with_one_trustee(meeting, base_url)
+    base_hash = fetch_election(Http(base_url), SLUG).ctx.base_hash.hex()
+    grouped = " ".join(base_hash[i:i + 4] for i in range(0, 64, 4))
+    for page in (f"/p/{SLUG}", f"/v/{SLUG}"):
+        with urllib.request.urlopen(base_url + page) as resp:
+            assert grouped in resp.read().decode("utf-8"), page
