@@ -34,10 +34,18 @@ def server(db_url, tmp_path):
     app = create_app({"DATABASE_URL": db_url, "KEYS_DIR": str(tmp_path / "keys"),
                       "RECORDS_DIR": str(tmp_path / "records")})
     srv = create_server(app, host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=srv.run, daemon=True)
+    thread = threading.Thread(target=run_until_closed, args=(srv,), daemon=True)
     thread.start()
     yield app.extensions["ballot.meeting"], f"http://127.0.0.1:{srv.effective_port}"
     srv.close()
+
+
+def run_until_closed(srv) -> None:
+    """waitress's loop, ending quietly when the test closes the server under it."""
+    try:
+        srv.run()
+    except OSError:
+        pass
 
 
 def create_meeting(meeting, *, trustees=3, k=2):

@@ -19,6 +19,15 @@ from urllib.parse import urlsplit
 import pytest
 from conftest import ADMIN, NAMES, roll_csv, units_csv
 
+
+def run_until_closed(srv) -> None:
+    """waitress's loop, ending quietly when the test closes the server under it."""
+    try:
+        srv.run()
+    except OSError:
+        pass
+
+
 pytestmark = pytest.mark.browser
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -45,7 +54,7 @@ def server(db_url, tmp_path):
                       "SECRET_KEY": "browser test secret key, not for production"})
     create_admin(app.extensions["ballot.meeting"].factory, *ADMIN)
     srv = create_server(app, host="127.0.0.1", port=0, threads=8)
-    thread = threading.Thread(target=srv.run, daemon=True)
+    thread = threading.Thread(target=run_until_closed, args=(srv,), daemon=True)
     thread.start()
     try:
         yield srv.effective_port
