@@ -105,8 +105,16 @@ def verify(record: Path, receipt: str | None, workers: int | None) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--threads", default=8, show_default=True, type=int)
-def serve(host: str, port: int, threads: int) -> None:
+@click.option("--workers", default=1, show_default=True, type=int,
+              help="Worker processes sharing the port (SO_REUSEPORT); proofs are CPU-bound, "
+                   "so about one per core.")
+def serve(host: str, port: int, threads: int, workers: int) -> None:
     """Serve the app with waitress (SQLite in ./instance, or BALLOT_DATABASE_URL)."""
+    if workers > 1:
+        from ballot.service.serve_workers import main as serve_workers
+
+        sys.exit(serve_workers(["--workers", str(workers), "--host", host, "--port", str(port),
+                                "--threads", str(threads), "--reuse-port"]))
     from waitress import serve as waitress_serve
 
     from ballot.web import create_app
