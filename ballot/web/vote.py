@@ -120,3 +120,40 @@ def board(slug: str):
                       if e["tracking_code"].replace("-", "") == code), False)
     return render_template("board.html", slug=slug, manifest=state["manifest"],
                            status=state["status"], entries=entries, code=code, found=found)
+
+
+#: Outcomes of the rules engine, as shown (msgids).
+OUTCOME_NAMES = {"passed": "passed", "no_majority": "no majority",
+                 "quorum_failed": "quorum not met", "cut_by_quota": "moved down by the quota",
+                 "quota_tie": "tie at the quota: for the deciding body",
+                 "second_round": "to the second round"}
+
+
+@public.get("/r/<slug>")
+def results(slug: str):
+    """Counts per level with their share of N, the result and the rule, once counted."""
+    from fractions import Fraction
+
+    from .i18n import get_lang
+
+    state = _state(slug)
+    try:
+        res = meeting().results(slug)
+    except ServiceError as exc:
+        abort(exc.status, str(exc))
+    codes = [lv["code"] for lv in res["manifest"]["levels"]]
+    names = {u["unit_id"]: u["name"] for u in res["manifest"]["units"]}
+    lang = get_lang()
+    rows = [{
+        "name": names[r["unit_id"]],
+        "cells": [{"votes": r["counts"]["votes"].get(c, 0),
+                   "share": Fraction(r["shares"][c]) if r["shares"].get(c) is not None else None}
+                  for c in codes],
+        "abstain": r["counts"]["abstain"], "level": r["level"], "outcome": r["outcome"],
+        "rule": r["rule"]["vi" if lang == "vi" else "en"],
+    } for r in res["results"]["units"]]
+    base_text = res["results"]["base_text"]["vi" if lang == "vi" else "en"]
+    return render_template("results.html", slug=slug, manifest=state["manifest"],
+                           status=state["status"], rows=rows, codes=codes,
+                           base=res["results"]["base"], base_text=base_text,
+                           outcome_names=OUTCOME_NAMES, fingerprint=state["fingerprint"])

@@ -301,3 +301,26 @@ def test_projector_and_phone_show_the_fingerprint_to_compare(server):
     for page in (f"/p/{SLUG}", f"/v/{SLUG}"):
         with urllib.request.urlopen(base_url + page) as resp:
             assert grouped in resp.read().decode("utf-8"), page
+
+
+def test_results_page_once_counted(server):
+    import urllib.error
+    import urllib.request
+
+    meeting, base_url = server
+    device, keys, invitations = open_with_one_trustee(meeting, base_url)
+    http = Http(base_url)
+    with pytest.raises(urllib.error.HTTPError) as e:
+        urllib.request.urlopen(f"{base_url}/r/{SLUG}")
+    assert e.value.code == 404
+    election = fetch_election(http, SLUG)
+    for rid, _ in MEMBERS[:6]:
+        vote(http, SLUG, invitations[rid], [0] + [1] * (len(MEMBERS) - 1), election)
+    meeting.close_voting(SLUG)
+    device.decrypt(keys)
+    meeting.finalize(SLUG)
+    with urllib.request.urlopen(f"{base_url}/r/{SLUG}?lang=vi") as resp:
+        page = resp.read().decode("utf-8")
+    assert "Kết quả" in page and "Trần Thị Bình" in page
+    assert "75,0 %" in page  # 6 of N = 8 at HTTNV, in the Vietnamese number format
+    assert "results.csv" in page and "results.json" in page
