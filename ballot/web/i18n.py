@@ -136,6 +136,11 @@ KIND_NAMES = {"branch_members": "A branch classifies its members",
               "committee_units": "A committee classifies units or cadres", "custom": "Other"}
 BASE_NAMES = {"convened_minus_excluded": "Members convened minus those excluded (default)",
               "present": "Members present", "valid": "Valid ballots"}
+#: Outcomes of the rules engine (ballot.election.results), as shown on the results page.
+OUTCOME_NAMES = {"passed": "passed", "no_majority": "no majority",
+                 "quorum_failed": "quorum not met", "cut_by_quota": "moved down by the quota",
+                 "quota_tie": "tie at the quota: for the deciding body",
+                 "second_round": "to the second round"}
 _STEPS = ("draft", "key_ceremony", "open", "closed", "tallied", "published")
 
 
@@ -160,6 +165,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(
         lang_url=_lang_url, status_names=STATUS_NAMES, roll_status_names=ROLL_STATUS_NAMES,
         preset_names=PRESET_NAMES, kind_names=KIND_NAMES, base_names=BASE_NAMES,
+        outcome_names=OUTCOME_NAMES,
         step_index=lambda status: _STEPS.index(status) if status in _STEPS else 0)
 
 

@@ -122,13 +122,6 @@ def board(slug: str):
                            status=state["status"], entries=entries, code=code, found=found)
 
 
-#: Outcomes of the rules engine, as shown (msgids).
-OUTCOME_NAMES = {"passed": "passed", "no_majority": "no majority",
-                 "quorum_failed": "quorum not met", "cut_by_quota": "moved down by the quota",
-                 "quota_tie": "tie at the quota: for the deciding body",
-                 "second_round": "to the second round"}
-
-
 @public.get("/r/<slug>")
 def results(slug: str):
     """Counts per level with their share of N, the result and the rule, once counted."""
@@ -156,4 +149,4 @@ def results(slug: str):
     return render_template("results.html", slug=slug, manifest=state["manifest"],
                            status=state["status"], rows=rows, codes=codes,
                            base=res["results"]["base"], base_text=base_text,
-                           outcome_names=OUTCOME_NAMES, fingerprint=state["fingerprint"])
+                           fingerprint=state["fingerprint"])

@@ -40,7 +40,7 @@ def data_msgids() -> set[str]:
 
     out = set(vote.VOTER_STRINGS.values()) | set(errors._TITLES.values()) | {"Error"}
     for table in (i18n.STATUS_NAMES, i18n.ROLL_STATUS_NAMES, i18n.PRESET_NAMES, i18n.KIND_NAMES,
-                  i18n.BASE_NAMES):
+                  i18n.BASE_NAMES, i18n.OUTCOME_NAMES):
         out |= set(table.values())
     return out
 
