@@ -49,7 +49,7 @@ from ballot.tally.context import ContextError, ElectionContext, trustee_public_f
 from ballot.tally.decryption import (
     DecryptionError,
     TrusteeDecryption,
-    aggregate,
+    aggregate_accepted,
     combine_decryptions,
     verify_decryption,
 )
@@ -473,8 +473,8 @@ class Meeting:
             election = self._election(s, slug)
             transition(s, election, "closed")
             ctx = self.context(s, election)
-            totals = aggregate([ballot_from_json(parse_json(e.ballot_json), ctx.shape)
-                                for e in repo.board(s, election.id)], ctx.shape.num_units)
+            totals = aggregate_accepted((parse_json(e.ballot_json)["units"]
+                                         for e in repo.board(s, election.id)), ctx.shape.num_units)
             repo.add_tally(s, election.id, "aggregate", canonical_json(
                 {"units": [b64encode(c.to_bytes()) for c in totals]}).decode())
             repo.append_audit(s, election_id=election.id, actor="secretary", action="close",
