@@ -7,6 +7,7 @@ server workers; nothing is kept in process memory between requests.
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -68,6 +69,9 @@ class ServiceError(ValueError):
         self.status = status
 
 
+_SLUG = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?")
+
+
 def _now() -> str:
     return datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
@@ -87,6 +91,10 @@ class Meeting:
 
     # -- small helpers -----------------------------------------------------------------------
     def _election(self, session: Session, slug: str) -> Election:
+        # A slug is lowercase letters, digits and dashes: anything else cannot name an election
+        # (and a NUL byte would not even reach PostgreSQL's text type).
+        if not isinstance(slug, str) or not _SLUG.fullmatch(slug):
+            raise ServiceError(f"no election {slug!r}", 404)
         election = session.execute(select(Election).where(Election.slug == slug)).scalar_one_or_none()
         if election is None:
             raise ServiceError(f"no election {slug!r}", 404)

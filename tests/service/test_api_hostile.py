@@ -200,3 +200,11 @@ def test_get_endpoints_never_fail_on_odd_paths(client, path, slug, index):
         "{index}", str(index))
     resp = client.get(url, headers={"Authorization": "Bearer nope"})
     assert resp.status_code < 500, (url, resp.status_code, resp.data[:200])
+
+
+@pytest.mark.parametrize("slug", ["%00", "a%00b", "UPPER", "-x", "x" * 80, "%C3%A9"])
+def test_impossible_slugs_are_not_found(client, slug):
+    """Found by the property test on PostgreSQL: a NUL byte in the slug reached the database."""
+    resp = client.get(f"/api/v1/elections/{slug}")
+    assert resp.status_code == 404
+    refused(resp)
