@@ -89,7 +89,8 @@ def run_demo(*, out: Path, voters: int = 87, units: int = 87, trustees: int = 3,
         raise ValueError("the threshold must be between 1 and the number of trustees")
     if units > voters:
         raise ValueError("a branch classifies its own members: --units cannot exceed --voters")
-    rng = random.Random(seed)  # nosec B311: simulated preferences, not key material
+    # simulated preferences, not key material (bandit B311)
+    rng = random.Random(seed)  # nosec B311
     t0 = time.perf_counter()
     if out.exists():
         shutil.rmtree(out)

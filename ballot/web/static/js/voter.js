@@ -235,7 +235,7 @@
   }
 
   async function obtainToken() {
-    busy(S.token);
+    busy(S.issuing);
     if (!rec.seed) {
       rec.seed = BC.encoding.b64encode(BC.newVoterKey().seed);
       save();
