@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable
 
-from .group import GENERATOR, IDENTITY, L, Point, base_mul, decode_point, random_scalar
+from .encoding import EncodingError
+from .group import IDENTITY, L, Point, base_mul, decode_point, random_scalar
 
 __all__ = ["Ciphertext", "KeyPair", "encrypt", "add_all", "rerandomize", "decrypt_to_point"]
 
@@ -29,8 +30,6 @@ class Ciphertext:
     @classmethod
     def from_bytes(cls, data: bytes, what: str = "ciphertext") -> "Ciphertext":
         if len(data) != 64:
-            from .encoding import EncodingError
-
             raise EncodingError(f"{what}: a ciphertext is 64 bytes")
         return cls(
             decode_point(data[:32], f"{what}.alpha"), decode_point(data[32:], f"{what}.beta")
@@ -75,5 +74,3 @@ def decrypt_to_point(secret: int, c: Ciphertext) -> Point:
     """g^m = beta / alpha^s."""
     return c.beta - c.alpha * secret
 
-
-_ = GENERATOR  # re-exported for callers that build statements

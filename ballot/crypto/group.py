@@ -31,6 +31,7 @@ __all__ = [
     "random_scalar",
     "hash_to_scalar",
     "base_mul",
+    "sum_points",
 ]
 
 #: The order of the prime-order subgroup (and of the base point).

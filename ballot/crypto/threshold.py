@@ -35,6 +35,7 @@ from .group import (
     decode_scalar,
     encode_scalar,
     random_scalar,
+    sum_points,
 )
 from .proofs import DleqProof, SchnorrProof, prove_dleq, prove_schnorr, verify_dleq, verify_schnorr
 
@@ -208,13 +209,7 @@ def secret_share(secret: TrusteeSecret, received: Mapping[int, int]) -> int:
 def joint_commitments(publics: Sequence[TrusteePublic]) -> tuple[Point, ...]:
     """C_j = Π_i K_ij."""
     k = len(publics[0].commitments)
-    out = []
-    for j in range(k):
-        total = IDENTITY
-        for pub in publics:
-            total = total + pub.commitments[j]
-        out.append(total)
-    return tuple(out)
+    return tuple(sum_points(pub.commitments[j] for pub in publics) for j in range(k))
 
 
 def joint_public_key(publics: Sequence[TrusteePublic]) -> Point:

@@ -219,9 +219,9 @@ class Meeting:
                 "trustees": [{
                     "index": t.index, "name": t.name,
                     "public": parse_json(t.public_key_json) if t.public_key_json else None,
-                    "shares_sent": bool(t.ceremony_json and parse_json(t.ceremony_json).get("shares")),
-                    "accepted": bool(t.ceremony_json and parse_json(t.ceremony_json).get("accepted")),
-                } for t in ts],
+                    "shares_sent": bool(state.get("shares")),
+                    "accepted": bool(state.get("accepted")),
+                } for t, state in ((t, self._ceremony(t)) for t in ts)],
             }
 
     def _ceremony(self, t: Trustee) -> dict[str, Any]:

@@ -163,8 +163,8 @@ def _verify(record: dict[str, Any], report: Report, progress: Progress | None,
     need(True, "ceremony", "Key ceremony",
          f"{n} trustees, threshold {k}, {n * k} proofs of knowledge verified, joint key "
          f"{ctx.public_key.data.hex()[:16]}…")
-    need(record["base_hash"] == ctx.base_hash.hex(), "base_hash", "Election fingerprint",
-         f"base hash {ctx.base_hash.hex()}" if record["base_hash"] == ctx.base_hash.hex()
+    ok = record["base_hash"] == ctx.base_hash.hex()
+    need(ok, "base_hash", "Election fingerprint", f"base hash {ctx.base_hash.hex()}" if ok
          else f"the record says {record['base_hash']!r}, recomputed {ctx.base_hash.hex()}")
 
     # 2. Token issuance log.
@@ -215,9 +215,9 @@ def _verify(record: dict[str, Any], report: Report, progress: Progress | None,
 
     # 4. The aggregate.
     totals = [add_all(col) for col in zip(*cts)] if cts else [ZERO_CIPHERTEXT] * U
-    need(record["aggregate"] == [b64encode(c.to_bytes()) for c in totals], "aggregate",
-         "Aggregate of the board", f"{U} unit totals recomputed from {B} ballots"
-         if record["aggregate"] == [b64encode(c.to_bytes()) for c in totals]
+    ok = record["aggregate"] == [b64encode(c.to_bytes()) for c in totals]
+    need(ok, "aggregate", "Aggregate of the board",
+         f"{U} unit totals recomputed from {B} ballots" if ok
          else "the record's aggregate is not the product of the board's ballots")
 
     # 5. Partial decryptions.
@@ -296,8 +296,9 @@ def _verify(record: dict[str, Any], report: Report, progress: Progress | None,
         need(False, "results", "Results from the rules", str(exc))
     bad = [r["unit_id"] for r, s in zip(recomputed["units"], record["results"].get("units", []))
            if r != s] if isinstance(record["results"], dict) else ["all"]
-    need(recomputed == record["results"], "results", "Results from the rules",
-         f"{U} results recomputed under the manifest's rules" if recomputed == record["results"]
+    ok = recomputed == record["results"]
+    need(ok, "results", "Results from the rules",
+         f"{U} results recomputed under the manifest's rules" if ok
          else f"results differ from the rules' for units {bad[:5] or 'summary'}")
 
 
