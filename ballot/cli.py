@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 from pathlib import Path
@@ -11,7 +12,30 @@ import click
 from ballot import __version__
 
 
-@click.group()
+class _LazyGroup(click.Group):
+    """Commands defined in other modules are imported only when they run (or for --help):
+    ``ballot verify`` must start fast, in its worker processes too, which import this module."""
+
+    lazy = {
+        "count": ("ballot.election.count_file", "count_command"),
+        "db": ("ballot.store.migrate", "db_group"),
+        "trustee": ("ballot.clients.trustee_cli", "trustee_group"),
+        "verify-audit": ("ballot.clients.audit_cli", "verify_audit"),
+        "admin": ("ballot.web.admin_cli", "admin_group"),
+        "audit": ("ballot.service.audit_cli", "audit_group"),
+    }
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *self.lazy])
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in self.lazy:
+            module, attr = self.lazy[name]
+            return getattr(importlib.import_module(module), attr)
+        return super().get_command(ctx, name)
+
+
+@click.group(cls=_LazyGroup)
 @click.version_option(__version__, prog_name="ballot")
 def main() -> None:
     """ballot — bỏ phiếu kín điện tử, kiểm chứng được / verifiable secret ballot."""
@@ -123,31 +147,3 @@ def serve(host: str, port: int, threads: int, workers: int) -> None:
     click.echo(f"ballot serving on http://{host}:{port}/ (database: "
                f"{app.extensions['ballot.engine'].url.render_as_string(hide_password=True)})")
     waitress_serve(app, host=host, port=port, threads=threads)
-
-
-def _register() -> None:
-    try:
-        from ballot.election.count_file import count_command
-
-        main.add_command(count_command)
-    except ImportError:  # pragma: no cover - while the module is being written
-        pass
-    from ballot.clients.audit_cli import verify_audit
-    from ballot.clients.trustee_cli import trustee_group
-    from ballot.store.migrate import db_group
-
-    main.add_command(db_group)
-    main.add_command(trustee_group)
-    main.add_command(verify_audit)
-    from ballot.web.admin_cli import admin_group
-
-    main.add_command(admin_group)
-    from ballot.service.audit_cli import audit_group
-
-    main.add_command(audit_group)
-
-
-_register()
-
-if __name__ == "__main__":  # pragma: no cover
-    main()

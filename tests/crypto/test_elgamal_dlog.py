@@ -180,9 +180,36 @@ def test_discrete_log_grows_its_table_for_large_bounds():
         assert discrete_log(base_mul(m), bound) == m
     with pytest.raises(DlogError):
         discrete_log(base_mul(bound + 1), bound)
-    assert dlog_module._table(2048).size == 2048
+    assert dlog_module.cached_table(2048).size == 2048
 
 
 def test_discrete_log_of_negative_exponent_is_not_found():
     with pytest.raises(DlogError):
         discrete_log(base_mul(-1), 5000)
+
+
+def test_table_built_in_slices_is_the_same_table():
+    from ballot.crypto.dlog import baby_steps
+
+    whole = baby_steps(0, 64)
+    assert baby_steps(0, 20) + baby_steps(20, 64) == whole
+    assert DlogTable(64).entries == whole
+    table = DlogTable(64, whole)
+    assert table.log(base_mul(64 * 64 - 1), 64 * 64 - 1) == 64 * 64 - 1
+    with pytest.raises(ValueError, match="bytes"):
+        DlogTable(64, whole[:-1])
+    with pytest.raises(ValueError):
+        baby_steps(5, 4)
+
+
+def test_a_forged_table_entry_is_never_an_answer():
+    # A table handed over by another process is checked: a look-up that hits a wrong entry
+    # (here g^3 listed as entry 12) is confirmed against g^m and refused, not returned.
+    from ballot.crypto.dlog import baby_steps
+
+    entries = bytearray(baby_steps(0, 16))
+    entries[12 * 32 : 13 * 32] = base_mul(3).data
+    table = DlogTable(16, bytes(entries))
+    assert table.log(base_mul(5), 100) == 5
+    with pytest.raises(DlogError):
+        table.log(base_mul(3), 100)  # the look-up says 12: refused, since g^12 != g^3
