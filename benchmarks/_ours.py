@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import random
 import shutil
 import statistics
@@ -327,14 +328,19 @@ def demo_record(cache_root: Path, *, voters: int, units: int, trustees: int, thr
 
 
 def committee(demo: DemoRecord, repeat: int) -> dict[str, Any]:
-    """Aggregate the board, partial decryptions with proofs by k trustees (their real key
-    shares), verify them, combine, discrete logs, the rules — from the demo's record."""
+    """What the committee waits for, on the record's ballots, by the server's own code paths:
+    the aggregate of the accepted ballots (``close_voting``), the partial decryptions with
+    proofs by k trustees (their real key shares, on their own devices), the server's check of
+    each, the combination with the discrete logarithms (``finalize``), the rules. The
+    aggregate and the discrete logarithms are shared out among worker processes (one per
+    core); each run is also made with one process, for comparison."""
+    from ballot.crypto import dlog
     from ballot.election.counting import count_manifest
     from ballot.election.counts import MeetingFigures
     from ballot.election.manifest import Manifest
     from ballot.tally.context import ElectionContext
     from ballot.tally.decryption import (
-        aggregate,
+        aggregate_accepted,
         combine_decryptions,
         combined_points,
         decrypt_aggregate,
@@ -358,20 +364,23 @@ def committee(demo: DemoRecord, repeat: int) -> dict[str, Any]:
     if rec["paper"] is not None:
         raise RuntimeError("the benchmark record should have no paper ballots")
 
-    def run(times: dict[str, Sample] | None) -> dict[str, Any]:
-        def step(name: str, fn: Callable[[], Any]) -> Any:
+    def run(times: dict[str, Sample] | None, workers: int | None = None) -> dict[str, Any]:
+        def step(name: str, fn: Callable[[], Any], pool: bool = False) -> Any:
             with clock() as s:
                 out = fn()
+                if pool and (workers or 2) > 1:
+                    _stop_forkserver()  # so that the workers' CPU time is counted
             if times is not None:
                 times[name] = s
             return out
 
-        ballots = step("parse", lambda: [ballot_from_json(b, ctx.shape) for b in board])
-        totals = step("aggregate", lambda: aggregate(ballots, U))
+        totals = step("aggregate", lambda: aggregate_accepted((b["units"] for b in board), U,
+                                                              workers=workers), pool=True)
         decs = step("partial", lambda: {i: decrypt_aggregate(ctx, i, shares[i], totals)
                                         for i in present})
         step("verify", lambda: [verify_decryption(ctx, totals, d) for d in decs.values()])
-        electronic = step("combine_dlog", lambda: combine_decryptions(ctx, totals, decs, B))
+        electronic = step("combine_dlog", lambda: combine_decryptions(ctx, totals, decs, B,
+                                                                      workers=workers), pool=True)
         results = step("rules", lambda: count_manifest(manifest, dict(zip(unit_ids, electronic)),
                                                        figures))
         if counts_to_json(unit_ids, electronic) != rec["electronic_counts"]:
@@ -380,42 +389,51 @@ def committee(demo: DemoRecord, repeat: int) -> dict[str, Any]:
             raise AssertionError("the committee's results differ from the record's")
         return {"totals": totals, "decs": decs}
 
-    say("committee: warm-up run (builds the discrete-log table)")
-    cold: dict[str, Sample] = {}
-    with clock() as cold_total:
-        run(cold)
+    bound = B * ctx.shape.radix ** (ctx.shape.num_levels - 1)
+    size = dlog.table_size(bound)
+    say("committee: cold runs (a fresh process: the discrete-log table not yet built)")
+    _stop_forkserver()  # an earlier step's, so that its CPU time is not charged here
+    cold: dict[str, Runs] = {1: Runs(), None: Runs()}  # type: ignore[dict-item]
+    for w in (None, 1, None, 1):
+        dlog._TABLES.clear()
+        with clock() as s:
+            run(None, w)
+        cold[w].add(s)
     say("committee: counting group operations")
     with OpCounter() as counter:
-        state = run(None)
+        state = run(None, 1)
     ops = dict(counter.counts)
-    # the discrete-log table that ballot.crypto.dlog builds once per process, for this bound
-    bound = B * ctx.shape.radix ** (ctx.shape.num_levels - 1)
-    size = 1024
-    while size * size <= bound:
-        size *= 2
     with clock() as table:
         DlogTable(size)
+    with clock() as parse:
+        [ballot_from_json(b, ctx.shape) for b in board]
     with clock() as comb:
         combined_points(ctx, state["totals"], state["decs"])
     runs: dict[str, Runs] = {}
-    total = Runs()
+    total, total_1 = Runs(), Runs()
     for i in range(repeat):
-        say(f"committee: run {i + 1}/{repeat}")
+        say(f"committee: run {i + 1}/{repeat} (warm), with the default workers and with one")
         times: dict[str, Sample] = {}
         with clock() as s:
             run(times)
         total.add(s)
         for k, v in times.items():
             runs.setdefault(k, Runs()).add(v)
+        with clock() as s:
+            run(None, 1)
+        total_1.add(s)
     counts = rec["electronic_counts"]
     return {
         "total": {**total.to_json(), "ops": ops},
+        "total_one_process": total_1.to_json(),
         "parts": {k: v.to_json() for k, v in runs.items()},
-        "cold_total": {"wall_s": cold_total.wall, "cpu_s": cold_total.cpu},
+        "cold": cold[None].to_json(),  # type: ignore[index]
+        "cold_one_process": cold[1].to_json(),
+        "parse_checked": {"wall_s": parse.wall, "cpu_s": parse.cpu},
         "dlog_table": {"entries": size, "bound": bound, "wall_s": table.wall, "cpu_s": table.cpu,
                        "adds": size - 1},
         "combine_only": {"wall_s": comb.wall, "cpu_s": comb.cpu},
-        "ballots": B, "units": U, "trustees_present": present,
+        "ballots": B, "units": U, "trustees_present": present, "workers": os.cpu_count(),
         "levels_histogram": _level_histogram(counts, manifest.levels.codes),
     }
 

@@ -55,10 +55,13 @@ def test_quick_suite_python_parts(tmp_path):
 
     # 3 committee: every sub-step, warm and cold totals, the dlog table
     com = r["committee"]
-    assert set(com["parts"]) == {"parse", "aggregate", "partial", "verify", "combine_dlog", "rules"}
+    assert set(com["parts"]) == {"aggregate", "partial", "verify", "combine_dlog", "rules"}
     assert _is_runs(com["total"], cfg["committee_repeat"])
+    assert _is_runs(com["total_one_process"], cfg["committee_repeat"])
+    assert _is_runs(com["cold"], 2) and _is_runs(com["cold_one_process"], 2)
     assert com["ballots"] == 10 and com["units"] == 10 and len(com["trustees_present"]) == 2
-    assert com["dlog_table"]["entries"] >= 1024 and com["cold_cpu_s"] >= com["total"]["median_cpu_s"]
+    assert com["dlog_table"]["entries"] >= 1024 and com["parse_checked"]["cpu_s"] > 0
+    assert com["cold_cpu_s"] == com["cold"]["median_cpu_s"] and com["workers"] >= 1
 
     # 4 observer: 1 and 2 workers; every check of the verifier passed on the record
     obs = r["observer"]
