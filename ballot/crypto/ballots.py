@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Callable, Sequence
 
 from nacl.signing import SigningKey
@@ -35,6 +36,8 @@ __all__ = [
     "verify_ballot",
     "ballot_from_json",
     "tracking_code",
+    "unit_context",
+    "limit_context",
     "AuditRecord",
     "check_audit",
 ]
@@ -54,12 +57,42 @@ class BallotShape:
     num_levels: int
     abstain_allowed: bool
     radix: int  # eligible voters + 1
+    #: "at most K agree" groups (ballot B of a second round): per group the 0-based unit
+    #: indices and K. Only with two levels (agree = level 0, disagree = level 1).
+    limits: tuple[tuple[tuple[int, ...], int], ...] = ()
 
     def __post_init__(self) -> None:
         if self.num_units < 1 or self.num_levels < 2 or self.radix < 2:
             raise ValueError("a ballot needs units, at least two levels and a radix of 2 or more")
         if self.radix**self.num_levels >= 2**48:
             raise ValueError("too many levels for this roll size (radix^levels must be < 2^48)")
+        if not isinstance(self.limits, tuple):
+            object.__setattr__(self, "limits", tuple(self.limits))
+        if self.limits and self.num_levels != 2:
+            raise ValueError("limits ('at most K agree') need exactly two levels (agree, disagree)")
+        seen: set[int] = set()
+        clean = []
+        for j, group in enumerate(self.limits):
+            if not isinstance(group, (tuple, list)) or len(group) != 2:
+                raise ValueError(f"limits[{j}]: expected (unit indices, K)")
+            indices, k = tuple(group[0]), group[1]
+            if isinstance(k, bool) or not isinstance(k, int) or k < 0:
+                raise ValueError(f"limits[{j}]: K must be an integer ≥ 0, got {k!r}")
+            if not indices:
+                raise ValueError(f"limits[{j}]: a group needs at least one unit")
+            for i in indices:
+                if isinstance(i, bool) or not isinstance(i, int) or not 0 <= i < self.num_units:
+                    raise ValueError(f"limits[{j}]: unit index {i!r} is out of range")
+                if i in seen:
+                    raise ValueError(f"limits[{j}]: unit index {i} is in two groups")
+                seen.add(i)
+            if list(indices) != sorted(indices):
+                raise ValueError(f"limits[{j}]: unit indices must be increasing")
+            if self.radix <= len(indices):
+                raise ValueError(f"limits[{j}]: the radix {self.radix} must exceed the group size "
+                                 f"{len(indices)} (more voters than candidates in a group)")
+            clean.append((indices, k))
+        object.__setattr__(self, "limits", tuple(clean))
 
     @property
     def values(self) -> tuple[int, ...]:
@@ -80,9 +113,35 @@ class BallotShape:
     def unit_bytes(self) -> int:
         return 64 + 64 * len(self.values)
 
+    @cached_property
+    def _limit_values(self) -> tuple[tuple[int, ...], ...]:
+        return tuple(
+            tuple(sorted({a + d * self.radix for a in range(k + 1) for d in range(len(ix) - a + 1)}))
+            for ix, k in self.limits)
+
+    def limit_values(self, j: int) -> tuple[int, ...]:
+        """The allowed plaintexts of limit group j's summed ciphertext, increasing: a agree and
+        d disagree with a ≤ K and a + d ≤ n_j, as a + d·R (agree = R^0, disagree = R^1)."""
+        return self._limit_values[j]
+
+    def limit_bytes(self, j: int) -> int:
+        return 64 * len(self.limit_values(j))
+
 
 def unit_context(base_hash: bytes, voter_key: bytes, unit: int) -> bytes:
     return sha256("ballot/v1/ctx/unit", base_hash, voter_key, uint32(unit))
+
+
+def limit_context(base_hash: bytes, voter_key: bytes, group: int) -> bytes:
+    return sha256("ballot/v1/ctx/limit", base_hash, voter_key, uint32(group))
+
+
+def limit_ciphertext(units: Sequence[tuple[Ciphertext, Any]], indices: Sequence[int]) -> Ciphertext:
+    """C_j: the component-wise product (sum on the curve) of the group's unit ciphertexts."""
+    total = units[indices[0]][0]
+    for i in indices[1:]:
+        total = total + units[i][0]
+    return total
 
 
 @dataclass(frozen=True)
@@ -91,9 +150,11 @@ class EncryptedBallot:
     token: Token
     units: tuple[tuple[Ciphertext, DisjunctiveProof], ...]
     signature: bytes  # Ed25519 by the token's voter key over ballot_hash
+    #: one "at most K agree" proof per limit group of the shape; None when it has none
+    limits: tuple[DisjunctiveProof, ...] | None = None
 
     def body_json(self) -> dict[str, Any]:
-        return {
+        body = {
             "version": BALLOT_VERSION,
             "election": self.election.hex(),
             "token": {
@@ -102,6 +163,9 @@ class EncryptedBallot:
             },
             "units": [b64encode(ct.to_bytes() + proof.to_bytes()) for ct, proof in self.units],
         }
+        if self.limits is not None:
+            body["limits"] = [b64encode(p.to_bytes()) for p in self.limits]
+        return body
 
     def to_json(self) -> dict[str, Any]:
         return {**self.body_json(), "signature": b64encode(self.signature)}
@@ -137,7 +201,8 @@ def encrypt_ballot(
 ) -> tuple[EncryptedBallot, tuple[int, ...]]:
     """Encrypt and prove every unit's choice; sign. Returns the ballot and the nonces.
 
-    Per unit, in order, ``rng`` gives the encryption nonce r, then the proof's randomness."""
+    Per unit, in order, ``rng`` gives the encryption nonce r, then the proof's randomness;
+    then, for each limit group of the shape in order, that group's proof randomness."""
     if len(choices) != shape.num_units:
         raise ValueError(f"{len(choices)} choices for {shape.num_units} units")
     vk = bytes(voter_key.verify_key)
@@ -151,20 +216,35 @@ def encrypt_ballot(
                                   shape.values, rng=rng)
         units.append((ct, proof))
         nonces.append(r)
-    unsigned = EncryptedBallot(base_hash, token, tuple(units), b"")
+    limits = None
+    if shape.limits:
+        proofs = []
+        for j, (indices, k) in enumerate(shape.limits):
+            agree = sum(1 for i in indices if choices[i] == 0)
+            if agree > k:
+                raise ValueError(f"group {j + 1}: {agree} agree, at most {k} allowed")
+            m = sum(shape.value_of(choices[i]) for i in indices)
+            r = sum(nonces[i] for i in indices) % L
+            proofs.append(prove_disjunctive(limit_context(base_hash, vk, j), public_key,
+                                            limit_ciphertext(units, indices), r, m,
+                                            shape.limit_values(j), rng=rng))
+        limits = tuple(proofs)
+    unsigned = EncryptedBallot(base_hash, token, tuple(units), b"", limits)
     signature = voter_key.sign(unsigned.ballot_hash).signature
-    return EncryptedBallot(base_hash, token, tuple(units), signature), tuple(nonces)
+    return EncryptedBallot(base_hash, token, tuple(units), signature, limits), tuple(nonces)
 
 
 _TOP_KEYS = {"version", "election", "token", "units", "signature"}
+_LIMIT_KEYS = _TOP_KEYS | {"limits"}
 
 
 def ballot_from_json(data: Any, shape: BallotShape) -> EncryptedBallot:
     """Strict decoding: exact keys, canonical encodings, valid group elements."""
     if not isinstance(data, dict):
         raise BallotError("a ballot is a JSON object")
-    if set(data) != _TOP_KEYS:
-        missing, extra = _TOP_KEYS - set(data), set(data) - _TOP_KEYS
+    want = _LIMIT_KEYS if shape.limits else _TOP_KEYS
+    if set(data) != want:
+        missing, extra = want - set(data), set(data) - want
         raise BallotError(f"ballot fields: missing {sorted(missing)}, unexpected {sorted(extra)}")
     if data["version"] != BALLOT_VERSION:
         raise BallotError(f"unsupported ballot version {data['version']!r}")
@@ -187,10 +267,19 @@ def ballot_from_json(data: Any, shape: BallotShape) -> EncryptedBallot:
             ct = Ciphertext.from_bytes(raw[:64], f"units[{u}].ciphertext")
             proof = DisjunctiveProof.from_bytes(raw[64:], len(shape.values), f"units[{u}].proof")
             units.append((ct, proof))
+        limits = None
+        if shape.limits:
+            items = data["limits"]
+            if not isinstance(items, list) or len(items) != len(shape.limits):
+                raise BallotError(f"limits: expected a list of {len(shape.limits)} entries")
+            limits = tuple(
+                DisjunctiveProof.from_bytes(b64decode(text, shape.limit_bytes(j), what=f"limits[{j}]"),
+                                            len(shape.limit_values(j)), f"limits[{j}]")
+                for j, text in enumerate(items))
         signature = b64decode(data["signature"], 64, what="signature")
     except EncodingError as exc:
         raise BallotError(str(exc)) from None
-    return EncryptedBallot(election, token, tuple(units), signature)
+    return EncryptedBallot(election, token, tuple(units), signature, limits)
 
 
 def verify_ballot(
@@ -205,6 +294,10 @@ def verify_ballot(
         raise BallotError("the ballot is for another election")
     if len(ballot.units) != shape.num_units:
         raise BallotError(f"the ballot has {len(ballot.units)} units, the election {shape.num_units}")
+    if (ballot.limits is not None) != bool(shape.limits) or \
+            len(ballot.limits or ()) != len(shape.limits):
+        raise BallotError(f"the ballot has {len(ballot.limits or ())} limit proofs, the election "
+                          f"{len(shape.limits)}")
     try:
         voter = ballot.token.check(issuer, base_hash)
         verify_voter_signature(voter, ballot.ballot_hash, ballot.signature)
@@ -216,6 +309,12 @@ def verify_ballot(
             verify_disjunctive(unit_context(base_hash, vk, u), public_key, ct, shape.values, proof)
         except ProofError:
             raise BallotError(f"unit {u + 1}: the proof that it holds one allowed choice fails") from None
+    for j, ((indices, k), proof) in enumerate(zip(shape.limits, ballot.limits or ())):
+        try:
+            verify_disjunctive(limit_context(base_hash, vk, j), public_key,
+                               limit_ciphertext(ballot.units, indices), shape.limit_values(j), proof)
+        except ProofError:
+            raise BallotError(f"group {j + 1}: more than {k} agree, or the proof fails") from None
 
 
 @dataclass(frozen=True)

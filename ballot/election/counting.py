@@ -10,6 +10,7 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Mapping, Sequence
 
+from ._fields import format_fraction
 from .constraints import constraint_flags
 from .counts import MeetingFigures, UnitCounts
 from .decide import decide
@@ -19,11 +20,12 @@ from .manifest import Manifest, check_units
 from .quorum import check_quorum
 from .quota import apply_quota
 from .results import CountResult, UnitResult
-from .rules import RuleProfile
+from .rules import RuleProfile, Threshold
+from .second_round import BallotBResult, second_round
 from .text import Text
 from .units import Unit
 
-__all__ = ["count", "count_manifest", "BASE_TEXT"]
+__all__ = ["count", "count_manifest", "count_ballot_b", "BASE_TEXT"]
 
 BASE_TEXT = {
     "convened_minus_excluded": Text("N = số đảng viên chính thức được triệu tập − số được trừ",
@@ -44,7 +46,74 @@ def count_manifest(
         if figures.excluded != manifest.excluded():
             raise CountError(f"figures.excluded: {figures.excluded}, but the roll has "
                              f"{manifest.excluded()} excluded members")
+    if manifest.ballot_b is not None:
+        return count_ballot_b(manifest, counts, figures)
     return count(manifest.levels, manifest.rules, manifest.units, counts, figures)
+
+
+def count_ballot_b(
+    manifest: Manifest, counts: Mapping[str, UnitCounts], figures: MeetingFigures
+) -> CountResult:
+    """A second-round election: per group, "at most K" candidates selected, each with agree
+    votes more than 1/2 of N (:func:`second_round`); a tie at the K-th place is reported, never
+    broken. Level 0 is "agree", level 1 "disagree". N is of the same kind as in the first round,
+    taken in this round: the same roll base, or this round's members present or valid ballots
+    (members may arrive or leave between the rounds, and a count may never exceed its N)."""
+    bb = manifest.ballot_b
+    assert bb is not None
+    levels, rules, units = manifest.levels, manifest.rules, manifest.units
+    check_counts(levels, rules, units, counts, figures)
+    n = figures.base(rules.base)
+    agree_code = levels.levels[0].code
+    quorum = check_quorum(rules.quorum, figures)
+    base_text = BASE_TEXT[rules.base]
+
+    def shares(c: UnitCounts) -> tuple[tuple[str, Fraction | None], ...]:
+        return tuple((lv.code, Fraction(c.vote(lv.code), n) if n else None) for lv in levels)
+
+    if not quorum.met:
+        results = tuple(
+            UnitResult(u.unit_id, counts[u.unit_id], n, shares(counts[u.unit_id]), None,
+                       "quorum_failed", quorum.text)
+            for u in units)
+        return CountResult(levels, rules, figures, n, base_text, quorum, results, ballot_b=())
+    threshold = Threshold()
+    groups = []
+    outcome: dict[str, tuple[str, Text]] = {}
+    for b in bb.ballots:
+        agree = {c: counts[c].vote(agree_code) for c in b.candidates}
+        res = second_round(b.candidates, agree, b.k, base=n)
+        groups.append(BallotBResult(b.group, b.candidates, res))
+        rank = {uid: i + 1 for i, (uid, _) in enumerate(res.ranked)}
+        name_vi = b.group if b.group is not None else "(chung)"
+        name_en = b.group if b.group is not None else "(default)"
+        for c in b.candidates:
+            v = agree[c]
+            passes = threshold.passes(v, n)
+            cmp_ = threshold.symbol if passes else threshold.negated_symbol
+            head_vi = f"Đồng ý {v} {cmp_} {format_fraction(threshold.fraction)} N (N = {n})"
+            head_en = f"Agree {v} {cmp_} {format_fraction(threshold.fraction)} N (N = {n})"
+            where_vi = f"hạng {rank[c]}/{len(b.candidates)} nhóm {name_vi}, chọn tối đa {b.k}"
+            where_en = f"ranked {rank[c]}/{len(b.candidates)} in group {name_en}, at most {b.k}"
+            if c in res.selected:
+                outcome[c] = ("selected", Text(f"{head_vi}; {where_vi}: được chọn",
+                                               f"{head_en}; {where_en}: selected"))
+            elif c in res.tied:
+                outcome[c] = ("second_round_tie", Text(
+                    f"{head_vi}; {where_vi}: bằng phiếu tại vị trí thứ {b.k} — cấp có thẩm quyền quyết định",
+                    f"{head_en}; {where_en}: tied at place {b.k} — for the deciding body"))
+            elif not passes:
+                outcome[c] = ("not_selected", Text(f"{head_vi}: không đủ quá nửa, không được chọn",
+                                                   f"{head_en}: no majority, not selected"))
+            else:
+                outcome[c] = ("not_selected", Text(f"{head_vi}; {where_vi}: ngoài {b.k} người, không được chọn",
+                                                   f"{head_en}; {where_en}: below the {b.k} places, not selected"))
+    results = tuple(
+        UnitResult(u.unit_id, counts[u.unit_id], n, shares(counts[u.unit_id]), None,
+                   outcome[u.unit_id][0], outcome[u.unit_id][1])
+        for u in units)
+    return CountResult(levels, rules, figures, n, base_text, quorum, results,
+                       ballot_b=tuple(groups))
 
 
 def check_counts(

@@ -9,6 +9,7 @@ from typing import Any
 from ballot.crypto.encoding import EncodingError, b64decode, canonical_json, sha256
 
 from . import _fields as F
+from .ballot_b import BallotB
 from .errors import ManifestError
 from .levels import LevelSet
 from .roll import RollEntry
@@ -26,6 +27,9 @@ MEETING_KINDS = ("branch_members", "committee_units", "custom")
 
 _KEYS = ("version", "title", "organisation", "date", "meeting_kind", "roll", "units", "levels",
          "rules", "trustees", "issuer_public_key")
+#: Present only in a second-round election (ballot B), so a first-round manifest's bytes and
+#: hash are exactly those of a manifest written before second rounds existed.
+_OPTIONAL_KEYS = ("ballot_b",)
 
 
 def _check_date(value: Any) -> str:
@@ -51,6 +55,8 @@ class Manifest:
     trustees: Trustees
     issuer_public_key: str = ""
     version: str = MANIFEST_VERSION
+    #: a second round (ballot B): the first round, its base N and "at most K" per group
+    ballot_b: BallotB | None = None
 
     def __post_init__(self) -> None:
         if self.version != MANIFEST_VERSION:
@@ -78,6 +84,38 @@ class Manifest:
         self._check_roll()
         check_units(self.units, self.levels)
         self.rules.check_levels(self.levels)
+        if self.ballot_b is not None:
+            self._check_ballot_b()
+
+    def _check_ballot_b(self) -> None:
+        b = self.ballot_b
+        if not isinstance(b, BallotB):
+            raise ManifestError("ballot_b: expected a BallotB")
+        if len(self.levels) != 2:
+            raise ManifestError(f"ballot_b: a second round has exactly two levels (agree, "
+                                f"disagree), not {len(self.levels)}")
+        if self.rules.quota is not None or self.rules.second_round.enabled:
+            raise ManifestError("ballot_b: a second round has no quota and no further round "
+                                "(rules.quota must be null, rules.second_round disabled)")
+        ids = tuple(u.unit_id for u in self.units)
+        if b.candidates != ids:
+            raise ManifestError("ballot_b.ballots: the candidates, group after group, must be "
+                                f"exactly the units in order ({', '.join(ids)})")
+        for u in self.units:
+            if u.collective is not None:
+                raise ManifestError(f"ballot_b: candidate {u.unit_id!r} names a collective; "
+                                    "a second round has no constraints between units")
+        if self.roll:
+            radix = len(self.eligible_voters()) + 1
+            for j, ballot in enumerate(b.ballots):
+                if len(ballot.candidates) >= radix:
+                    raise ManifestError(
+                        f"ballot_b.ballots[{j}]: {len(ballot.candidates)} candidates but only "
+                        f"{radix - 1} eligible voters (the group must be smaller than the roll)")
+
+    def ballot_limits(self) -> tuple[tuple[tuple[int, ...], int], ...]:
+        """The ballot shape's "at most K agree" groups (empty for a first-round election)."""
+        return self.ballot_b.limits() if self.ballot_b is not None else ()
 
     def _check_roll(self) -> None:
         seen: set[str] = set()
@@ -112,7 +150,7 @@ class Manifest:
 
     # -- JSON and hashing ----------------------------------------------------------------------
     def to_json(self) -> dict[str, Any]:
-        return {
+        out = {
             "version": self.version,
             "title": self.title,
             "organisation": self.organisation,
@@ -125,12 +163,15 @@ class Manifest:
             "trustees": self.trustees.to_json(),
             "issuer_public_key": self.issuer_public_key,
         }
+        if self.ballot_b is not None:
+            out["ballot_b"] = self.ballot_b.to_json()
+        return out
 
     @classmethod
     def from_json(cls, value: Any) -> "Manifest":
         """Strict: every key required, unknown keys rejected, every value checked."""
         d = F.obj(value, "manifest")
-        F.keys(d, "", required=_KEYS)
+        F.keys(d, "", required=_KEYS, optional=_OPTIONAL_KEYS)
         roll = tuple(RollEntry.from_json(x, f"roll[{i}]")
                      for i, x in enumerate(F.items(d["roll"], "roll")))
         units = tuple(Unit.from_json(x, f"units[{i}]")
@@ -147,6 +188,7 @@ class Manifest:
             trustees=Trustees.from_json(d["trustees"], "trustees"),
             issuer_public_key=d["issuer_public_key"],
             version=d["version"],
+            ballot_b=BallotB.from_json(d["ballot_b"]) if "ballot_b" in d else None,
         )
 
     def canonical_bytes(self) -> bytes:

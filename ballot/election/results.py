@@ -27,7 +27,10 @@ __all__ = [
 #: ``cut_by_quota``: passed the top level but cut to the level below by the quota;
 #: ``quota_tie``: tied at the quota cut (level left open for the deciding body);
 #: ``second_round``: a top-level candidate sent to the second round (level left open).
-OUTCOMES = ("passed", "no_majority", "quorum_failed", "cut_by_quota", "quota_tie", "second_round")
+#: In a second-round election (ballot B): ``selected``, ``not_selected``, and
+#: ``second_round_tie`` (tied at the K-th place, for the deciding body).
+OUTCOMES = ("passed", "no_majority", "quorum_failed", "cut_by_quota", "quota_tie", "second_round",
+            "selected", "not_selected", "second_round_tie")
 
 
 def _frac(f: Fraction | None) -> str | None:
@@ -153,6 +156,9 @@ class CountResult:
     units: tuple[UnitResult, ...]
     quota: tuple[QuotaGroup, ...] = ()
     second_round: tuple[SecondRoundBallot, ...] = ()
+    #: a second-round election's selection per group (``BallotBResult``); ``None`` otherwise,
+    #: and then the JSON has no ``ballot_b`` key (first-round results are unchanged)
+    ballot_b: tuple[Any, ...] | None = None
 
     def unit(self, unit_id: str) -> UnitResult:
         for r in self.units:
@@ -161,7 +167,7 @@ class CountResult:
         raise KeyError(unit_id)
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out = {
             "levels": self.levels.to_json(),
             "rules": self.rules.to_json(),
             "figures": self.figures.to_json(),
@@ -172,3 +178,6 @@ class CountResult:
             "quota": [g.to_json() for g in self.quota],
             "second_round": [b.to_json() for b in self.second_round],
         }
+        if self.ballot_b is not None:
+            out["ballot_b"] = [g.to_json() for g in self.ballot_b]
+        return out

@@ -12,7 +12,7 @@ from .quota import split_at_cut
 from .rules import Threshold
 from .text import Text
 
-__all__ = ["SecondRoundResult", "second_round"]
+__all__ = ["SecondRoundResult", "BallotBResult", "second_round"]
 
 
 @dataclass(frozen=True)
@@ -69,3 +69,17 @@ def second_round(
         max_k, tuple((uid, agree[uid]) for uid in sorted(candidates, key=lambda u: -agree[u])),
         kept, tied, not_selected, text,
     )
+
+
+@dataclass(frozen=True)
+class BallotBResult:
+    """The outcome of one group of a second-round election: its candidates in ballot order,
+    "at most K", and :func:`second_round`'s selection (agree counts, selected, tied, not
+    selected). The candidates' agree / disagree / blank counts are in the units' results."""
+
+    group: str | None
+    candidates: tuple[str, ...]
+    result: SecondRoundResult
+
+    def to_json(self) -> dict[str, Any]:
+        return {"group": self.group, "candidates": list(self.candidates), **self.result.to_json()}

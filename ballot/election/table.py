@@ -19,6 +19,9 @@ OUTCOME_TEXT = {
     "cut_by_quota": ("giảm do tỷ lệ", "cut by quota"),
     "quota_tie": ("bằng phiếu tại ngưỡng tỷ lệ", "tie at the quota cut"),
     "second_round": ("chờ vòng hai", "second round"),
+    "selected": ("được chọn", "selected"),
+    "not_selected": ("không được chọn", "not selected"),
+    "second_round_tie": ("bằng phiếu vòng hai", "tied in the second round"),
 }
 
 

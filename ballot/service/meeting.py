@@ -325,14 +325,24 @@ class Meeting:
         with transaction(self.factory, read_only=True) as s:
             election = self._election(s, slug)
             ctx = self.context(s, election)
-            return {
+            info = {
                 "slug": slug,
                 "status": election.status,
                 "manifest": ctx.manifest.to_json(),
                 "context": ctx.to_json(),
                 "base_hash": ctx.base_hash.hex(),
                 "receipt_key": b64encode(bytes(self.keys.receipt_key().verify_key)),
+                # "at most K agree" groups of ballot B (empty for a first round): the phone
+                # builds the same ballot shape (and checks it against the manifest).
+                "limits": [{"units": list(ix), "max": k} for ix, k in ctx.shape.limits],
             }
+            bb = ctx.manifest.ballot_b
+            if bb is not None:
+                info.update(round=2, first_round=bb.first_round.slug)
+            else:
+                other = self._linked_second_round(s, slug)
+                info.update(round=1, second_round=other.slug if other is not None else None)
+            return info
 
     #: Failed invitation redemptions allowed from one client address per window.
     REDEEM_FAILURE_LIMIT = 20
@@ -392,6 +402,8 @@ class Meeting:
             except EncodingError as exc:
                 raise ServiceError(str(exc)) from None
             code_hash = repo.hash_invitation_code(invitation) if invitation.strip() else "0" * 64
+            if self.context(s, election).manifest.ballot_b is not None:
+                code_hash = repo.second_round_code_hash(code_hash, slug)
             blinded_hash = hashlib.sha256(blinded_raw).hexdigest()
             inv = s.execute(select(Invitation).where(Invitation.election_id == election.id,
                                                      Invitation.code_hash == code_hash)).scalar_one_or_none()
@@ -637,3 +649,151 @@ class Meeting:
 
     def record_path(self, slug: str) -> Path:
         return self.records_dir / f"{slug}.record.json"
+
+    # -- the second round (ballot B) ---------------------------------------------------------
+    @staticmethod
+    def second_round_slug(slug: str) -> str:
+        """The short name of a first round's second round: ``<slug>-v2`` (within 64 characters)."""
+        return f"{slug[:61].rstrip('-')}-v2"
+
+    def _linked_second_round(self, s: Session, slug: str) -> Election | None:
+        """The second-round election made from ``slug`` by :meth:`create_second_round`, if any."""
+        other = s.execute(select(Election).where(
+            Election.slug == self.second_round_slug(slug))).scalar_one_or_none()
+        if other is None or not other.manifest_json:
+            return None
+        bb = parse_json(other.manifest_json).get("ballot_b")
+        return other if isinstance(bb, dict) and bb.get("first_round", {}).get("slug") == slug \
+            else None
+
+    def create_second_round(self, slug: str) -> str:
+        """From a finalized first round whose results send candidates to a second round: a new
+        election (ballot B, "agree / disagree", at most K per group) linked to it, with the same
+        roll, trustees (and their access codes) and invitation codes. Its trustees hold a new
+        key ceremony. Returns the new election's slug."""
+        from datetime import date
+
+        from ballot.election.ballot_b import BallotB, FirstRound
+        from ballot.election.levels import Level
+        from ballot.election.results import SecondRoundBallot
+        from ballot.election.rules import SecondRoundRule
+
+        with transaction(self.factory, read_only=True) as s:
+            first = self._election(s, slug)
+            manifest = self.manifest(s, first)
+            if manifest.ballot_b is not None:
+                raise ServiceError("this election is already a second round", 409)
+            if first.status not in ("tallied", "published"):
+                raise ServiceError("the first round is not finalized yet: finish its tally "
+                                   "before holding the second round", 409)
+            rows = repo.tallies(s, first.id, "result")
+            if not rows:
+                raise ServiceError("the first round has no results", 409)
+            results = parse_json(rows[-1].payload_json)["results"]
+            ballots = results.get("second_round") or []
+            if not ballots:
+                raise ServiceError("the results send no candidate to a second round", 409)
+            if self._linked_second_round(s, slug) is not None:
+                raise ServiceError(f"the second round already exists: "
+                                   f"{self.second_round_slug(slug)}", 409)
+            path = self.record_path(slug)
+            if not path.exists():
+                raise ServiceError("the first round's record file is missing", 409)
+            record_sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
+            trustee_hashes = {t.index: t.access_hash for t in repo.trustees(s, first.id)}
+            first_roll = {e.id: e.roll_id for e in repo.roll(s, first.id)}
+            codes = [(first_roll[i.roll_entry_id], i.code_hash) for i in s.execute(
+                select(Invitation).where(Invitation.election_id == first.id)).scalars()]
+        new_slug = self.second_round_slug(slug)
+        groups = tuple(SecondRoundBallot(b["group"], tuple(b["candidates"]), b["k"]) for b in ballots)
+        units = []
+        for b in groups:
+            for uid in b.candidates:
+                u = manifest.unit(uid)
+                units.append(ManifestUnit(unit_id=u.unit_id, name=u.name, kind=u.kind,
+                                          group=u.group, score=u.score,
+                                          disciplined=u.disciplined, outstanding=u.outstanding))
+        levels = LevelSet((Level("agree", "Đồng ý", "Agree", "Đồng ý"),
+                           Level("disagree", "Không đồng ý", "Disagree", "Không đồng ý")))
+        r1 = manifest.rules
+        rules = RuleProfile(base=r1.base, quorum=r1.quorum, abstain_allowed=True,
+                            quota=None, second_round=SecondRoundRule(False))
+        issuer = blind_rsa.generate_issuer_key()
+        try:
+            manifest2 = Manifest(
+                title=f"{manifest.title} — vòng hai / second round",
+                organisation=manifest.organisation, date=date.today().isoformat(),
+                meeting_kind=manifest.meeting_kind, roll=manifest.roll, units=tuple(units),
+                levels=levels, rules=rules, trustees=manifest.trustees,
+                issuer_public_key=b64encode(issuer.public_key().to_der()),
+                ballot_b=BallotB(FirstRound(slug, manifest.manifest_hash().hex(), record_sha256),
+                                 int(results["base"]), groups))
+        except ValueError as exc:
+            raise ServiceError(f"cannot make the second round: {exc}", 409) from None
+        with transaction(self.factory) as s:
+            try:
+                election = repo.create_election(s, slug=new_slug, title=manifest2.title)
+            except repo.SlugTaken:
+                raise ServiceError(f"the short name {new_slug!r} is already used by another "
+                                   "meeting", 409) from None
+            s.add_all(RollEntry(election_id=election.id, position=i, roll_id=e.roll_id,
+                                name=e.name, status=e.status, reason=e.reason)
+                      for i, e in enumerate(manifest2.roll, 1))
+            s.add_all(Unit(election_id=election.id, position=i, unit_id=u.unit_id, name=u.name,
+                           kind=u.kind, grp=u.group, self_level=None, proposed_level=None,
+                           score=u.score, collective=None, disciplined=u.disciplined)
+                      for i, u in enumerate(manifest2.units, 1))
+            for i, name in enumerate(manifest2.trustees.members, 1):
+                t = repo.add_trustee(s, election.id, i, name)
+                t.access_hash = trustee_hashes.get(i)  # the round-one access codes log in
+            s.flush()
+            entry_ids = {e.roll_id: e.id for e in repo.roll(s, election.id)}
+            # The same invitation codes, unused: the stored hash is bound to this election
+            # (repo.second_round_code_hash), since a code hash appears once in the table.
+            s.add_all(Invitation(election_id=election.id, roll_entry_id=entry_ids[roll_id],
+                                 code_hash=repo.second_round_code_hash(code_hash, new_slug))
+                      for roll_id, code_hash in codes if roll_id in entry_ids)
+            repo.set_manifest(s, election.id, manifest_json=manifest2.canonical_bytes().decode(),
+                              manifest_hash=manifest2.manifest_hash().hex())
+            repo.append_audit(s, election_id=election.id, actor="secretary",
+                              action="create_second_round",
+                              detail={"manifest_hash": manifest2.manifest_hash().hex(),
+                                      "first_round": slug, "record_sha256": record_sha256})
+            self.keys.save_issuer_key(new_slug, issuer)
+        return new_slug
+
+    def rounds(self, slug: str) -> dict[str, Any]:
+        """``{"round": 1 or 2, "first_round": slug | None, "second_round": slug | None,
+        "second_round_status": status | None, "candidates": bool}``: how this election is
+        linked to another, for the pages."""
+        with transaction(self.factory, read_only=True) as s:
+            election = self._election(s, slug)
+            manifest = self.manifest(s, election) if election.manifest_json else None
+            if manifest is not None and manifest.ballot_b is not None:
+                return {"round": 2, "first_round": manifest.ballot_b.first_round.slug,
+                        "second_round": None, "second_round_status": None, "candidates": False}
+            other = self._linked_second_round(s, slug)
+            rows = repo.tallies(s, election.id, "result")
+            candidates = bool(rows and parse_json(rows[-1].payload_json)["results"].get("second_round"))
+            return {"round": 1, "first_round": None,
+                    "second_round": other.slug if other is not None else None,
+                    "second_round_status": other.status if other is not None else None,
+                    "candidates": candidates}
+
+    def second_round_minutes(self, slug: str) -> dict[str, Any] | None:
+        """For the first round's minutes: ``{"second_round": {"agree": {...}, "disagree":
+        {...}}}`` from its finalized second round, or None while there is none."""
+        with transaction(self.factory, read_only=True) as s:
+            self._election(s, slug)
+            other = self._linked_second_round(s, slug)
+            if other is None or other.status not in ("tallied", "published"):
+                return None
+            rows = repo.tallies(s, other.id, "result")
+            if not rows:
+                return None
+            manifest = self.manifest(s, other)
+            agree, disagree = (lv.code for lv in manifest.levels)
+            counts = parse_json(rows[-1].payload_json)["counts"]
+            return {"second_round": {
+                "agree": {c["unit_id"]: c["votes"].get(agree, 0) for c in counts},
+                "disagree": {c["unit_id"]: c["votes"].get(disagree, 0) for c in counts}}}

@@ -297,6 +297,27 @@ def hash_invitation_code(code: str) -> str:
                   normalize_invitation_code(code).encode("utf-8")).hex()
 
 
+SECOND_ROUND_CODE_TAG = "ballot/v1/invitation-code/second-round"
+
+
+def second_round_code_hash(code_hash: str, slug: str) -> str:
+    """What a second-round election stores for an invitation code whose first-round hash is
+    ``code_hash``: SHA-256 with the tag ``ballot/v1/invitation-code/second-round`` over the
+    32 hash bytes and the election's slug. The same code works in both rounds, while every
+    row of ``invitations`` keeps a distinct hash (the column is unique across elections)."""
+    _check_hex(code_hash, "code_hash")
+    return sha256(SECOND_ROUND_CODE_TAG, bytes.fromhex(code_hash), slug.encode("utf-8")).hex()
+
+
+def code_hasher(election: Election) -> Callable[[str], str]:
+    """The stored hash of a code in ``election``: :func:`hash_invitation_code`, bound to the
+    election by :func:`second_round_code_hash` when it is a second round (ballot B)."""
+    if election.manifest_json and "ballot_b" in parse_json(election.manifest_json):
+        slug = election.slug
+        return lambda code: second_round_code_hash(hash_invitation_code(code), slug)
+    return hash_invitation_code
+
+
 def create_invitations(
     session: Session,
     election_id: int,
@@ -320,6 +341,7 @@ def create_invitations(
         .order_by(RollEntry.position)
     )
     wanted = None if roll_entry_ids is None else set(roll_entry_ids)
+    hasher = code_hasher(election)
     codes: dict[int, str] = {}
     for entry in session.execute(query).scalars():
         if wanted is not None and entry.id not in wanted:
@@ -335,7 +357,7 @@ def create_invitations(
             Invitation(
                 election_id=election_id,
                 roll_entry_id=entry.id,
-                code_hash=hash_invitation_code(code),
+                code_hash=hasher(code),
             )
         )
         codes[entry.id] = code
@@ -361,7 +383,7 @@ def reissue_invitation(
             Invitation.roll_entry_id == roll_entry_id,
             Invitation.redeemed_at.is_(None),
         )
-        .values(code_hash=hash_invitation_code(code), created_at=utcnow())
+        .values(code_hash=code_hasher(election)(code), created_at=utcnow())
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:

@@ -109,6 +109,7 @@ class ElectionContext:
             num_levels=len(self.manifest.levels),
             abstain_allowed=self.manifest.rules.abstain_allowed,
             radix=self.eligible + 1,
+            limits=self.manifest.ballot_limits(),
         )
 
     def to_json(self) -> dict[str, Any]:

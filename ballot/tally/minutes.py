@@ -59,6 +59,9 @@ OUTCOME_VI = {
     "cut_by_quota": "Giảm do vượt tỷ lệ xuất sắc",
     "quota_tie": "Bằng phiếu tại ngưỡng tỷ lệ — cấp có thẩm quyền quyết định",
     "second_round": "Chờ vòng hai",
+    "selected": "Được chọn (vòng hai)",
+    "not_selected": "Không được chọn (vòng hai)",
+    "second_round_tie": "Bằng phiếu ở vị trí thứ K — cấp có thẩm quyền quyết định",
 }
 #: Short forms for the results table (the rule text says the rest).
 OUTCOME_SHORT_VI = {
@@ -68,6 +71,9 @@ OUTCOME_SHORT_VI = {
     "cut_by_quota": "giảm do tỷ lệ",
     "quota_tie": "bằng phiếu tại ngưỡng tỷ lệ",
     "second_round": "chờ vòng hai",
+    "selected": "được chọn",
+    "not_selected": "không được chọn",
+    "second_round_tie": "bằng phiếu vòng hai",
 }
 OUTCOME_EN = {
     "passed": "passed",
@@ -76,6 +82,9 @@ OUTCOME_EN = {
     "cut_by_quota": "cut by the quota",
     "quota_tie": "tie at the quota cut — for the deciding body",
     "second_round": "second round",
+    "selected": "selected in the second round",
+    "not_selected": "not selected in the second round",
+    "second_round_tie": "tied at place K — for the deciding body",
 }
 
 #: Vietnamese titles of the verifier's checks (``ballot.tally.verify``), by key.
@@ -88,6 +97,7 @@ CHECK_TITLES_VI = {
     "board": "Bảng công khai phiếu",
     "board_count": "Số phiếu không vượt số quyền đã cấp",
     "ballots": "Từng phiếu: quyền, chữ ký, chứng minh",
+    "limits": "Mỗi phiếu không quá K phiếu Đồng ý trong mỗi nhóm (vòng hai)",
     "tokens_unique": "Không quyền bỏ phiếu nào dùng hai lần",
     "chain": "Chuỗi băm của bảng phiếu",
     "aggregate": "Tổng mã hóa tính lại từ bảng phiếu",
@@ -380,6 +390,25 @@ def _rules_lines(rules: Mapping[str, Any], levels: Sequence[LevelView],
     return tuple(lines)
 
 
+def _ballot_b_lines(manifest: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+    """The rule of a second-round election (ballot B), with its link to the first round."""
+    bb = manifest.get("ballot_b")
+    if not isinstance(bb, Mapping):
+        return ()
+    first = bb.get("first_round") or {}
+    ks = ", ".join(f"{b.get('group') or '(chung)'}: {b.get('k')}" for b in bb.get("ballots") or [])
+    return (
+        (f"Vòng hai của cuộc bỏ phiếu {first.get('slug', '')}: mỗi nhóm chọn tối đa K người "
+         f"({ks}); được chọn khi số phiếu Đồng ý > 1/2 N của vòng một (N = {bb.get('base')}); "
+         "bằng phiếu ở vị trí thứ K: cấp có thẩm quyền quyết định",
+         "second round: at most K per group, more than 1/2 of the first round's N agree; "
+         "a tie at place K goes to the deciding body"),
+        (f"Mỗi lá phiếu chứng minh (không lộ nội dung) không quá K phiếu Đồng ý trong mỗi nhóm; "
+         f"hồ sơ vòng một: SHA-256 {str(first.get('record_sha256', ''))[:16]}…",
+         "every ballot proves at most K agree per group; first round's record hash"),
+    )
+
+
 def _ratio(text: Any) -> str:
     """``"1/5"`` → ``"1/5 (20%)"``."""
     f = _frac(text)
@@ -497,6 +526,10 @@ def minutes_data(record: Mapping[str, Any], report: Report | None = None, *,
         if n:
             summary.append((f"Chưa xác định — {OUTCOME_SHORT_VI[outcome]}",
                             OUTCOME_EN[outcome], n))
+    for outcome in ("selected", "not_selected", "second_round_tie"):  # a second round (ballot B)
+        n = sum(1 for r in rows if r.outcome == outcome)
+        if n:
+            summary.append((f"Vòng hai — {OUTCOME_SHORT_VI[outcome]}", OUTCOME_EN[outcome], n))
 
     def group_label(g: Any) -> str:
         return str(g) if g is not None else "chung"
@@ -543,6 +576,22 @@ def minutes_data(record: Mapping[str, Any], report: Report | None = None, *,
         rows2 = tuple(SecondRoundRow(c, names.get(c, c), agree_all.get(c), disagree_all.get(c),
                                      status[c]) for c in cands)
         second.append(SecondRoundView(group_label(b.get("group")), k, rows2, text_vi))
+    # A second-round election (ballot B): its own counts and selection, from the record.
+    status_vi = {"selected": "Được chọn", "not_selected": "Không được chọn",
+                 "second_round_tie": "Bằng phiếu — cấp có thẩm quyền quyết định"}
+    by_unit = {r["unit_id"]: r for r in results.get("units") or []}
+    codes2 = [lv.code for lv in levels]
+    for g in results.get("ballot_b") or []:
+        rows2 = []
+        for c in g.get("candidates") or []:
+            r = by_unit.get(c) or {}
+            votes = (r.get("counts") or {}).get("votes") or {}
+            rows2.append(SecondRoundRow(c, names.get(c, c),
+                                        _int(votes.get(codes2[0])) if codes2 else None,
+                                        _int(votes.get(codes2[1])) if len(codes2) > 1 else None,
+                                        status_vi.get(r.get("outcome"), "")))
+        second.append(SecondRoundView(group_label(g.get("group")), int(g.get("k", 0)),
+                                      tuple(rows2), str((g.get("text") or {}).get("vi", "")) or None))
 
     # Verification.
     if report is None or not report.checks:
@@ -582,7 +631,8 @@ def minutes_data(record: Mapping[str, Any], report: Report | None = None, *,
         electronic_voters=tokens,
         paper_voters=_int(p.get("voters")) if paper else None,
         ballots=ballots, has_paper=paper is not None,
-        levels=tuple(levels), rules=_rules_lines(rules, levels, base_vi, base_en),
+        levels=tuple(levels),
+        rules=_rules_lines(rules, levels, base_vi, base_en) + _ballot_b_lines(manifest),
         unit_label_vi=unit_vi, unit_label_en=unit_en, units=tuple(rows),
         has_blank=any(r.blank for r in rows), summary=tuple(summary),
         quota=quota, quota_rule=bool(rules.get("quota")), second_round=tuple(second),

@@ -44,7 +44,7 @@ def slices(n: int, parts: int) -> list[range]:
 
 
 #: Imported once by the forkserver, so that its forked workers need not import them again.
-PRELOAD = ["__main__", "ballot.tally.decryption"]
+PRELOAD = ["__main__", "ballot.tally.decryption", "ballot.tally.verify"]
 
 
 def mp_context() -> multiprocessing.context.BaseContext:

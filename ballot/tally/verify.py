@@ -7,7 +7,6 @@ the report with its figures; the first failing one is named.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -15,7 +14,7 @@ from typing import Any, Callable, Sequence
 
 from ballot.crypto import blind_rsa
 from ballot.crypto.ballots import BallotError, BallotShape, ballot_from_json, verify_ballot
-from ballot.crypto.elgamal import ZERO_CIPHERTEXT, Ciphertext, add_all
+from ballot.crypto.elgamal import ZERO_CIPHERTEXT, Ciphertext
 from ballot.crypto.encoding import EncodingError, b64encode
 from ballot.crypto.group import Point, base_mul
 from ballot.election.counting import count_manifest
@@ -24,6 +23,7 @@ from ballot.election.errors import CountError, ManifestError
 from ballot.election.manifest import Manifest
 
 from .board import GENESIS, entry_hash
+from .parallel import mp_context
 from .record import counts_from_json, paper_from_json
 from .context import ContextError, ElectionContext
 from .decryption import (
@@ -79,41 +79,52 @@ def _init_worker(shape: BallotShape, base_hash: bytes, public_key: bytes, issuer
               issuer=blind_rsa.IssuerPublicKey.from_der(issuer_der))
 
 
-def _check_ballots(chunk: Sequence[tuple[int, Any]]) -> list[tuple]:
+def _check_ballots(chunk: Sequence[tuple[int, Any]]) -> tuple[list[tuple], list[bytes]]:
+    """Check each ballot of the chunk; also the chunk's own aggregate (the sum of its ballots'
+    ciphertexts per unit), so that the parent only adds one partial sum per chunk."""
     out = []
+    totals: list[Ciphertext] = []
     for position, ballot_json in chunk:
         try:
             ballot = ballot_from_json(ballot_json, _W["shape"])
             verify_ballot(ballot, _W["shape"], _W["base_hash"], _W["public_key"], _W["issuer"])
         except (BallotError, EncodingError) as exc:
-            out.append((position, str(exc), None, None, None))
+            out.append((position, str(exc), None, None))
             continue
-        out.append((position, None, ballot.token.token_id, ballot.ballot_hash,
-                    [ct.to_bytes() for ct, _ in ballot.units]))
-    return out
+        out.append((position, None, ballot.token.token_id, ballot.ballot_hash))
+        cts = [ct for ct, _ in ballot.units]
+        totals = [t + c for t, c in zip(totals, cts)] if totals else cts
+    return out, [c.to_bytes() for c in totals]
 
 
 def _run_ballot_checks(ctx: ElectionContext, entries: list[tuple[int, Any]], progress: Progress | None,
-                       workers: int | None) -> list[tuple]:
+                       workers: int | None) -> tuple[list[tuple], list[Ciphertext]]:
+    """Every ballot checked, in worker processes (default: one per core); returns one row per
+    ballot and the aggregate of the ballots that passed."""
     init = (ctx.shape, ctx.base_hash, ctx.public_key.data, ctx.issuer.to_der())
     chunks = [entries[i : i + 4] for i in range(0, len(entries), 4)]
     workers = workers or os.cpu_count() or 1
     results: list[tuple] = []
+    totals = [ZERO_CIPHERTEXT] * ctx.shape.num_units
+
+    def take(part: tuple[list[tuple], list[bytes]]) -> None:
+        rows, partial = part
+        results.extend(rows)
+        for u, c in enumerate(partial):
+            totals[u] = totals[u] + Ciphertext(Point(c[:32]), Point(c[32:]))
+        if progress:
+            progress(len(results), len(entries))
+
     if workers <= 1 or len(chunks) <= 1:
         _init_worker(*init)
         for chunk in chunks:
-            results += _check_ballots(chunk)
-            if progress:
-                progress(len(results), len(entries))
-        return results
-    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method),
+            take(_check_ballots(chunk))
+        return results, totals
+    with ProcessPoolExecutor(workers, mp_context=mp_context(),
                              initializer=_init_worker, initargs=init) as pool:
         for part in pool.map(_check_ballots, chunks):
-            results += part
-            if progress:
-                progress(len(results), len(entries))
-    return results
+            take(part)
+    return results, totals
 
 
 # --- the verifier ---------------------------------------------------------------------------
@@ -190,12 +201,11 @@ def _verify(record: dict[str, Any], report: Report, progress: Progress | None,
         ok = isinstance(e, dict) and set(e) == {"position", "ballot", "prev_hash", "entry_hash"} and e["position"] == i + 1
         must(ok, "board", "Bulletin board", f"entry {i + 1}: malformed or out of order")
         entries.append((i + 1, e["ballot"]))
-    checked = _run_ballot_checks(ctx, entries, progress, workers)
+    checked, totals = _run_ballot_checks(ctx, entries, progress, workers)
     checked.sort(key=lambda r: r[0])
     seen_tokens: dict[bytes, int] = {}
     prev = GENESIS
-    cts: list[list[Ciphertext]] = []
-    for (position, error, token_id, bhash, units), e in zip(checked, board):
+    for (position, error, token_id, bhash), e in zip(checked, board):
         must(error is None, "ballots", "Ballots (token, signature, proofs)",
              f"board position {position}: {error}")
         first = seen_tokens.setdefault(token_id, position)
@@ -205,16 +215,23 @@ def _verify(record: dict[str, Any], report: Report, progress: Progress | None,
         must(e["prev_hash"] == prev.hex() and e["entry_hash"] == expect.hex(), "chain",
              "Board hash chain", f"board position {position}: the hash chain is broken")
         prev = expect
-        cts.append([Ciphertext(Point(u[:32]), Point(u[32:])) for u in units])
     B, U = len(board), len(manifest.units)
     report.figures.update(ballots=B, proofs=B * U, tokens=issued)
     report.add("ballots", "Ballots (token, signature, proofs)", True,
                f"{B} ballots: {B} token signatures, {B} ballot signatures, {B * U} proofs verified")
+    limits = ctx.shape.limits
+    if limits:
+        # Ballot B of a second round: every ballot also proved "at most K agree" per group
+        # (docs/protocol.md §8.5), checked above with the ballot.
+        groups = "; ".join(f"group {j + 1}: at most {k} of {len(ix)}"
+                           for j, (ix, k) in enumerate(limits))
+        report.figures["limit_proofs"] = B * len(limits)
+        report.add("limits", "At most K agree (second round)", True,
+                   f"{B} ballots: {B * len(limits)} limit proofs verified ({groups})")
     report.add("tokens_unique", "No token used twice", True, f"{B} distinct tokens")
     report.add("chain", "Board hash chain", True, f"{B} entries, head {prev.hex()[:16]}…")
 
-    # 4. The aggregate.
-    totals = [add_all(col) for col in zip(*cts)] if cts else [ZERO_CIPHERTEXT] * U
+    # 4. The aggregate (summed chunk by chunk while the ballots were checked).
     ok = record["aggregate"] == [b64encode(c.to_bytes()) for c in totals]
     need(ok, "aggregate", "Aggregate of the board",
          f"{U} unit totals recomputed from {B} ballots" if ok

@@ -8,6 +8,7 @@ carries the session's CSRF token (``security.py``). The one-time codes are kept 
 from __future__ import annotations
 
 import inspect
+import json
 import re
 import unicodedata
 from datetime import date as _date
@@ -41,7 +42,7 @@ admin = Blueprint("admin", __name__, url_prefix="/admin")
 PRESET_KINDS = {"branch_qd366": "branch_members", "committee_qd366": "committee_units",
                 "criteria_grades": "custom"}
 BASES = ("convened_minus_excluded", "present", "valid")
-RULE_OPTIONS = ("top_two_thirds", "cumulative", "outstanding")
+RULE_OPTIONS = ("top_two_thirds", "cumulative", "outstanding", "second_round")
 _SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 
 
@@ -297,6 +298,7 @@ def _view(slug: str) -> dict[str, Any]:
         and _stash_key(f"{slug}.invitations") is not None,
         "slips_elsewhere": stash().exists(f"{slug}.invitations")
         and _stash_key(f"{slug}.invitations") is None,
+        "rounds": m.rounds(slug),
         **times,
     }
 
@@ -325,6 +327,8 @@ def _step(slug: str, action, done: str):
 def begin(slug: str):
     if _step(slug, lambda: meeting().begin_ceremony(slug),
              _("The key ceremony has begun.")):
+        if meeting().rounds(slug)["round"] == 2:  # the trustees keep their access codes
+            return redirect(url_for("admin.meeting_page", slug=slug))
         return redirect(url_for("admin.trustee_codes", slug=slug))
     return redirect(url_for("admin.meeting_page", slug=slug))
 
@@ -351,8 +355,15 @@ def finish(slug: str):
 @admin.post("/m/<slug>/open")
 @login_required
 def open_voting(slug: str):
-    codes = _step(slug, lambda: meeting().open_voting(slug),
-                  _("Voting is open. Print the invitation slips now."))
+    if meeting().rounds(slug)["round"] == 2:
+        # A second round: every member already holds the slip of the first round.
+        codes = _step(slug, lambda: meeting().open_voting(slug),
+                      _("Voting is open. Members vote with the slips of the first round."))
+        if not codes:
+            return redirect(url_for("admin.meeting_page", slug=slug))
+    else:
+        codes = _step(slug, lambda: meeting().open_voting(slug),
+                      _("Voting is open. Print the invitation slips now."))
     if isinstance(codes, dict):
         stash().drop(f"{slug}.trustees")
         name = f"{slug}.invitations"
@@ -472,6 +483,18 @@ def finalize(slug: str):
     return redirect(url_for("admin.meeting_page", slug=slug))
 
 
+@admin.post("/m/<slug>/second-round")
+@login_required
+def second_round(slug: str):
+    """Hold the second round (ballot B) of a finalized first round: a new meeting, linked."""
+    new = _step(slug, lambda: meeting().create_second_round(slug),
+                _("The second round is created. The trustees hold a new key ceremony with "
+                  "their first-round access codes; members vote with their first-round slips."))
+    if isinstance(new, str):
+        return redirect(url_for("admin.meeting_page", slug=new))
+    return redirect(url_for("admin.meeting_page", slug=slug))
+
+
 @admin.post("/m/<slug>/publish")
 @login_required
 def publish(slug: str):
@@ -498,6 +521,12 @@ def _minutes(slug: str) -> dict[str, Path]:
         abort(404, _("The record is written when the tally is finished."))
     out = path.parent / f"{slug}-minutes"
     view = out / "view.html"
+    # A first round's minutes carry its second round's counts once that round is tallied;
+    # minutes written before then are written again, once.
+    extra = meeting().second_round_minutes(slug)
+    marker = out / "second-round.json"
+    if extra is not None and view.exists() and not marker.exists():
+        view.unlink()
     if not view.exists():
         try:
             from ballot.tally.minutes import render_minutes_html, write_minutes
@@ -508,11 +537,14 @@ def _minutes(slug: str) -> dict[str, Path]:
 
         rec = load_record(path)
         report = verify_record(rec)
-        write_minutes(rec, report, out, name=slug)
-        page = render_minutes_html(rec, report, css_href=url_for("admin.minutes_css", slug=slug))
+        write_minutes(rec, report, out, name=slug, meeting=extra)
+        page = render_minutes_html(rec, report, css_href=url_for("admin.minutes_css", slug=slug),
+                                   meeting=extra)
         tmp = view.with_name("view.html.tmp")
         tmp.write_text(page, encoding="utf-8")
         tmp.replace(view)
+        if extra is not None:
+            marker.write_text(json.dumps(extra, sort_keys=True), encoding="utf-8")
     html = next(out.glob("*-minutes.html"))
     return {"html": html, "pdf": html.with_suffix(".pdf"), "view": view}
 

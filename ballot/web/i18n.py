@@ -141,6 +141,10 @@ OUTCOME_NAMES = {"passed": "passed", "no_majority": "no majority",
                  "quorum_failed": "quorum not met", "cut_by_quota": "moved down by the quota",
                  "quota_tie": "tie at the quota: for the deciding body",
                  "second_round": "to the second round"}
+# second round: the outcomes of a second-round election (ballot B)
+OUTCOME_NAMES.update({"selected": "selected in the second round",
+                      "not_selected": "not selected in the second round",
+                      "second_round_tie": "tie in the second round: for the deciding body"})
 _STEPS = ("draft", "key_ceremony", "open", "closed", "tallied", "published")
 
 

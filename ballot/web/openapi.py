@@ -40,6 +40,9 @@ BALLOT = _obj(
     version={"const": "ballot/v1/ballot"}, election=HEX64,
     token=_obj(message=B64, signature=B64), units={"type": "array", "items": B64},
     signature=B64)
+# Ballot B of a second round also carries one "at most K agree" proof per group (required
+# exactly when the election's manifest has ballot_b; docs/protocol.md §8.5).
+BALLOT["properties"]["limits"] = {"type": "array", "items": B64}
 
 SLUG = {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}
 INDEX = {"name": "index", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
@@ -77,6 +80,12 @@ PATHS: dict[str, dict[str, Any]] = {
         body=_obj(decryption=_obj(trustee={"type": "integer"},
                                   units={"type": "array", "items": B64})),
         ok=201, trustee=True, errors=(400, 404, 409, 422))},
+    "/elections/{slug}/rounds": {"get": _op(
+        "The link between a first round and its second round (ballot B): round, first_round, "
+        "second_round, second_round_status, candidates")},
+    "/elections/{slug}/second-round": {"post": _op(
+        "Create the second round of a finalized first round (a signed-in secretary; send {})",
+        body={"type": "object"}, ok=201, errors=(400, 401, 404, 409))},
     "/elections/{slug}/results.json": {"get": _op("Counts and results (once tallied)")},
     "/elections/{slug}/results.csv": {"get": _op("Counts and results as CSV (UTF-8 BOM, ';')")},
 }

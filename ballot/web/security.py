@@ -12,7 +12,8 @@
   needs ``Content-Type: application/json``, which a cross-site form cannot send.
 - **Headers**: a strict Content-Security-Policy without ``unsafe-inline`` (pages that run the
   WebAssembly crypto add ``'wasm-unsafe-eval'``, which allows compiling WebAssembly and nothing
-  else), X-Content-Type-Options, Referrer-Policy no-referrer, frame-ancestors 'none', and
+  else: the phone and audit pages, and the trustee's page, which calls :func:`use_wasm`),
+  X-Content-Type-Options, Referrer-Policy no-referrer, frame-ancestors 'none', and
   ``Cache-Control: no-store`` on everything but static files.
 """
 

@@ -1,14 +1,27 @@
-"""The trustee's page (``/t/<slug>``), on the trustee's own device.
+"""The trustee's page (``/t/<slug>``), on the trustee's own device: the key ceremony and the
+partial decryption run **in the browser** (docs/web.md, "The trustee page").
 
-The trustee signs in with their number and one-time access code; the page then shows the key
-ceremony and the decryption as the server sees them, and how to do each step with the
-``ballot trustee`` command on the trustee's own computer. The secret key never touches the
-server or this page: the ceremony and the partial decryption are computed by that command
-(``ballot/clients/trustee.py``), which keeps the secrets in a passphrase-protected key file.
-Doing them in the browser would need the threshold-key code in JavaScript, which is not
-written yet.
+The trustee signs in with their number and one-time access code (the session then remembers
+only "trustee i of election s"; the code is not kept). The status page (``static/js/trustee.js``
+with ``BallotCrypto.trustee``, docs/js-client.md) asks for the access code once more and keeps
+it in the page's memory only, to call the same JSON API as the ``ballot trustee`` command
+(``ballot/clients/trustee.py``): ``Authorization: Bearer <code>``, no cookie, no CSRF token
+needed (``api.py``). Then, step by step:
 
-The session remembers only "trustee i of election s"; the access code is not kept.
+1. choose a passphrase; the browser draws the polynomial and the Box key, **downloads the key
+   file** (exactly ``ballot/tally/trustee_keyfile.py``'s format: argon2id + SecretBox, so the
+   CLI opens it and the reverse) and publishes the public part;
+2. when every trustee has published: send the shares, each Box-encrypted to its trustee;
+3. when every trustee has sent: check the shares addressed to me (or file complaints), download
+   the key file again, now with the secret share, and tell the server;
+4. after voting closes: open the key file, fetch the aggregate, compute every unit's partial
+   decryption with its Chaum–Pedersen proof and submit it; the server checks each proof and its
+   refusal, if any, is shown as it is.
+
+The secrets exist only in the key file and in the tab's memory (never in localStorage,
+sessionStorage or IndexedDB, never in a request). The page may compile WebAssembly
+(libsodium.js): ``use_wasm()``. ``/t/<slug>/progress`` gives the other trustees' progress for the
+page to poll. The ``ballot trustee`` command remains an equivalent alternative.
 """
 
 from __future__ import annotations
@@ -16,8 +29,8 @@ from __future__ import annotations
 import functools
 from typing import Any, Callable
 
-from flask import (Blueprint, abort, current_app, redirect, render_template, request, session,
-                   url_for)
+from flask import (Blueprint, abort, current_app, jsonify, redirect, render_template, request,
+                   session, url_for)
 from sqlalchemy import select
 
 from ballot.service.meeting import Meeting, ServiceError
@@ -26,8 +39,9 @@ from ballot.store.db import transaction
 from ballot.store.errors import StoreError
 from ballot.store.models import Tally
 
+from .i18n import STATUS_NAMES
 from .i18n import gettext as _
-from .security import public_base_url
+from .security import public_base_url, use_wasm
 
 trustee = Blueprint("trustee", __name__, url_prefix="/t")
 
@@ -85,6 +99,64 @@ def login(slug: str):
         401 if error else 200
 
 
+def _decrypted(slug: str) -> list[int]:
+    m = meeting()
+    with transaction(m.factory, read_only=True) as s:
+        election = repo.get_election(s, slug)
+        return sorted(t.trustee_index for t in s.execute(select(Tally).where(
+            Tally.election_id == election.id, Tally.kind == "partial_decryption")).scalars())
+
+
+def _strings() -> dict[str, str]:
+    """Texts the page's script shows (static/js/trustee.js has no catalog of its own)."""
+    return {
+        "loading": _("Loading the cryptography…"),
+        "no_wasm": _("This browser cannot run the cryptography (WebAssembly is disabled). Use "
+                     "another browser, or the ballot trustee command."),
+        "network": _("The server cannot be reached. Check the network and try again."),
+        "refused": _("The server refused: %(reason)s"),
+        "error": _("Something went wrong: %(reason)s"),
+        "code_checking": _("Checking the access code…"),
+        "code_ok": _("Access code accepted. It is kept in this page's memory only: after a reload, "
+                     "type it again."),
+        "code_bad": _("Unknown trustee or wrong access code."),
+        "code_first": _("Type your access code first (step 1)."),
+        "pass_short": _("The passphrase must have at least 8 characters."),
+        "pass_differ": _("The two passphrases differ."),
+        "generating": _("Making your keys and locking the key file with your passphrase "
+                        "(argon2id, a few seconds)…"),
+        "publishing": _("Publishing the public part of your keys…"),
+        "keygen_done": _("Your keys are published. Your key file was downloaded as %(file)s: keep "
+                         "it and its passphrase safe (a USB stick, not this server)."),
+        "opening": _("Opening the key file (argon2id, a few seconds)…"),
+        "opened": _("Key file open: trustee %(i)s, secret share: %(share)s. The keys stay in this "
+                    "page's memory until you leave it."),
+        "yes": _("yes"),
+        "not_yet": _("not yet"),
+        "wrong_trustee": _("This key file is for trustee %(i)s, not for you."),
+        "wrong_election": _("This key file is for another election."),
+        "choose_file": _("Choose your key file."),
+        "wrong_pass": _("Wrong passphrase, or the key file was altered."),
+        "keys_first": _("Open your key file first (with its passphrase)."),
+        "sending": _("Encrypting a share for each other trustee and sending them…"),
+        "sent": _("Shares sent, each encrypted to its trustee."),
+        "checking": _("Checking the shares sent to you against their senders' commitments…"),
+        "checked": _("Every share checked. Your key file, now with your secret share, was "
+                     "downloaded as %(file)s: keep this one (it replaces the first) for the count."),
+        "complaints": _("Shares rejected: %(list)s. The ceremony cannot finish: tell the secretary."),
+        "fetching": _("Fetching the encrypted totals…"),
+        "decrypting": _("Decrypting the totals with proofs: %(done)s/%(total)s units…"),
+        "submitting": _("Sending your partial decryption…"),
+        "decrypted": _("Partial decryption accepted; %(n)s trustee(s) have decrypted so far."),
+        "no_share": _("This key file has no secret share: check the shares you received first."),
+        "waiting_for": _("Waiting for trustees %(list)s."),
+        "done": _("Done."),
+        "not_now": _("Not at this stage."),
+        "updated": _("Updated %(time)s."),
+        **{f"status:{k}": _(v) for k, v in STATUS_NAMES.items()},
+    }
+
+
 @trustee.get("/<slug>/status")
 @trustee_required
 def status(slug: str):
@@ -93,13 +165,22 @@ def status(slug: str):
     me = next((t for t in state["trustees"] if t["index"] == index), None)
     if me is None:
         abort(404)
-    m = meeting()
-    with transaction(m.factory, read_only=True) as s:
-        election = repo.get_election(s, slug)
-        decrypted = sorted(t.trustee_index for t in s.execute(select(Tally).where(
-            Tally.election_id == election.id, Tally.kind == "partial_decryption")).scalars())
+    use_wasm()
     return render_template("trustee/status.html", slug=slug, state=state, me=me,
-                           decrypted=decrypted, server=public_base_url())
+                           decrypted=_decrypted(slug), server=public_base_url(),
+                           strings=_strings())
+
+
+@trustee.get("/<slug>/progress")
+@trustee_required
+def progress(slug: str):
+    """The ceremony's progress for the page to poll: no manifest, no keys, no code."""
+    state = _state(slug)
+    decrypted = _decrypted(slug)
+    return jsonify(status=state["status"], threshold=state["threshold"], trustees=[{
+        "index": t["index"], "name": t["name"], "published": t["public"] is not None,
+        "shares_sent": t["shares_sent"], "accepted": t["accepted"],
+        "decrypted": t["index"] in decrypted} for t in state["trustees"]])
 
 
 @trustee.post("/<slug>/logout")

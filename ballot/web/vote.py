@@ -74,6 +74,11 @@ VOTER_STRINGS = {
                  "secretary and the trustees.",
     "audit_paste": "Paste an audit (JSON) first.",
     "confirm_next": "Clear everything of this voter from this device?",
+    # second round (ballot B): "at most K agree" per group
+    "limit": "Group %(group)s: choose at most %(k)s “%(agree)s”",
+    "limit_count": "%(n)s/%(k)s",
+    "limit_full": "At most %(k)s “%(agree)s” in this group: take one back first.",
+    "limit_over": "Group %(group)s has more than %(k)s “%(agree)s”: take some back.",
 }
 
 

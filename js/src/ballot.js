@@ -2,10 +2,10 @@
 // built from the election info the server returns at GET /api/v1/elections/<slug>
 // (Meeting.public_info: slug, status, manifest, context, base_hash, receipt_key).
 
-import { EncodingError, bytesEqual, concatBytes, fromHex, toHex } from "./bytes.js";
+import { EncodingError, bytesEqual, concatBytes, fromHex, mod, toHex } from "./bytes.js";
 import { b64decode, b64encode, canonicalJson, sha256Tag, uint32 } from "./encoding.js";
 import { L, add, decodePoint, decodeScalar, encodeScalar, pointsEqual, randomScalar } from "./group.js";
-import { ciphertextFromBytes, ciphertextToBytes, encrypt } from "./elgamal.js";
+import { addCiphertexts, ciphertextFromBytes, ciphertextToBytes, encrypt } from "./elgamal.js";
 import { ProofError, pairsFromBytes, pairsToBytes, proveDisjunctive, verifyDisjunctive, verifySchnorr } from "./proofs.js";
 import * as blindrsa from "./blindrsa.js";
 import { TokenError, checkToken, parseTokenMessage, signDetached, tokenId, verifyDetached, voterKeyFromSeed } from "./token.js";
@@ -25,9 +25,12 @@ const TWO_48 = 2n ** 48n;
 
 /**
  * What every ballot of one election looks like: {numUnits, numLevels, abstainAllowed, radix,
- * values (BigInt allowed plaintexts in proof-branch order), unitBytes}.
+ * values (BigInt allowed plaintexts in proof-branch order), unitBytes, limits}.
+ *
+ * `limits` (ballot B of a second round, §8.5): per group {units: [0-based indices], max: K,
+ * values: the allowed sums a + d·R (a ≤ K agree, a + d ≤ n), bytes}; only with two levels.
  */
-export function makeShape({ numUnits, numLevels, abstainAllowed, radix }) {
+export function makeShape({ numUnits, numLevels, abstainAllowed, radix, limits = [] }) {
   if (!(numUnits >= 1 && numLevels >= 2 && radix >= 2)) {
     throw new RangeError("a ballot needs units, at least two levels and a radix of 2 or more");
   }
@@ -37,7 +40,53 @@ export function makeShape({ numUnits, numLevels, abstainAllowed, radix }) {
   }
   const levels = Array.from({ length: numLevels }, (_, i) => R ** BigInt(i));
   const values = Object.freeze(abstainAllowed ? [0n, ...levels] : levels);
-  return Object.freeze({ numUnits, numLevels, abstainAllowed: !!abstainAllowed, radix, values, unitBytes: 64 + 64 * values.length });
+  if (!Array.isArray(limits)) throw new RangeError("limits: expected a list of groups");
+  if (limits.length && numLevels !== 2) {
+    throw new RangeError("limits ('at most K agree') need exactly two levels (agree, disagree)");
+  }
+  const seen = new Set();
+  const groups = limits.map((g, j) => {
+    const units = g && Array.isArray(g.units) ? g.units : null;
+    const k = g && g.max;
+    if (!Number.isInteger(k) || k < 0) throw new RangeError(`limits[${j}]: K must be an integer ≥ 0, got ${k}`);
+    if (!units || units.length === 0) throw new RangeError(`limits[${j}]: a group needs at least one unit`);
+    units.forEach((i, pos) => {
+      if (!Number.isInteger(i) || i < 0 || i >= numUnits) throw new RangeError(`limits[${j}]: unit index ${i} is out of range`);
+      if (seen.has(i)) throw new RangeError(`limits[${j}]: unit index ${i} is in two groups`);
+      if (pos > 0 && units[pos - 1] > i) throw new RangeError(`limits[${j}]: unit indices must be increasing`);
+      seen.add(i);
+    });
+    if (radix <= units.length) {
+      throw new RangeError(`limits[${j}]: the radix ${radix} must exceed the group size ${units.length} (more voters than candidates in a group)`);
+    }
+    const sums = new Set();
+    for (let a = 0; a <= k; a++) for (let d = 0; d <= units.length - a; d++) sums.add(BigInt(a) + BigInt(d) * R);
+    const allowed = Object.freeze([...sums].sort((x, y) => (x < y ? -1 : x > y ? 1 : 0)));
+    return Object.freeze({ units: Object.freeze([...units]), max: k, values: allowed, bytes: 64 * allowed.length });
+  });
+  return Object.freeze({
+    numUnits, numLevels, abstainAllowed: !!abstainAllowed, radix, values,
+    unitBytes: 64 + 64 * values.length, limits: Object.freeze(groups),
+  });
+}
+
+/**
+ * The "at most K agree" groups of a second-round manifest (its `ballot_b` field): the
+ * candidates, group after group, are the units in order. [] for a first-round manifest.
+ */
+export function limitsFromManifest(manifest) {
+  const bb = manifest && manifest.ballot_b;
+  if (bb === undefined) return [];
+  if (!isObject(bb) || !Array.isArray(bb.ballots)) throw new BallotError("manifest.ballot_b: expected ballots");
+  let start = 0;
+  return bb.ballots.map((b, j) => {
+    if (!isObject(b) || !Array.isArray(b.candidates) || !Number.isInteger(b.k)) {
+      throw new BallotError(`manifest.ballot_b.ballots[${j}]: expected candidates and k`);
+    }
+    const units = b.candidates.map((_, i) => start + i);
+    start += b.candidates.length;
+    return { units, max: b.k };
+  });
 }
 
 /** The plaintext of a choice: R^level for a level index (0 = highest), 0 for null (abstain). */
@@ -54,6 +103,17 @@ export function valueOf(shape, choice) {
 
 export function unitContext(baseHash, voterKey, unit) {
   return sha256Tag("ballot/v1/ctx/unit", baseHash, voterKey, uint32(unit));
+}
+
+/** The context of limit group j's proof: SHA256_ctx/limit(base_hash, voter key, u32(j)). */
+export function limitContext(baseHash, voterKey, group) {
+  return sha256Tag("ballot/v1/ctx/limit", baseHash, voterKey, uint32(group));
+}
+
+function groupCiphertext(cts, units) {
+  let total = cts[units[0]];
+  for (const i of units.slice(1)) total = addCiphertexts(total, cts[i]);
+  return total;
 }
 
 // -- the election: manifest + context + keys, checked -------------------------------------------
@@ -144,11 +204,19 @@ function checkElection(info) {
     }
     if (!Array.isArray(manifest.units) || !Array.isArray(manifest.levels)) throw new BallotError("manifest: units and levels are lists");
     const rules = isObject(manifest.rules) ? manifest.rules : {};
+    // The limits come from the manifest (bound to the base hash); the server's "limits" must
+    // say the same.
+    const limits = limitsFromManifest(manifest);
+    if (info.limits !== undefined) {
+      const said = JSON.stringify(Array.isArray(info.limits) ? info.limits.map((g) => ({ units: g && g.units, max: g && g.max })) : info.limits);
+      if (said !== JSON.stringify(limits)) throw new BallotError("election info: limits do not match the manifest");
+    }
     const shape = makeShape({
       numUnits: manifest.units.length,
       numLevels: manifest.levels.length,
       abstainAllowed: rules.abstain_allowed === undefined ? true : rules.abstain_allowed === true,
       radix: context.radix,
+      limits,
     });
     return Object.freeze({
       __ballotElection: true,
@@ -173,7 +241,9 @@ function checkElection(info) {
 // -- hashes and tracking codes ---------------------------------------------------------------------
 
 function bodyOf(ballot) {
-  return { version: ballot.version, election: ballot.election, token: ballot.token, units: ballot.units };
+  const body = { version: ballot.version, election: ballot.election, token: ballot.token, units: ballot.units };
+  if (ballot.limits !== undefined) body.limits = ballot.limits;
+  return body;
 }
 
 /** SHA256_ballot(canonical_json(body)): the 32 bytes the voter key signs. */
@@ -216,7 +286,8 @@ function asVoterKey(voterKey) {
  * Encrypt and prove every unit's choice and sign the ballot with the token's voter key.
  *
  * `choices[u]`: a level index (0 = highest) or null (abstain). `rng` gives, per unit in order,
- * the encryption nonce r, then the proof's randomness (as Python's encrypt_ballot).
+ * the encryption nonce r, then the proof's randomness; then each limit group's proof
+ * randomness, in group order (as Python's encrypt_ballot).
  * Returns {ballot (the JSON object to POST), ballotHash (hex), trackingCode, tokenId (hex),
  * nonces (BigInt per unit), audit: {choices, nonces: [b64 32-byte scalars]}}.
  */
@@ -231,14 +302,22 @@ export function encryptBallot(info, token, voterKey, choices, { rng = randomScal
   const parsed = parseTokenMessage(tok.message);
   if (!bytesEqual(parsed.voterPublicKey, key.publicKey)) throw new RangeError("the token does not carry this voter key");
   if (!bytesEqual(parsed.baseHash, baseHash)) throw new RangeError("the token is for another election");
+  shape.limits.forEach((g, j) => {
+    const agree = g.units.filter((i) => choices[i] === 0).length;
+    if (agree > g.max) throw new RangeError(`group ${j + 1}: ${agree} agree, at most ${g.max} allowed`);
+  });
   const units = [];
   const nonces = [];
+  const cts = [];
+  const ms = [];
   choices.forEach((choice, u) => {
     const m = valueOf(shape, choice);
     const { ciphertext, r } = encrypt(publicKey, m, rng());
     const proof = proveDisjunctive(unitContext(baseHash, key.publicKey, u), publicKey, ciphertext, r, m, shape.values, { rng });
     units.push(b64encode(concatBytes(ciphertextToBytes(ciphertext), pairsToBytes(proof))));
     nonces.push(r);
+    cts.push(ciphertext);
+    ms.push(m);
   });
   const body = {
     version: BALLOT_VERSION,
@@ -246,6 +325,14 @@ export function encryptBallot(info, token, voterKey, choices, { rng = randomScal
     token: { message: b64encode(tok.message), signature: b64encode(tok.signature) },
     units,
   };
+  if (shape.limits.length) {
+    body.limits = shape.limits.map((g, j) => {
+      const m = g.units.reduce((s, i) => s + ms[i], 0n);
+      const r = mod(g.units.reduce((s, i) => s + nonces[i], 0n), L);
+      const proof = proveDisjunctive(limitContext(baseHash, key.publicKey, j), publicKey, groupCiphertext(cts, g.units), r, m, g.values, { rng });
+      return b64encode(pairsToBytes(proof));
+    });
+  }
   const hash = ballotHashBytes(body);
   const ballot = { ...body, signature: b64encode(signDetached(key, hash)) };
   return {
@@ -261,13 +348,15 @@ export function encryptBallot(info, token, voterKey, choices, { rng = randomScal
 // -- verification (docs/protocol.md §8.3, 1–5) -----------------------------------------------------
 
 const TOP_KEYS = ["version", "election", "token", "units", "signature"];
+const LIMIT_KEYS = [...TOP_KEYS, "limits"];
 
 /** Strict decoding, as Python's ballot_from_json: exact keys, canonical encodings, valid points. */
 export function decodeBallot(ballot, shape) {
   if (!isObject(ballot)) throw new BallotError("a ballot is a JSON object");
+  const want = shape.limits && shape.limits.length ? LIMIT_KEYS : TOP_KEYS;
   const have = new Set(Object.keys(ballot));
-  const missing = TOP_KEYS.filter((k) => !have.has(k));
-  const extra = [...have].filter((k) => !TOP_KEYS.includes(k)).sort();
+  const missing = want.filter((k) => !have.has(k));
+  const extra = [...have].filter((k) => !want.includes(k)).sort();
   if (missing.length || extra.length) {
     throw new BallotError(`ballot fields: missing [${missing.sort().join(", ")}], unexpected [${extra.join(", ")}]`);
   }
@@ -294,8 +383,15 @@ export function decodeBallot(ballot, shape) {
         proof: pairsFromBytes(raw.subarray(64), shape.values.length, `units[${u}].proof`),
       };
     });
+    let limits = null;
+    if (shape.limits && shape.limits.length) {
+      if (!Array.isArray(ballot.limits) || ballot.limits.length !== shape.limits.length) {
+        throw new BallotError(`limits: expected a list of ${shape.limits.length} entries`);
+      }
+      limits = ballot.limits.map((text, j) => pairsFromBytes(b64decode(text, shape.limits[j].bytes, `limits[${j}]`), shape.limits[j].values.length, `limits[${j}]`));
+    }
     const signature = b64decode(ballot.signature, 64, "signature");
-    return { election: fromHex(ballot.election, 32, "election"), token, units, signature };
+    return { election: fromHex(ballot.election, 32, "election"), token, units, limits, signature };
   } catch (e) {
     if (e instanceof EncodingError) throw new BallotError(e.message);
     throw e;
@@ -329,6 +425,15 @@ export function verifyBallot(info, ballot) {
       verifyDisjunctive(unitContext(baseHash, voterKey, u), publicKey, ciphertext, shape.values, proof);
     } catch (e) {
       if (e instanceof ProofError) throw new BallotError(`unit ${u + 1}: the proof that it holds one allowed choice fails`);
+      throw e;
+    }
+  });
+  (shape.limits || []).forEach((g, j) => {
+    try {
+      const ct = groupCiphertext(decoded.units.map((x) => x.ciphertext), g.units);
+      verifyDisjunctive(limitContext(baseHash, voterKey, j), publicKey, ct, g.values, decoded.limits[j]);
+    } catch (e) {
+      if (e instanceof ProofError) throw new BallotError(`group ${j + 1}: more than ${g.max} agree, or the proof fails`);
       throw e;
     }
   });

@@ -11,6 +11,9 @@ import * as blindrsa from "./blindrsa.js";
 import * as token from "./token.js";
 import * as ballot from "./ballot.js";
 import * as receipt from "./receipt.js";
+import * as threshold from "./threshold.js";
+import * as keyfile from "./keyfile.js";
+import * as trusteeDevice from "./trustee.js";
 import { ready as sodiumReady } from "./sodium.js";
 
 export const PROTOCOL = "ballot/v1";
@@ -80,6 +83,16 @@ export const errors = Object.freeze({
   TokenError: token.TokenError,
   BallotError: ballot.BallotError,
   ReceiptError: receipt.ReceiptError,
+  CeremonyError: threshold.CeremonyError,
+  ShareError: threshold.ShareError,
+  DecryptionError: threshold.DecryptionError,
+  KeyFileError: keyfile.KeyFileError,
 });
 
-export { bytes, encoding, group, elgamal, proofs, blindrsa, token, ballot, receipt };
+/**
+ * The trustee's device (docs/js-client.md, "Trustees"): the key ceremony, the key file and the
+ * partial decryption, the same bytes as ballot/clients/trustee.py and `ballot trustee …`.
+ */
+export const trustee = Object.freeze({ ...trusteeDevice, threshold, keyfile });
+
+export { bytes, encoding, group, elgamal, proofs, blindrsa, token, ballot, receipt, threshold, keyfile };

@@ -35,6 +35,11 @@
   let rec = null; // {code?, seed?, pending?, blinded?, token?, receipt?}
   let choices = []; // per unit: level index, "A" (abstain) or null (unmarked)
   let sealed = null; // the encrypted ballot not yet cast (memory only)
+  // Ballot B of a second round: per group {units, max: K} ("at most K agree", level 0), and
+  // each unit's group (-1: none). The phone refuses an extra "agree" before sealing; the
+  // ballot's proofs make the server and every observer refuse it too.
+  let limits = [];
+  let groupOf = [];
 
   // -- screens and messages ------------------------------------------------------------------
 
@@ -300,6 +305,9 @@
     built = true;
     levels = info.manifest.levels;
     abstainAllowed = BC.loadElection(info).shape.abstainAllowed;
+    limits = BC.loadElection(info).shape.limits;
+    groupOf = new Array(info.manifest.units.length).fill(-1);
+    limits.forEach((g, j) => g.units.forEach((i) => (groupOf[i] = j)));
     $("legend").textContent = levels.map((l) => `${l.short}: ${levelName(l)}`).join(" · ");
     const list = $("units");
     const cols = levels.length + (abstainAllowed ? 1 : 0);
@@ -307,6 +315,8 @@
       const li = el("li", "unit");
       li.dataset.i = String(i);
       li.dataset.name = fold(u.name);
+      const g = groupOf[i];
+      if (g >= 0 && limits[g].units[0] === i) li.append(limitHead(g));
       const head = el("div", "unit-head");
       head.append(el("span", "no", `${i + 1}.`), el("span", "name", u.name));
       li.append(head);
@@ -340,8 +350,54 @@
       list.append(li);
     });
     const bulk = $("bulk-level");
-    levels.forEach((l, j) => bulk.append(new Option(`${l.short} — ${levelName(l)}`, String(j))));
+    // With "at most K agree", "agree" is never applied to every unmarked row at once.
+    levels.forEach((l, j) => {
+      if (!(limits.length && j === 0)) bulk.append(new Option(`${l.short} — ${levelName(l)}`, String(j)));
+    });
+    if (limits.length) {
+      const bar = $("limits");
+      bar.hidden = false;
+      limits.forEach((_, j) => bar.append(limitHead(j, true)));
+    }
     if (abstainAllowed) bulk.append(new Option(S.abstain, "A"));
+  }
+
+  function groupName(j) {
+    const bb = info.manifest.ballot_b;
+    const group = bb && bb.ballots[j] && bb.ballots[j].group;
+    return group || String(j + 1);
+  }
+  function limitHead(j, summary = false) {
+    const head = el("div", summary ? "limit flash info" : "limit");
+    head.dataset.g = String(j);
+    const k = limits[j].max;
+    head.append(el("span", "limit-text", fmt(S.limit, { group: groupName(j), k, agree: levelName(levels[0]) })), " ",
+      el("strong", "limit-count", fmt(S.limit_count, { n: 0, k })));
+    return head;
+  }
+  function agreeCount(j) {
+    return limits[j].units.filter((i) => choices[i] === 0).length;
+  }
+  function overLimit() {
+    return limits.map((g, j) => (agreeCount(j) > g.max ? j : -1)).filter((j) => j >= 0);
+  }
+  function renderLimits() {
+    limits.forEach((g, j) => {
+      const n = agreeCount(j);
+      const full = n >= g.max;
+      for (const head of document.querySelectorAll(`.limit[data-g="${j}"]`)) {
+        head.querySelector(".limit-count").textContent = fmt(S.limit_count, { n, k: g.max });
+        head.classList.toggle("full", full);
+        head.classList.toggle("warning", n > g.max);
+      }
+      for (const i of g.units) {
+        const b = $("units").children[i].querySelector('button[data-c="0"]');
+        const blocked = full && choices[i] !== 0;
+        b.disabled = blocked;
+        b.setAttribute("aria-disabled", String(blocked));
+        b.title = blocked ? fmt(S.limit_full, { k: g.max, agree: levelName(levels[0]) }) : levelName(levels[0]);
+      }
+    });
   }
 
   function renderRow(i) {
@@ -363,6 +419,7 @@
   function renderChoices() {
     choices.forEach((_, i) => renderRow(i));
     renderProgress();
+    renderLimits();
   }
 
   $("units").addEventListener("click", (event) => {
@@ -370,9 +427,12 @@
     if (!b) return;
     const i = Number(b.closest(".unit").dataset.i);
     const c = b.dataset.c === "A" ? "A" : Number(b.dataset.c);
+    const g = groupOf[i];
+    if (c === 0 && g >= 0 && choices[i] !== 0 && agreeCount(g) >= limits[g].max) return; // full
     choices[i] = choices[i] === c ? null : c;
     renderRow(i);
     renderProgress();
+    renderLimits();
     saveChoices();
   });
 
@@ -390,6 +450,7 @@
   $("bulk-apply").addEventListener("click", () => {
     const v = $("bulk-level").value;
     const c = v === "A" ? "A" : Number(v);
+    if (limits.length && c === 0) return;
     choices = choices.map((x) => (x === null ? c : x));
     renderChoices();
     saveChoices();
@@ -416,6 +477,13 @@
     $("review-summary").textContent = left ? fmt(S.unmarked_left, { n: left }) : S.all_marked;
     $("review-summary").className = left ? "flash warning" : "flash ok";
     $("seal").disabled = left > 0 && !abstainAllowed;
+    const over = overLimit();
+    if (over.length) {
+      const g = over[0];
+      $("review-summary").textContent = fmt(S.limit_over, { group: groupName(g), k: limits[g].max, agree: levelName(levels[0]) });
+      $("review-summary").className = "flash error";
+      $("seal").disabled = true;
+    }
     show("review");
   });
   $("back-to-ballot").addEventListener("click", () => show("ballot"));
@@ -641,12 +709,34 @@
       box.textContent = "";
     }
     show("receipt");
+    watchSecondRound();
   }
   $("receipt-download").addEventListener("click", () => {
     if (rec && rec.receipt) {
       download(`${slug}-receipt-${rec.receipt.tracking_code}.json`, JSON.stringify(rec.receipt, null, 1));
     }
   });
+
+  // A member who voted in the first round and keeps this page open sees the second round as
+  // soon as the secretary creates it (asked every 20 seconds while the receipt is shown).
+  let roundsTimer = null;
+  async function watchSecondRound() {
+    clearTimeout(roundsTimer);
+    if ($("screen-receipt").hidden) return;
+    let rounds = null;
+    try {
+      rounds = await api("GET", "/rounds");
+    } catch (e) {
+      rounds = null;
+    }
+    if (rounds && rounds.second_round) {
+      $("second-round-link").href = location.pathname.replace(/[^/]+$/, encodeURIComponent(rounds.second_round));
+      $("second-round").hidden = false;
+      if (rounds.second_round_status === "open") return;
+    }
+    if (rounds && rounds.round === 2) return;
+    roundsTimer = setTimeout(watchSecondRound, 20000);
+  }
 
   // -- next voter (shared device) --------------------------------------------------------------
 

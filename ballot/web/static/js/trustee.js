@@ -1,0 +1,379 @@
+// The trustee's page (/t/<slug>/status), docs/web.md "The trustee page": the key ceremony and
+// the partial decryption in this browser, with BallotCrypto.trustee (docs/js-client.md) and the
+// same JSON API as `ballot trustee …` (ballot/clients/trustee.py).
+//
+// What this page keeps, in this tab's memory only (never localStorage, sessionStorage,
+// IndexedDB or a cookie):
+// - the access code, typed once per page load, sent as "Authorization: Bearer <code>" with each
+//   API request (credentials: "omit": no cookie goes with them, as for the ballot CLI);
+// - the trustee's keys (polynomial, Box key, secret share) and the argon2id-derived key of the
+//   key file, from the moment they are made or the key file is opened until the page is left.
+// The only requests carrying anything derived from the secrets are the public part (commitments,
+// proofs, Box public key), the Box-encrypted shares, the complaints and the partial decryptions.
+"use strict";
+(() => {
+  const BC = window.BallotCrypto;
+  const app = document.getElementById("trustee-app");
+  const S = JSON.parse(document.getElementById("strings").textContent);
+  const slug = app.dataset.slug;
+  const me = Number(app.dataset.index);
+  const API = app.dataset.api; // /api/v1/elections/<slug>
+  const PROGRESS = app.dataset.progress;
+  const $ = (id) => document.getElementById(id);
+  const fmt = (text, values) => text.replace(/%\((\w+)\)s/g, (_, k) => String(values[k]));
+  const POLL_MS = 4000;
+
+  let code = null; // the access code (memory only)
+  let keys = null; // {manifestHash, secret, share}
+  let derived = null; // the key file's argon2id key {salt, opslimit, memlimit, key}
+  let lastFile = null; // {name, bytes} of the last key file made here, to download again
+  let unpublished = null; // {public} made and saved here but not yet accepted by the server
+  let progress = null; // GET /t/<slug>/progress
+  let running = false;
+
+  /** A message for the trustee, shown as it is. */
+  class UserError extends Error {}
+
+  class ApiError extends Error {
+    constructor(status, message) {
+      super(message);
+      this.status = status;
+    }
+  }
+
+  // -- messages -------------------------------------------------------------------------------
+
+  function say(id, text, kind = "") {
+    const el = $(id);
+    el.textContent = text;
+    el.className = "flash" + (kind ? " " + kind : "");
+    el.hidden = !text;
+  }
+
+  function busy(text, done = null, total = null) {
+    $("busy").hidden = !text;
+    $("busy-text").textContent = text || "";
+    const bar = $("busy-progress");
+    if (done === null) {
+      bar.removeAttribute("value");
+      bar.removeAttribute("max");
+    } else {
+      bar.max = total;
+      bar.value = done;
+    }
+  }
+
+  /** Let the browser paint (the busy text) before a long synchronous step (argon2id). */
+  const paint = () => new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 30)));
+
+  function explain(e) {
+    if (e instanceof UserError) return e.message;
+    if (e instanceof ApiError) return e.status === 0 ? S.network : fmt(S.refused, { reason: e.message });
+    if (e instanceof BC.errors.KeyFileError && /wrong passphrase/.test(e.message)) return S.wrong_pass;
+    return fmt(S.error, { reason: e && e.message ? e.message : String(e) });
+  }
+
+  // -- HTTP -----------------------------------------------------------------------------------
+
+  async function api(method, tail, body) {
+    const headers = { Accept: "application/json" };
+    if (code !== null) headers.Authorization = "Bearer " + code;
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    let resp;
+    try {
+      resp = await fetch(API + tail, {
+        method, headers, body: body === undefined ? undefined : JSON.stringify(body),
+        credentials: "omit", cache: "no-store",
+      });
+    } catch (e) {
+      throw new ApiError(0, S.network);
+    }
+    let data = null;
+    try {
+      data = await resp.json();
+    } catch (e) {
+      data = null;
+    }
+    if (!resp.ok) throw new ApiError(resp.status, (data && data.error) || `HTTP ${resp.status}`);
+    return data;
+  }
+
+  const ceremony = () => api("GET", "/ceremony");
+
+  function download(name, bytes) {
+    const url = URL.createObjectURL(new Blob([bytes], { type: "application/json" }));
+    const a = document.createElement("a");
+    a.href = url;
+    a.download = name;
+    a.hidden = true;
+    document.body.appendChild(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 60_000);
+  }
+
+  function saveKeyFile(doc, name) {
+    lastFile = { name, bytes: BC.trustee.keyfile.keyFileBytes(doc) };
+    download(lastFile.name, lastFile.bytes);
+    $("download-again").hidden = false;
+  }
+
+  const fileName = (withShare) => `${slug}-trustee-${me}${withShare ? "-with-share" : ""}.json`;
+
+  // -- the state of every step ------------------------------------------------------------------
+
+  function waiting(list) {
+    return fmt(S.waiting_for, { list: list.join(", ") });
+  }
+
+  function render() {
+    const p = progress;
+    if (!p) return;
+    const st = $("status");
+    if (st.dataset.status !== p.status) {
+      st.dataset.status = p.status;
+      st.className = `status status-${p.status}`;
+      st.textContent = S[`status:${p.status}`] || p.status;
+    }
+    const mine = p.trustees.find((t) => t.index === me) || {};
+    for (const t of p.trustees) {
+      const row = document.querySelector(`#progress-table tr[data-index="${t.index}"]`);
+      if (!row) continue;
+      for (const col of ["published", "shares_sent", "accepted"]) row.querySelector(`[data-col="${col}"]`).textContent = t[col] ? "✓" : "…";
+      row.querySelector('[data-col="decrypted"]').textContent = t.decrypted ? "✓" : "";
+    }
+    const ceremonyOpen = p.status === "key_ceremony";
+    const notPublished = p.trustees.filter((t) => !t.published).map((t) => t.index);
+    const notSent = p.trustees.filter((t) => !t.shares_sent).map((t) => t.index);
+    const haveCode = code !== null;
+
+    $("step-code").classList.toggle("done", haveCode);
+    $("code-form").hidden = haveCode;
+
+    const canKeygen = haveCode && ceremonyOpen && !mine.published;
+    $("keygen-form").hidden = !(ceremonyOpen && !mine.published);
+    $("keygen").disabled = !canKeygen || running;
+    $("keygen-state").textContent = mine.published ? S.done : ceremonyOpen ? "" : S.not_now;
+
+    const canSend = haveCode && ceremonyOpen && mine.published && !mine.shares_sent && notPublished.length === 0;
+    $("send-shares").disabled = !canSend || running;
+    $("shares-state").textContent = mine.shares_sent ? S.done
+      : !ceremonyOpen ? S.not_now : notPublished.length ? waiting(notPublished) : "";
+
+    const canCheck = haveCode && ceremonyOpen && mine.shares_sent && !mine.accepted && notSent.length === 0;
+    $("check-shares").disabled = !canCheck || running;
+    $("check-state").textContent = mine.accepted ? S.done
+      : !ceremonyOpen ? S.not_now : notSent.length ? waiting(notSent) : "";
+
+    const canDecrypt = haveCode && p.status === "closed" && !mine.decrypted;
+    $("decrypt").disabled = !canDecrypt || running;
+    $("decrypt-state").textContent = mine.decrypted ? S.done : p.status === "closed" ? "" : S.not_now;
+
+    $("keyfile-state").textContent = keys && $("open-msg").hidden
+      ? fmt(S.opened, { i: keys.secret.index, share: keys.share !== null ? S.yes : S.not_yet })
+      : "";
+  }
+
+  async function refresh() {
+    try {
+      const resp = await fetch(PROGRESS, { credentials: "same-origin", cache: "no-store", headers: { Accept: "application/json" } });
+      if (resp.ok && (resp.headers.get("content-type") || "").startsWith("application/json")) {
+        progress = await resp.json();
+        $("updated").textContent = fmt(S.updated, { time: new Date().toLocaleTimeString(app.dataset.lang === "vi" ? "vi-VN" : "en-GB") });
+        render();
+      }
+    } catch (e) {
+      // the next poll tries again
+    }
+  }
+
+  /** Run one step: one at a time, buttons disabled meanwhile, the state refreshed after. */
+  async function step(msgId, fn) {
+    if (running) return;
+    running = true;
+    render();
+    say(msgId, "");
+    try {
+      await fn();
+    } catch (e) {
+      say(msgId, explain(e), "error");
+    } finally {
+      busy("");
+      running = false;
+      await refresh();
+    }
+  }
+
+  function needKeys(msgId) {
+    if (!keys) {
+      say(msgId, S.keys_first, "error");
+      $("keyfile").focus();
+      return false;
+    }
+    return true;
+  }
+
+  // -- 1. access code -----------------------------------------------------------------------
+
+  $("code-form").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const typed = $("code").value.replace(/\s+/g, "");
+    step("code-msg", async () => {
+      busy(S.code_checking);
+      code = typed;
+      try {
+        await api("GET", `/trustees/${me}/shares`); // needs the right code; changes nothing
+      } catch (e) {
+        code = null;
+        if (e instanceof ApiError && e.status === 403) throw new UserError(S.code_bad);
+        throw e;
+      }
+      $("code").value = "";
+      say("code-msg", S.code_ok, "ok");
+    });
+  });
+
+  // -- 2. keygen ------------------------------------------------------------------------------
+
+  $("keygen-form").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    step("keygen-msg", async () => {
+      if (code === null) throw new UserError(S.code_first);
+      if (unpublished) {
+        // keys made and saved by an earlier try whose publication failed: publish those
+        busy(S.publishing);
+        await api("POST", `/trustees/${me}/public`, unpublished);
+        unpublished = null;
+        say("keygen-msg", fmt(S.keygen_done, { file: fileName(false) }), "ok");
+        return;
+      }
+      const p1 = $("pass1").value;
+      const p2 = $("pass2").value;
+      if ([...p1].length < 8) throw new UserError(S.pass_short);
+      if (p1 !== p2) throw new UserError(S.pass_differ);
+      busy(S.generating);
+      await paint();
+      const state = await ceremony();
+      const made = BC.trustee.keygen(state, me);
+      const sealed = BC.trustee.keyfile.sealKeys(made.keys, p1);
+      $("pass1").value = "";
+      $("pass2").value = "";
+      // the key file first: a published key without its file would be lost
+      saveKeyFile(sealed.doc, fileName(false));
+      keys = made.keys;
+      derived = sealed.derived;
+      unpublished = made.request;
+      busy(S.publishing);
+      await api("POST", `/trustees/${me}/public`, made.request);
+      unpublished = null;
+      say("keygen-msg", fmt(S.keygen_done, { file: fileName(false) }), "ok");
+    });
+  });
+
+  // -- the key file ---------------------------------------------------------------------------
+
+  $("open-form").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    step("open-msg", async () => {
+      const file = $("keyfile").files[0];
+      if (!file) throw new UserError(S.choose_file);
+      const text = await file.text();
+      busy(S.opening);
+      await paint();
+      const opened = BC.trustee.keyfile.openKeyFile(text, $("open-pass").value);
+      if (opened.keys.secret.index !== me) throw new UserError(fmt(S.wrong_trustee, { i: opened.keys.secret.index }));
+      const state = await ceremony();
+      if (BC.bytes.toHex(opened.keys.manifestHash) !== state.manifest_hash) throw new UserError(S.wrong_election);
+      keys = opened.keys;
+      derived = opened.derived;
+      $("open-pass").value = "";
+      say("open-msg", fmt(S.opened, { i: keys.secret.index, share: keys.share !== null ? S.yes : S.not_yet }), "ok");
+    });
+  });
+
+  // -- 3. send shares ---------------------------------------------------------------------------
+
+  $("send-shares").addEventListener("click", () => {
+    if (!needKeys("shares-msg")) return;
+    step("shares-msg", async () => {
+      busy(S.sending);
+      const state = await ceremony();
+      await api("POST", `/trustees/${me}/shares`, BC.trustee.sendShares(state, keys));
+      say("shares-msg", S.sent, "ok");
+    });
+  });
+
+  // -- 4. check shares ------------------------------------------------------------------------
+
+  $("check-shares").addEventListener("click", () => {
+    if (!needKeys("check-msg")) return;
+    step("check-msg", async () => {
+      busy(S.checking);
+      await paint();
+      const state = await ceremony();
+      const inbox = (await api("GET", `/trustees/${me}/shares`)).shares;
+      const out = BC.trustee.receiveShares(state, keys, inbox);
+      if (out.keys) {
+        // the key file with the secret share first, then tell the server
+        saveKeyFile(BC.trustee.keyfile.sealWithKey(out.keys, derived), fileName(true));
+        keys = out.keys;
+      }
+      await api("POST", `/trustees/${me}/accept`, out.request);
+      if (out.request.complaints.length) {
+        const list = out.request.complaints.map((c) => c.reason).join("; ");
+        say("check-msg", fmt(S.complaints, { list }), "error");
+      } else {
+        say("check-msg", fmt(S.checked, { file: fileName(true) }), "ok");
+      }
+    });
+  });
+
+  $("download-again").addEventListener("click", () => lastFile && download(lastFile.name, lastFile.bytes));
+
+  // -- 5. decrypt -------------------------------------------------------------------------------
+
+  $("decrypt").addEventListener("click", () => {
+    if (!needKeys("decrypt-msg")) return;
+    if (keys.share === null) {
+      say("decrypt-msg", S.no_share, "error");
+      return;
+    }
+    step("decrypt-msg", async () => {
+      busy(S.fetching);
+      const agg = await api("GET", "/aggregate");
+      const total = agg.aggregate.length;
+      busy(fmt(S.decrypting, { done: 0, total }), 0, total);
+      const body = await BC.trustee.decryptAsync(agg, keys, {
+        every: 4,
+        onProgress: (done) => busy(fmt(S.decrypting, { done, total }), done, total),
+      });
+      busy(S.submitting);
+      const resp = await api("POST", `/trustees/${me}/decryption`, body);
+      say("decrypt-msg", fmt(S.decrypted, { n: resp.decryptions }), "ok");
+    });
+  });
+
+  // -- start ----------------------------------------------------------------------------------
+
+  $("refresh").addEventListener("click", refresh);
+  for (const b of ["keygen", "send-shares", "check-shares", "decrypt"]) $(b).disabled = true;
+  busy(S.loading);
+  BC.ready().then(
+    () => {
+      busy("");
+      refresh();
+      setInterval(() => {
+        if (!running && document.visibilityState !== "hidden") refresh();
+      }, POLL_MS);
+    },
+    () => busy(S.no_wasm),
+  );
+  // Leaving the page forgets everything (the browser would anyway; this is explicit).
+  window.addEventListener("pagehide", () => {
+    code = null;
+    keys = null;
+    derived = null;
+    lastFile = null;
+    unpublished = null;
+  });
+})();

@@ -1,0 +1,230 @@
+// A trustee's device in the browser: the same steps as ballot/clients/trustee.py
+// (TrusteeDevice), as pure functions over the JSON the API returns. The page does the HTTP:
+//   GET  /api/v1/elections/<slug>/ceremony                → `state`
+//   POST …/trustees/<i>/public      {public}              ← keygen(state, i).request
+//   POST …/trustees/<i>/shares      {shares}              ← sendShares(state, keys)
+//   GET  …/trustees/<i>/shares      → {shares: inbox}
+//   POST …/trustees/<i>/accept      {complaints}          ← receiveShares(state, keys, inbox)
+//   GET  …/aggregate                → `agg`
+//   POST …/trustees/<i>/decryption  {decryption}          ← decrypt(agg, keys)
+// Secrets never appear in what these functions return for the server (only commitments, proofs,
+// Box public keys, Box ciphertexts and partial decryptions).
+
+import { EncodingError, bytesEqual, toHex } from "./bytes.js";
+import { b64decode, b64encode, canonicalJson, sha256Tag } from "./encoding.js";
+import { ciphertextFromBytes } from "./elgamal.js";
+import { baseMul, decodePoint, pointsEqual, randomScalar } from "./group.js";
+import {
+  CeremonyError,
+  DecryptionError,
+  ShareError,
+  boxPublicKey,
+  jointCommitments,
+  makeShares,
+  partialContext,
+  partialDecrypt,
+  partialToB64,
+  publicShare,
+  receiveShare,
+  secretShare,
+  trusteePublicFromJson,
+  trusteePublicToJson,
+  verifyTrusteePublic,
+  newTrustee,
+} from "./threshold.js";
+
+export const CONTEXT_VERSION = "ballot/v1/context";
+
+function isObject(x) {
+  return x !== null && typeof x === "object" && !Array.isArray(x);
+}
+
+/** SHA256_manifest(canonical_json(manifest)). */
+export function manifestHash(manifest) {
+  return sha256Tag("ballot/v1/manifest", canonicalJson(manifest));
+}
+
+/** The manifest hash of a ceremony state, checked against its manifest (and the key file's). */
+function stateHash(state, keys = null) {
+  if (!isObject(state) || !isObject(state.manifest)) throw new CeremonyError("the server's answer has no manifest");
+  const mh = manifestHash(state.manifest);
+  if (toHex(mh) !== state.manifest_hash) throw new CeremonyError("the server's manifest hash does not match its manifest");
+  if (keys && !bytesEqual(keys.manifestHash, mh)) throw new CeremonyError("this key file is for another election");
+  return mh;
+}
+
+function threshold(state) {
+  const t = state.manifest.trustees;
+  const k = isObject(t) ? t.threshold : undefined;
+  if (!Number.isInteger(k) || k < 1 || (state.threshold !== undefined && state.threshold !== k)) {
+    throw new CeremonyError("the threshold does not match the manifest");
+  }
+  return k;
+}
+
+/** keygen: fresh secrets for trustee `index`; {keys, request: {public}} (POST the request). */
+export function keygen(state, index, options = {}) {
+  const mh = stateHash(state);
+  const { secret, public: pub } = newTrustee(mh, index, threshold(state), options);
+  return { keys: { manifestHash: mh, secret, share: null }, request: { public: trusteePublicToJson(pub) } };
+}
+
+/** The published publics of the state, every proof verified; my own must be mine. */
+export function publicsOf(state, keys) {
+  const mh = stateHash(state, keys);
+  const k = threshold(state);
+  if (!Array.isArray(state.trustees)) throw new CeremonyError("the server's answer has no trustees");
+  const publics = state.trustees.map((t, pos) => {
+    if (!isObject(t) || !t.public) throw new CeremonyError(`trustee ${t && t.index} has not published keys yet`);
+    const pub = trusteePublicFromJson(t.public, `trustees[${pos}].public`);
+    if (pub.index !== t.index) throw new CeremonyError(`trustee ${t.index}: keys published for trustee ${pub.index}`);
+    verifyTrusteePublic(mh, pub, k);
+    return pub;
+  });
+  const me = publics.find((p) => p.index === keys.secret.index);
+  if (!me) throw new CeremonyError(`trustee ${keys.secret.index} is not in this election`);
+  const mine = keys.secret.coefficients.map((a) => baseMul(a));
+  if (mine.length !== me.commitments.length || !mine.every((K, j) => pointsEqual(K, me.commitments[j]))
+      || !bytesEqual(boxPublicKey(keys.secret.boxSecret), me.boxPublic)) {
+    throw new CeremonyError("the keys published for this trustee are not the ones in this key file");
+  }
+  return publics;
+}
+
+/** send_shares: {shares: [{recipient, ciphertext}]} (POST it). */
+export function sendShares(state, keys, options = {}) {
+  const publics = publicsOf(state, keys);
+  return {
+    shares: makeShares(keys.manifestHash, keys.secret, publics, options).map((sh) => ({
+      recipient: sh.recipient,
+      ciphertext: b64encode(sh.ciphertext),
+    })),
+  };
+}
+
+/**
+ * receive_shares: check every share in `inbox` (GET …/shares → shares). Returns
+ * {request: {complaints}, keys, received} where `keys` carries the secret share s_i when there
+ * is no complaint (null otherwise). POST the request either way.
+ */
+export function receiveShares(state, keys, inbox) {
+  const publics = new Map(publicsOf(state, keys).map((p) => [p.index, p]));
+  const me = keys.secret.index;
+  const received = new Map();
+  const complaints = [];
+  for (const sh of Array.isArray(inbox) ? inbox : []) {
+    const sender = isObject(sh) ? sh.sender : undefined;
+    if (!publics.has(sender) || sender === me || received.has(sender)) continue;
+    try {
+      let ciphertext;
+      try {
+        ciphertext = b64decode(sh.ciphertext, undefined, "share.ciphertext");
+      } catch (e) {
+        throw new ShareError(sender, me, "does not decrypt");
+      }
+      received.set(sender, receiveShare(keys.manifestHash, keys.secret, publics.get(sender), { sender, recipient: sh.recipient, ciphertext }));
+    } catch (e) {
+      if (!(e instanceof ShareError)) throw e;
+      complaints.push({ sender: e.sender, reason: e.message });
+    }
+  }
+  const complained = new Set(complaints.map((c) => c.sender));
+  for (const i of [...publics.keys()].sort((a, b) => a - b)) {
+    if (i !== me && !received.has(i) && !complained.has(i)) complaints.push({ sender: i, reason: "no share received" });
+  }
+  const share = complaints.length ? null : secretShare(keys.secret, received);
+  return {
+    request: { complaints },
+    keys: share === null ? null : { ...keys, share },
+    received,
+  };
+}
+
+/**
+ * Check the election context of GET …/aggregate (or of the election info) as the verifier does:
+ * manifest hash, every trustee's proofs, joint key, radix, base hash. Returns
+ * {manifestHash, baseHash, joint, publics}.
+ */
+export function checkContext(agg) {
+  if (!isObject(agg) || !isObject(agg.manifest) || !isObject(agg.context)) throw new DecryptionError("the server's answer has no manifest or context");
+  const { manifest, context } = agg;
+  const mh = manifestHash(manifest);
+  const keys = ["joint_public_key", "manifest_hash", "radix", "threshold", "trustees", "version"];
+  if (Object.keys(context).sort().join() !== keys.join()) throw new DecryptionError(`context: expected exactly the fields ${keys.join(", ")}`);
+  if (context.version !== CONTEXT_VERSION) throw new DecryptionError("context: unsupported version");
+  if (context.manifest_hash !== toHex(mh)) throw new DecryptionError("context: manifest_hash does not match the manifest");
+  const k = threshold({ manifest, threshold: context.threshold });
+  const n = Array.isArray(manifest.trustees.members) ? manifest.trustees.members.length : -1;
+  if (!Array.isArray(context.trustees) || context.trustees.length !== n) throw new DecryptionError(`context: expected the public keys of trustees 1..${n} in order`);
+  const publics = context.trustees.map((t, pos) => {
+    const pub = trusteePublicFromJson(t, `context.trustees[${pos}]`);
+    if (pub.index !== pos + 1) throw new DecryptionError(`context: expected the public keys of trustees 1..${n} in order`);
+    verifyTrusteePublic(mh, pub, k);
+    return pub;
+  });
+  const joint = jointCommitments(publics);
+  let H;
+  try {
+    H = decodePoint(b64decode(context.joint_public_key, 32, "context.joint_public_key"), "context.joint_public_key");
+  } catch (e) {
+    throw new DecryptionError(e.message);
+  }
+  if (!pointsEqual(H, joint[0])) throw new DecryptionError("context: joint_public_key does not match the trustees' commitments");
+  const roll = Array.isArray(manifest.roll) ? manifest.roll : [];
+  const eligible = roll.filter((e) => isObject(e) && (e.status === undefined ? "official" : e.status) === "official").length;
+  if (context.radix !== eligible + 1) throw new DecryptionError("context: radix does not match the roll (eligible voters + 1)");
+  const baseHash = sha256Tag("ballot/v1/base-hash", canonicalJson(context));
+  if (agg.base_hash !== undefined && agg.base_hash !== toHex(baseHash)) throw new DecryptionError("the server's base hash does not match its manifest and keys");
+  return { manifestHash: mh, baseHash, joint, publics };
+}
+
+function prepareDecryption(agg, keys) {
+  const ctx = checkContext(agg);
+  if (!bytesEqual(ctx.manifestHash, keys.manifestHash)) throw new DecryptionError("this key file is for another election");
+  if (keys.share === null || keys.share === undefined) throw new DecryptionError("this key file has no secret share: check the shares you received first");
+  const index = keys.secret.index;
+  const S = publicShare(ctx.joint, index);
+  if (!pointsEqual(baseMul(keys.share), S)) throw new DecryptionError(`trustee ${index}: this secret share does not match the election`);
+  if (!Array.isArray(agg.aggregate)) throw new DecryptionError("the server's answer has no aggregate");
+  let totals;
+  try {
+    totals = agg.aggregate.map((u, i) => ciphertextFromBytes(b64decode(u, 64, `aggregate[${i}]`), `aggregate[${i}]`));
+  } catch (e) {
+    if (e instanceof EncodingError) throw new DecryptionError(e.message);
+    throw e;
+  }
+  return { index, S, baseHash: ctx.baseHash, totals };
+}
+
+function unitPartial(p, u, rng) {
+  return partialToB64(partialDecrypt(partialContext(p.baseHash, p.index, u), p.share, p.S, p.totals[u].alpha, { rng }));
+}
+
+/**
+ * decrypt_aggregate: the partial decryption of every unit's aggregate with its proof, as
+ * {decryption: {trustee, units: [b64(M ‖ c ‖ v)…]}} (POST it). `rng` draws each proof's nonce
+ * (vectors); `onProgress(done, total)` is called after each unit.
+ */
+export function decrypt(agg, keys, { rng = randomScalar, onProgress = null } = {}) {
+  const p = { ...prepareDecryption(agg, keys), share: keys.share };
+  const units = [];
+  for (let u = 0; u < p.totals.length; u++) {
+    units.push(unitPartial(p, u, rng));
+    if (onProgress) onProgress(u + 1, p.totals.length);
+  }
+  return { decryption: { trustee: p.index, units } };
+}
+
+/** decrypt, giving the page a chance to paint every `every` units (await it). */
+export async function decryptAsync(agg, keys, { rng = randomScalar, onProgress = null, every = 5 } = {}) {
+  const p = { ...prepareDecryption(agg, keys), share: keys.share };
+  const units = [];
+  for (let u = 0; u < p.totals.length; u++) {
+    units.push(unitPartial(p, u, rng));
+    if (onProgress) onProgress(u + 1, p.totals.length);
+    if ((u + 1) % every === 0) await new Promise((resolve) => setTimeout(resolve, 0));
+  }
+  return { decryption: { trustee: p.index, units } };
+}
+
+export { CeremonyError, DecryptionError, ShareError };

@@ -1,0 +1,279 @@
+"""The second round (ballot B) as its own encrypted, verifiable election, linked to the first:
+created from a finalized first round, same roll, trustees' access codes and invitation codes,
+a new key ceremony, "at most K agree" proven in every ballot, counted by the second-round
+rule, written into the first round's minutes, and checked by the verifier."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import threading
+from dataclasses import replace
+
+import pytest
+from waitress.server import create_server
+
+from ballot.clients.http import ApiError, Http
+from ballot.clients.trustee import TrusteeDevice
+from ballot.clients.voter import cast, fetch_election, obtain_token, seal, vote
+from ballot.crypto.encoding import b64decode, b64encode
+from ballot.crypto.group import L
+from ballot.crypto.proofs import DisjunctiveProof
+from ballot.election.presets import branch_qd366
+from ballot.election.roll import RollEntry
+from ballot.election.units import Unit
+from ballot.service.meeting import ServiceError
+from ballot.tally.minutes import minutes_data, render_minutes_html
+from ballot.tally.record import load_record
+from ballot.tally.report import checklist
+from ballot.tally.verify import verify_record
+from ballot.web import create_app
+
+SLUG = "cb-hai"
+MEMBERS = [(f"M{i:02d}", f"Đảng viên {i}") for i in range(1, 13)]  # 12 members → X_max = 2
+
+
+@pytest.fixture
+def server(db_url, tmp_path):
+    app = create_app({"DATABASE_URL": db_url, "KEYS_DIR": str(tmp_path / "keys"),
+                      "RECORDS_DIR": str(tmp_path / "records")})
+    srv = create_server(app, host="127.0.0.1", port=0, threads=4)
+    thread = threading.Thread(target=_run, args=(srv,), daemon=True)
+    thread.start()
+    yield app.extensions["ballot.meeting"], f"http://127.0.0.1:{srv.effective_port}"
+    srv.close()
+
+
+def _run(srv) -> None:
+    try:
+        srv.run()
+    except OSError:
+        pass
+
+
+def ceremony(meeting, base_url, slug, codes):
+    """Two trustees (k = 2), each on its own device, over HTTP. Returns their keys."""
+    devices = {i: TrusteeDevice(Http(base_url, bearer=codes[f"T{i}"]), slug, i) for i in (1, 2)}
+    keys = {i: d.keygen() for i, d in devices.items()}
+    for i, d in devices.items():
+        d.send_shares(keys[i])
+    keys = {i: d.receive_shares(keys[i]) for i, d in devices.items()}
+    meeting.finish_ceremony(slug)
+    return devices, keys
+
+
+def first_round(meeting, base_url, *, second_round=True):
+    """12 members classify each other; M01..M04 get HTXSNV from everyone, the others HTTNV:
+    n = 12 at HTTNV or better, X_max = ⌊12/6⌋ = 2 < 4 candidates → a second round, K = 2."""
+    levels, rules = branch_qd366(second_round=second_round)
+    roll = [RollEntry(rid, name, "official", None) for rid, name in MEMBERS]
+    units = [Unit(unit_id=rid, name=name, kind="member", group="đv") for rid, name in MEMBERS]
+    codes = meeting.create(slug=SLUG, title="Xếp loại 2025", organisation="Chi bộ thử",
+                           date="2025-12-20", meeting_kind="branch_members", levels=levels,
+                           rules=rules, roll=roll, units=units, trustee_names=["T1", "T2"],
+                           threshold=2)
+    meeting.begin_ceremony(SLUG)
+    devices, keys = ceremony(meeting, base_url, SLUG, codes)
+    invitations = meeting.open_voting(SLUG)
+    http = Http(base_url)
+    election = fetch_election(http, SLUG)
+    for rid, _ in MEMBERS:
+        vote(http, SLUG, invitations[rid], [0] * 4 + [1] * 8, election)
+    meeting.close_voting(SLUG)
+    for i in (1, 2):
+        devices[i].decrypt(keys[i])
+    meeting.finalize(SLUG)
+    return codes, invitations
+
+
+def test_second_round_end_to_end(server, tmp_path):
+    meeting, base_url = server
+    codes, invitations = first_round(meeting, base_url)
+    results = meeting.results(SLUG)["results"]
+    assert results["second_round"] == [{"group": "đv", "candidates": ["M01", "M02", "M03", "M04"],
+                                        "k": 2}]
+    assert meeting.rounds(SLUG) == {"round": 1, "first_round": None, "second_round": None,
+                                    "second_round_status": None, "candidates": True}
+    record1 = meeting.record_path(SLUG).read_bytes()
+
+    slug2 = meeting.create_second_round(SLUG)
+    assert slug2 == f"{SLUG}-v2"
+    with pytest.raises(ServiceError, match="already exists") as e:
+        meeting.create_second_round(SLUG)
+    assert e.value.status == 409
+    with pytest.raises(ServiceError, match="already a second round"):
+        meeting.create_second_round(slug2)
+
+    state = meeting.ceremony_state(slug2)
+    m2 = state["manifest"]
+    assert [u["unit_id"] for u in m2["units"]] == ["M01", "M02", "M03", "M04"]
+    assert [lv["code"] for lv in m2["levels"]] == ["agree", "disagree"]
+    assert m2["roll"] == meeting.ceremony_state(SLUG)["manifest"]["roll"]
+    link = m2["ballot_b"]["first_round"]
+    assert link == {"slug": SLUG,
+                    "manifest_hash": meeting.ceremony_state(SLUG)["manifest_hash"],
+                    "record_sha256": hashlib.sha256(record1).hexdigest()}
+    assert m2["ballot_b"]["base"] == 12
+    assert meeting.rounds(slug2)["round"] == 2 and meeting.rounds(SLUG)["second_round"] == slug2
+
+    # A new key ceremony, the trustees logging in with their round-one access codes.
+    meeting.begin_ceremony(slug2)
+    devices, keys = ceremony(meeting, base_url, slug2, codes)
+    assert meeting.open_voting(slug2) == {}  # every member already holds a slip
+
+    http = Http(base_url)
+    info = http.get(f"/api/v1/elections/{slug2}")
+    assert info["limits"] == [{"units": [0, 1, 2, 3], "max": 2}]
+    assert info["round"] == 2 and info["first_round"] == SLUG
+    assert http.get(f"/api/v1/elections/{SLUG}")["second_round"] == slug2
+    election = fetch_election(http, slug2)
+    # The same invitation codes work again, once.
+    plans = {"M01": [0, 0, 1, 1], "M02": [0, 0, None, 1], "M03": [0, 1, 0, 1],
+             "M04": [0, None, None, None], "M05": [0, 0, 1, 1], "M06": [0, 0, 1, 1],
+             "M07": [0, 0, 1, 1], "M08": [1, 0, 0, 1], "M09": [0, 1, 0, 1]}
+    for rid, choices in plans.items():
+        vote(http, slug2, invitations[rid], choices, election)
+    with pytest.raises(ApiError) as e:
+        obtain_token(http, election, invitations["M01"])
+    assert e.value.status == 409
+
+    # A phone that tries three "agree" with K = 2 cannot prove it; a forged proof is refused.
+    token, key = obtain_token(http, election, invitations["M10"])
+    with pytest.raises(ValueError, match="at most 2"):
+        seal(election, token, key, [0, 0, 0, 1])
+    ballot, _ = seal(election, token, key, [0, 0, 1, 1])
+    # The limit proofs are signed with the ballot: changed, the signature fails first ...
+    tampered = ballot.to_json()
+    (c0, v0), *rest = ballot.limits[0].branches
+    altered = DisjunctiveProof((((c0 + 1) % L, v0), *rest))
+    tampered["limits"] = [b64encode(altered.to_bytes())]
+    with pytest.raises(ApiError) as e:
+        http.post(f"/api/v1/elections/{slug2}/ballots", {"ballot": tampered})
+    assert e.value.status == 422 and "signature" in e.value.message
+    # ... and re-signed by the voter key, the proof itself fails.
+    unsigned = replace(ballot, limits=(altered,), signature=b"")
+    forged = replace(unsigned, signature=key.sign(unsigned.ballot_hash).signature)
+    with pytest.raises(ApiError) as e:
+        http.post(f"/api/v1/elections/{slug2}/ballots", {"ballot": forged.to_json()})
+    assert e.value.status == 422
+    assert "group 1: more than 2 agree, or the proof fails" in e.value.message
+    without = {k: v for k, v in ballot.to_json().items() if k != "limits"}
+    with pytest.raises(ApiError) as e:
+        http.post(f"/api/v1/elections/{slug2}/ballots", {"ballot": without})
+    assert e.value.status == 422 and "missing ['limits']" in e.value.message
+    cast(http, election, ballot)  # the honest one is accepted
+    plans["M10"] = [0, 0, 1, 1]
+
+    meeting.close_voting(slug2)
+    for i in (1, 2):
+        devices[i].decrypt(keys[i])
+    path2 = meeting.finalize(slug2)
+
+    res2 = meeting.results(slug2)
+    units = {r["unit_id"]: r for r in res2["results"]["units"]}
+    # agree: M01 = 9 (M08 disagrees), M02 = 7, M03 = 3, M04 = 0; N = 12 → more than 6.
+    assert {u: r["counts"]["votes"]["agree"] for u, r in units.items()} == \
+        {"M01": 9, "M02": 7, "M03": 3, "M04": 0}
+    assert units["M03"]["counts"]["abstain"] == 2  # M02's and M04's blank rows
+    assert {u: r["outcome"] for u, r in units.items()} == {
+        "M01": "selected", "M02": "selected", "M03": "not_selected", "M04": "not_selected"}
+    (group,) = res2["results"]["ballot_b"]
+    assert group["selected"] == ["M01", "M02"] and group["k"] == 2
+
+    # Round two's record verifies, and says so about its limit proofs.
+    rec2 = load_record(path2)
+    report = verify_record(rec2, workers=1)
+    assert report.ok, checklist(report)
+    limits = next(c for c in report.checks if c.key == "limits")
+    assert "10 ballots" in limits.detail and "at most 2" in limits.detail
+    assert report.figures["limit_proofs"] == 10
+
+    # Round one's record is unchanged; its minutes get the second-round section.
+    assert meeting.record_path(SLUG).read_bytes() == record1
+    extra = meeting.second_round_minutes(SLUG)
+    assert extra == {"second_round": {"agree": {"M01": 9, "M02": 7, "M03": 3, "M04": 0},
+                                      "disagree": {"M01": 1, "M02": 2, "M03": 5, "M04": 9}}}
+    rec1 = load_record(meeting.record_path(SLUG))
+    d = minutes_data(rec1, meeting=extra)
+    (view,) = d.second_round
+    assert [(r.unit_id, r.agree, r.disagree, r.status) for r in view.rows] == [
+        ("M01", 9, 1, "Được chọn"), ("M02", 7, 2, "Được chọn"),
+        ("M03", 3, 5, "Không được chọn"), ("M04", 0, 9, "Không được chọn")]
+    assert "Được chọn" in render_minutes_html(rec1, meeting=extra)
+    # Round two's own minutes render from its record.
+    page2 = render_minutes_html(rec2, report)
+    assert "được chọn" in page2.lower()
+
+
+def test_the_verifier_names_a_tampered_limit_proof(server):
+    meeting, base_url = server
+    codes, invitations = first_round(meeting, base_url)
+    slug2 = meeting.create_second_round(SLUG)
+    meeting.begin_ceremony(slug2)
+    devices, keys = ceremony(meeting, base_url, slug2, codes)
+    meeting.open_voting(slug2)
+    http = Http(base_url)
+    election = fetch_election(http, slug2)
+    signed = []
+    for rid in ("M01", "M02"):
+        token, key = obtain_token(http, election, invitations[rid])
+        ballot, _ = seal(election, token, key, [0, 1, None, 1])
+        cast(http, election, ballot)
+        signed.append((ballot, key))
+    meeting.close_voting(slug2)
+    for i in (1, 2):
+        devices[i].decrypt(keys[i])
+    record = load_record(meeting.finalize(slug2))
+    assert verify_record(record, workers=1).ok
+
+    # Board position 2 altered: its limit proof changed. As is, the ballot's signature fails;
+    # re-signed with the voter's key (or by anyone holding a valid token), the verifier names
+    # the limit proof itself.
+    ballot, key = signed[1]
+    (c0, v0), *rest = ballot.limits[0].branches
+    unsigned = replace(ballot, limits=(DisjunctiveProof((((c0 + 1) % L, v0), *rest)),),
+                       signature=b"")
+    bad = copy.deepcopy(record)
+    bad["board"][1]["ballot"] = unsigned.to_json()
+    bad["board"][1]["ballot"]["signature"] = record["board"][1]["ballot"]["signature"]
+    report = verify_record(bad, workers=1)
+    assert not report.ok and report.first_failure.key == "ballots"
+    assert "board position 2: the ballot's signature does not verify" in report.first_failure.detail
+    forged = replace(unsigned, signature=key.sign(unsigned.ballot_hash).signature)
+    bad["board"][1]["ballot"] = forged.to_json()
+    report = verify_record(bad, workers=1)
+    assert not report.ok and report.first_failure.key == "ballots"
+    assert "board position 2: group 1: more than 2 agree, or the proof fails" in \
+        report.first_failure.detail
+
+    # A limit proof with the wrong number of branches is refused as malformed.
+    bad = copy.deepcopy(record)
+    bad["board"][0]["ballot"]["limits"] = [b64encode(b64decode(
+        record["board"][0]["ballot"]["limits"][0])[:-64])]
+    report = verify_record(bad, workers=1)
+    assert not report.ok and "limits[0]: expected" in report.first_failure.detail
+
+
+def test_create_second_round_preconditions(server):
+    meeting, base_url = server
+    with pytest.raises(ServiceError) as e:
+        meeting.create_second_round("nope")
+    assert e.value.status == 404
+    # No second round in the rules: the quota cuts instead, nobody goes to a second round.
+    first_round(meeting, base_url, second_round=False)
+    with pytest.raises(ServiceError, match="no candidate to a second round") as e:
+        meeting.create_second_round(SLUG)
+    assert e.value.status == 409
+
+
+def test_create_second_round_needs_a_finalized_first_round(server):
+    meeting, _ = server
+    levels, rules = branch_qd366(second_round=True)
+    roll = [RollEntry(rid, name, "official", None) for rid, name in MEMBERS]
+    units = [Unit(unit_id=rid, name=name, kind="member") for rid, name in MEMBERS]
+    meeting.create(slug=SLUG, title="Xếp loại", organisation="Chi bộ", date="2025-12-20",
+                   meeting_kind="branch_members", levels=levels, rules=rules, roll=roll,
+                   units=units, trustee_names=["T1"], threshold=1)
+    with pytest.raises(ServiceError, match="not finalized") as e:
+        meeting.create_second_round(SLUG)
+    assert e.value.status == 409

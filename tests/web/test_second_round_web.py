@@ -1,0 +1,135 @@
+"""The second round through the secretary's pages and the JSON API: the "Hold the second
+round" button after a first round whose results send candidates to it, the new meeting with
+the same trustees' access codes and members' slips, and the first round's minutes filled in."""
+
+from __future__ import annotations
+
+import json
+import re
+from io import BytesIO
+
+from conftest import (ClientHttp, csrf, login, post, roll_csv, run_ceremony, slip_codes_from_page,
+                      trustee_codes_from_page, units_csv)
+
+N = 12  # X_max = ⌊12/6⌋ = 2
+
+
+def create(client, slug: str, *, second_round: bool = True):
+    data = {
+        "csrf_token": csrf(client, "/admin/new"), "title": "Xếp loại đảng viên 2025",
+        "organisation": "Chi bộ Thử nghiệm", "date": "2025-12-15", "slug": slug,
+        "preset": "branch_qd366", "meeting_kind": "branch_members",
+        "base": "convened_minus_excluded", "trustees": "Ủy viên A\nỦy viên B", "threshold": "2",
+        "roll": (BytesIO(roll_csv(N)), "roll.csv"), "units": (BytesIO(units_csv(N)), "units.csv"),
+    }
+    if second_round:
+        data["second_round"] = "on"
+    resp = client.post("/admin/new", data=data, content_type="multipart/form-data")
+    assert resp.status_code == 302, resp.get_data(as_text=True)
+
+
+def first_round(c, slug: str, *, second_round: bool = True):
+    from ballot.clients.voter import vote
+
+    create(c, slug, second_round=second_round)
+    post(c, f"/admin/m/{slug}/begin")
+    codes = trustee_codes_from_page(c.get(f"/admin/m/{slug}/trustee-codes").get_data(as_text=True))
+    trustees = run_ceremony(c, slug, codes)
+    post(c, f"/admin/m/{slug}/finish")
+    post(c, f"/admin/m/{slug}/open")
+    invitations = slip_codes_from_page(c.get(f"/admin/m/{slug}/slips").get_data(as_text=True))
+    http = ClientHttp(c)
+    for rid in sorted(invitations):  # DV001..DV004 excellent from everyone, the rest good
+        vote(http, slug, invitations[rid], [0] * 4 + [1] * (N - 4))
+    post(c, f"/admin/m/{slug}/close")
+    for device, keys in trustees:
+        device.decrypt(keys)
+    post(c, f"/admin/m/{slug}/finalize", {"present": ""})
+    return codes, invitations
+
+
+def test_hold_the_second_round_from_the_meeting_page(app, admin_client):
+    from ballot.clients.voter import vote
+
+    c = admin_client
+    codes, invitations = first_round(c, "cb-a")
+    page = c.get("/admin/m/cb-a").get_data(as_text=True)
+    assert 'id="hold-second-round"' in page and "Tổ chức vòng hai" in page
+    # The minutes before the second round: the candidates, no counts yet.
+    assert "Bỏ phiếu vòng hai" in c.get("/admin/m/cb-a/minutes").get_data(as_text=True)
+
+    resp = post(c, "/admin/m/cb-a/second-round")
+    assert resp.headers["Location"].endswith("/admin/m/cb-a-v2")
+    page = c.get("/admin/m/cb-a-v2").get_data(as_text=True)
+    assert 'id="round-two-note"' in page and "vòng hai" in page.lower()
+    first = c.get("/admin/m/cb-a").get_data(as_text=True)
+    assert 'id="hold-second-round"' not in first and 'id="second-round-link"' in first
+    # Once only: a second POST is refused with the reason, nothing is created.
+    post(c, "/admin/m/cb-a/second-round")
+    assert "already exists" in c.get("/admin/m/cb-a").get_data(as_text=True)
+
+    # Begin: no new codes page, the trustees keep their access codes.
+    resp = post(c, "/admin/m/cb-a-v2/begin")
+    assert resp.headers["Location"].endswith("/admin/m/cb-a-v2")
+    trustees = run_ceremony(c, "cb-a-v2", codes)
+    post(c, "/admin/m/cb-a-v2/finish")
+    resp = post(c, "/admin/m/cb-a-v2/open")
+    assert resp.headers["Location"].endswith("/admin/m/cb-a-v2")  # no slips to print
+    phone = c.get("/v/cb-a-v2").get_data(as_text=True)
+    assert 'id="limits"' in phone and "Chọn tối đa" not in phone  # the script writes it
+    strings = json.loads(re.search(r'<script type="application/json" id="strings">(.*?)</script>',
+                                   phone, re.S).group(1))
+    assert strings["limit"] == "Nhóm %(group)s: chọn tối đa %(k)s người “%(agree)s”"
+
+    http = ClientHttp(c)
+    for i, rid in enumerate(sorted(invitations)):
+        vote(http, "cb-a-v2", invitations[rid], [0, 0, 1, 1] if i < 9 else [1, 0, 0, None])
+    post(c, "/admin/m/cb-a-v2/close")
+    for device, keys in trustees:
+        device.decrypt(keys)
+    post(c, "/admin/m/cb-a-v2/finalize", {"present": ""})
+    results = c.get("/api/v1/elections/cb-a-v2/results.json").get_json()["results"]
+    assert [r["outcome"] for r in results["units"]] == [
+        "selected", "selected", "not_selected", "not_selected"]
+    assert "được chọn" in c.get("/r/cb-a-v2").get_data(as_text=True)
+    minutes2 = c.get("/admin/m/cb-a-v2/minutes").get_data(as_text=True)
+    assert "Mỗi phiếu không quá K phiếu Đồng ý" in minutes2
+
+    # The first round's minutes now carry the second round's counts and selection.
+    minutes = c.get("/admin/m/cb-a/minutes").get_data(as_text=True)
+    assert "Được chọn" in minutes and "Không được chọn" in minutes
+    assert c.get("/admin/m/cb-a/minutes.pdf").data.startswith(b"%PDF")
+    html = c.get("/admin/m/cb-a/minutes.html").get_data(as_text=True)
+    assert "Được chọn" in html
+
+
+def test_the_api_links_the_rounds_and_creates_only_for_a_secretary(app, client):
+    login(client)
+    first_round(client, "cb-b")
+    api = "/api/v1/elections/cb-b"
+    assert client.get(f"{api}/rounds").get_json() == {
+        "round": 1, "first_round": None, "second_round": None, "second_round_status": None,
+        "candidates": True}
+    anonymous = app.test_client()
+    resp = anonymous.post(f"{api}/second-round", json={})
+    assert resp.status_code == 401 and "secretary" in resp.get_json()["error"]
+    resp = client.post(f"{api}/second-round", data="x")  # no JSON body: refused
+    assert resp.status_code == 400
+    resp = client.post(f"{api}/second-round", json={})
+    assert resp.status_code == 201 and resp.get_json()["slug"] == "cb-b-v2"
+    assert resp.get_json()["rounds"]["round"] == 2
+    resp = client.post(f"{api}/second-round", json={})
+    assert resp.status_code == 409 and "already exists" in resp.get_json()["error"]
+    resp = client.post("/api/v1/elections/cb-b-v2/second-round", json={})
+    assert resp.status_code == 409 and "already a second round" in resp.get_json()["error"]
+    assert client.get(f"{api}/rounds").get_json()["second_round"] == "cb-b-v2"
+    assert client.get("/api/v1/elections/nope/rounds").status_code == 404
+
+
+def test_no_button_without_candidates(app, admin_client):
+    c = admin_client
+    first_round(c, "cb-c", second_round=False)
+    page = c.get("/admin/m/cb-c").get_data(as_text=True)
+    assert 'id="hold-second-round"' not in page
+    resp = c.post("/api/v1/elections/cb-c/second-round", json={})
+    assert resp.status_code == 409 and "no candidate" in resp.get_json()["error"]

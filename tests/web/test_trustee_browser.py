@@ -1,0 +1,323 @@
+"""The trustee's page does the key ceremony and the partial decryption in a real browser.
+
+Debian's chromium through Playwright, set up as ``test_browser_meeting.py`` (waitress, the host
+``meeting.test`` mapped to 127.0.0.1 so that the page is not a secure context, every request to
+another host aborted, page errors and CSP violations fail the test). A meeting with 3 trustees,
+k = 2: trustees 1 and 2 do the whole ceremony in the browser (passphrase, the key file downloaded,
+public keys, shares, checks), trustee 3 with the Python client of ``ballot trustee``
+(``ballot/clients/trustee.py``) — so each side must accept the other's bytes. Three members vote
+with the Python voter client; after closing, trustee 1 decrypts in a fresh browser context from
+its downloaded key file (a wrong passphrase first, and a partial decryption tampered on its way
+to the server, both refused with a clear message on the page), trustee 3 with the Python
+client; the secretary finalizes and the record verifies. No request the pages sent carries the
+trustees' secret coefficients, Box keys or shares (compared with the key files opened in Python).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from conftest import ADMIN, create_meeting, login, post, roll_csv, slip_codes_from_page, trustee_codes_from_page, units_csv
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run",
+        "--host-resolver-rules=MAP meeting.test 127.0.0.1"]
+SLUG = "chi-bo-tb"
+PASSPHRASES = {1: "mật khẩu tổ viên một", 2: "second trustee passphrase"}
+#: Console messages that the expected refusals produce (a fetch answered 403 or 422).
+EXPECTED_CONSOLE = re.compile(r"Failed to load resource: the server responded with a status of (403|422)")
+
+
+def test_the_trustee_page_may_compile_webassembly_and_the_sign_in_page_may_not(app, admin_client):
+    create_meeting(admin_client, slug="chi-bo-tw")
+    post(admin_client, "/admin/m/chi-bo-tw/begin")
+    login_page = app.test_client().get("/t/chi-bo-tw")
+    assert "wasm-unsafe-eval" not in login_page.headers["Content-Security-Policy"]
+    trustee = app.test_client()
+    with trustee.session_transaction() as s:
+        s["trustee"] = {"slug": "chi-bo-tw", "index": 2}
+    page = trustee.get("/t/chi-bo-tw/status")
+    assert page.status_code == 200
+    assert "script-src 'self' 'wasm-unsafe-eval';" in page.headers["Content-Security-Policy"]
+    html = page.get_data(as_text=True)
+    assert 'src="/static/js/ballot-crypto.js"' in html and 'src="/static/js/trustee.js"' in html
+    progress = trustee.get("/t/chi-bo-tw/progress").get_json()
+    assert progress["status"] == "key_ceremony" and [t["index"] for t in progress["trustees"]] == [1, 2, 3]
+    assert set(progress["trustees"][0]) == {"index", "name", "published", "shares_sent", "accepted", "decrypted"}
+    assert app.test_client().get("/t/chi-bo-tw/progress").status_code == 302
+
+
+def run_until_closed(srv) -> None:
+    try:
+        srv.run()
+    except OSError:
+        pass
+
+
+@pytest.fixture
+def served(app):
+    if not CHROMIUM.exists():
+        pytest.skip("Debian chromium is not installed at /usr/bin/chromium")
+    pytest.importorskip("playwright.sync_api", reason="the Python package playwright is not installed")
+    from waitress.server import create_server
+
+    srv = create_server(app, host="127.0.0.1", port=0, threads=8)
+    thread = threading.Thread(target=run_until_closed, args=(srv,), daemon=True)
+    thread.start()
+    try:
+        yield app, srv.effective_port
+    finally:
+        srv.close()
+
+
+class Browser:
+    """One chromium; contexts that may talk only to meeting.test:<port>; every request kept."""
+
+    def __init__(self, playwright, port: int):
+        self.port = port
+        self.origin = f"http://meeting.test:{port}"
+        self.blocked: list[str] = []
+        self.errors: list[str] = []
+        self.requests: list[tuple[str, str, bytes]] = []  # method, url, body
+        self.browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+
+    def context(self, **options):
+        ctx = self.browser.new_context(accept_downloads=True, viewport={"width": 900, "height": 1000}, **options)
+        ctx.set_default_timeout(20_000)
+
+        def guard(route):
+            url = route.request.url
+            if urlsplit(url).netloc == f"meeting.test:{self.port}":
+                route.continue_()
+            else:
+                self.blocked.append(url)
+                route.abort()
+
+        ctx.route("**/*", guard)
+        ctx.on("request", lambda r: self.requests.append((r.method, r.url, r.post_data_buffer or b"")))
+        return ctx
+
+    def page(self, ctx):
+        page = ctx.new_page()
+
+        def console(m):
+            if m.type == "error" and not EXPECTED_CONSOLE.search(m.text):
+                self.errors.append(f"{page.url}: {m.text}")
+
+        page.on("console", console)
+        page.on("pageerror", lambda e: self.errors.append(f"{page.url}: {e}"))
+        return page
+
+
+def shot(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def sign_in(b, page, index: int, code: str, expect) -> None:
+    page.goto(f"{b.origin}/t/{SLUG}")
+    page.select_option('select[name="index"]', str(index))
+    page.fill('input[name="code"]', code)
+    page.click('button[type="submit"]')
+    expect(page.locator("h1")).to_contain_text(f"{index}:")
+    assert page.evaluate("window.isSecureContext") is False
+    page.fill("#code", code)
+    page.click("#code-form button[type=submit]")
+    expect(page.locator("#code-msg")).to_have_class(re.compile(r"\bok\b"))
+
+
+def save_download(page, button: str, folder: Path):
+    with page.expect_download(timeout=30_000) as info:
+        page.click(button)
+    download = info.value
+    path = folder / download.suggested_filename
+    download.save_as(str(path))
+    return path
+
+
+@pytest.mark.browser
+def test_the_key_ceremony_and_the_decryption_in_the_browser(served, tmp_path):
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=20_000)
+    app, port = served
+    with sync_playwright() as p:
+        b = Browser(p, port)
+        try:
+            keyfiles = _meeting(b, app, port, expect, tmp_path)
+        finally:
+            b.browser.close()
+    assert b.blocked == [], f"requests to other hosts: {b.blocked}"
+    assert b.errors == [], f"errors in the pages (CSP, script): {b.errors}"
+
+    # No request of the pages carries a secret: compare with the key files opened in Python.
+    from ballot.crypto.encoding import b64encode
+    from ballot.crypto.group import encode_scalar
+    from ballot.tally.trustee_keyfile import open_keys, read_keyfile
+
+    secrets: list[bytes] = []
+    for i, path in keyfiles.items():
+        keys = open_keys(read_keyfile(path), PASSPHRASES[i])
+        values = [*keys.secret.coefficients, keys.share]
+        raw = [encode_scalar(v) for v in values] + [keys.secret.box_secret]
+        for r in raw:
+            secrets += [b64encode(r).encode(), r.hex().encode(), r]
+        secrets += [str(v).encode() for v in values]
+        secrets.append(PASSPHRASES[i].encode())
+    trustee_requests = [(m, u, body) for m, u, body in b.requests if "/t/" in u or "/api/" in u]
+    assert any(u.endswith("/trustees/1/decryption") for _, u, _ in trustee_requests)
+    for method, url, body in trustee_requests:
+        for s in secrets:
+            assert s not in body and s.decode("latin-1") not in url, (method, url)
+
+
+def _meeting(b, app, port, expect, tmp_path) -> dict[int, Path]:
+    from ballot.clients.http import Http
+    from ballot.clients.trustee import TrusteeDevice
+    from ballot.clients.voter import vote
+    from ballot.tally.trustee_keyfile import open_keys, read_keyfile
+
+    # -- the secretary (Flask test client: the pages are tested elsewhere) -------------------------
+    sec = app.test_client()
+    login(sec)
+    resp = create_meeting(sec, slug=SLUG, roll=roll_csv(3), units=units_csv(4))
+    assert resp.status_code == 302, resp.get_data(as_text=True)[:2000]
+    post(sec, f"/admin/m/{SLUG}/begin")
+    codes = trustee_codes_from_page(sec.get(f"/admin/m/{SLUG}/trustee-codes").get_data(as_text=True))
+    api = f"http://127.0.0.1:{port}"
+    t3 = TrusteeDevice(Http(api, bearer=codes[3]), SLUG, 3)
+
+    # -- trustees 1 and 2 in their browsers: the access code, then keys + the key file -------------
+    pages, ctxs = {}, {}
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    first_files = {}
+    for i in (1, 2):
+        ctxs[i] = b.context()
+        pages[i] = page = b.page(ctxs[i])
+        if i == 1:  # a wrong access code is refused clearly, before anything else
+            page.goto(f"{b.origin}/t/{SLUG}")
+            page.select_option('select[name="index"]', "1")
+            page.fill('input[name="code"]', codes[1])
+            page.click('button[type="submit"]')
+            page.fill("#code", "WRONG-CODE")
+            page.click("#code-form button[type=submit]")
+            expect(page.locator("#code-msg")).to_have_text("Sai thành viên hoặc sai mã truy cập.")
+            expect(page.locator("#code-msg")).to_have_class(re.compile(r"\berror\b"))
+            expect(page.locator("#keygen")).to_be_disabled()
+        sign_in(b, page, i, codes[i], expect)
+        page.fill("#pass1", "short")
+        page.fill("#pass2", "short")
+        page.click("#keygen")
+        expect(page.locator("#keygen-msg")).to_have_text("Mật khẩu phải có ít nhất 8 ký tự.")
+        page.fill("#pass1", PASSPHRASES[i])
+        page.fill("#pass2", PASSPHRASES[i])
+        first_files[i] = save_download(page, "#keygen", downloads)
+        expect(page.locator("#keygen-msg")).to_have_class(re.compile(r"\bok\b"))
+        assert first_files[i].name == f"{SLUG}-trustee-{i}.json"
+        if i == 1:
+            shot(page, "trustee-browser-keys")
+    keys3 = t3.keygen()
+
+    # -- shares: the browsers and the Python client ---------------------------------------------------
+    for i in (1, 2):
+        pages[i].click("#refresh")
+        expect(pages[i].locator("#send-shares")).to_be_enabled()
+        pages[i].click("#send-shares")
+        expect(pages[i].locator("#shares-msg")).to_have_class(re.compile(r"\bok\b"))
+    t3.send_shares(keys3)
+    final_files = {}
+    for i in (1, 2):
+        pages[i].click("#refresh")
+        expect(pages[i].locator("#check-shares")).to_be_enabled()
+        final_files[i] = save_download(pages[i], "#check-shares", downloads)
+        expect(pages[i].locator("#check-msg")).to_have_class(re.compile(r"\bok\b"))
+        assert final_files[i].name == f"{SLUG}-trustee-{i}-with-share.json"
+        expect(pages[i].locator("#progress-table tr[data-index='%d'] [data-col=accepted]" % i)).to_have_text("✓")
+    keys3 = t3.receive_shares(keys3)  # the Python client checks the browsers' shares
+    shot(pages[1], "trustee-browser-ceremony-done")
+    for i in (1, 2):
+        assert pages[i].evaluate("localStorage.length + sessionStorage.length") == 0
+        ctxs[i].close()
+
+    # the browsers' key files open with the CLI's code; the first has no share, the second has it
+    for i in (1, 2):
+        first = open_keys(read_keyfile(first_files[i]), PASSPHRASES[i])
+        final = open_keys(read_keyfile(final_files[i]), PASSPHRASES[i])
+        assert first.share is None and final.share is not None and first.secret == final.secret
+        assert json.loads(first_files[i].read_text())["kdf"]["memlimit"] == 67108864
+
+    # -- the secretary finishes the ceremony and opens voting; three members vote --------------------
+    post(sec, f"/admin/m/{SLUG}/finish")
+    assert "Đã hoàn tất tạo khóa" in sec.get(f"/admin/m/{SLUG}").get_data(as_text=True)
+    post(sec, f"/admin/m/{SLUG}/open")
+    invitations = slip_codes_from_page(sec.get(f"/admin/m/{SLUG}/slips").get_data(as_text=True))
+    choices = {"DV001": [0, 1, None, 2], "DV002": [0, 0, 3, 1], "DV003": [1, None, 0, 2]}
+    for rid, picks in choices.items():
+        vote(Http(api), SLUG, invitations[rid], picks)
+    post(sec, f"/admin/m/{SLUG}/close")
+
+    # -- trustee 1 decrypts in a fresh browser context from its downloaded key file -------------------
+    ctx = b.context()
+    page = b.page(ctx)
+    sign_in(b, page, 1, codes[1], expect)
+    expect(page.locator("#status")).to_have_attribute("data-status", "closed")
+    page.click("#decrypt")
+    expect(page.locator("#decrypt-msg")).to_have_text("Hãy mở tệp khóa trước (bằng mật khẩu của nó).")
+    page.set_input_files("#keyfile", str(final_files[1]))
+    page.fill("#open-pass", "not the passphrase")
+    page.click("#open")
+    expect(page.locator("#open-msg")).to_have_text("Sai mật khẩu, hoặc tệp khóa đã bị sửa đổi.")
+    page.fill("#open-pass", PASSPHRASES[1])
+    page.click("#open")
+    expect(page.locator("#open-msg")).to_contain_text("Đã mở tệp khóa: thành viên 1, phần khóa bí mật: có.")
+
+    # a partial decryption altered on its way (unit 1 gets unit 2's) is refused, and the page says so
+    def tamper(route):
+        body = json.loads(route.request.post_data)
+        units = body["decryption"]["units"]
+        units[0] = units[1]
+        route.continue_(post_data=json.dumps(body))
+
+    page.route("**/trustees/1/decryption", tamper)
+    page.click("#decrypt")
+    expect(page.locator("#decrypt-msg")).to_have_text(
+        "Máy chủ từ chối: decryption refused: trustee 1: the decryption proof for unit 1 does not verify")
+    expect(page.locator("#decrypt-msg")).to_have_class(re.compile(r"\berror\b"))
+    shot(page, "trustee-browser-decryption-refused")
+    page.unroute("**/trustees/1/decryption", tamper)
+    page.click("#decrypt")
+    expect(page.locator("#decrypt-msg")).to_have_text(
+        "Phần giải mã đã được chấp nhận; đến nay đã có 1 thành viên giải mã.")
+    expect(page.locator("#progress-table tr[data-index='1'] [data-col=decrypted]")).to_have_text("✓")
+    expect(page.locator("#decrypt")).to_be_disabled()
+    shot(page, "trustee-browser-decrypted")
+    assert page.evaluate("localStorage.length + sessionStorage.length") == 0
+    ctx.close()
+
+    assert t3.decrypt(keys3) == 2  # the Python client, with the keys it made
+
+    # -- finalize; the record verifies and counts the three ballots ---------------------------------
+    post(sec, f"/admin/m/{SLUG}/finalize", {"present": ""})
+    from ballot.tally.verify import verify_record
+
+    from ballot.tally.record import load_record
+
+    record_path = tmp_path / "record.json"
+    record_path.write_bytes(sec.get(f"/admin/m/{SLUG}/record").data)
+    rec = load_record(record_path)
+    assert verify_record(rec).ok
+    assert sorted(d["trustee"] for d in rec["decryptions"]) == [1, 3]
+    codes_ = [lv["code"] for lv in rec["manifest"]["levels"]]
+    for u, c in enumerate(rec["electronic_counts"]):
+        picks = [v[u] for v in choices.values()]
+        assert c["votes"] == {code: picks.count(i) for i, code in enumerate(codes_)}
+        assert c["abstain"] == picks.count(None)
+    return final_files
