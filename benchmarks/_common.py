@@ -37,6 +37,23 @@ def _children_cpu() -> float:
 _TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
+def _forkserver_cpu() -> float:
+    """CPU seconds of multiprocessing's forkserver, if this process runs one, and of the
+    workers it has reaped (pool workers are its children, not ours): from /proc/<pid>/stat,
+    utime + stime + cutime + cstime. 0 without a forkserver or without /proc."""
+    import multiprocessing.forkserver as fs
+
+    pid = getattr(getattr(fs, "_forkserver", None), "_forkserver_pid", None)
+    if not pid:
+        return 0.0
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+        return sum(int(x) for x in fields[11:15]) / _TICK
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
 def _system_busy() -> float | None:
     """CPU seconds all processes of the machine have used (user, nice, system, irq, softirq,
     steal), from /proc/stat; None where there is no /proc."""
@@ -52,7 +69,7 @@ def _system_busy() -> float | None:
 @dataclass
 class Sample:
     wall: float
-    cpu: float  # this process + children that finished during the sample
+    cpu: float  # this process + children that finished + the forkserver's workers
     others: float | None = None  # cores that other programs kept busy, on average
 
 
@@ -61,12 +78,14 @@ def clock(into: list[Sample] | None = None) -> Iterator[Sample]:
     """``with clock(samples) as s: ...`` appends (and fills) one Sample."""
     s = Sample(0.0, 0.0)
     b0 = _system_busy()
-    w0, c0, k0 = time.perf_counter(), time.process_time(), _children_cpu()
+    w0, c0, k0, f0 = time.perf_counter(), time.process_time(), _children_cpu(), _forkserver_cpu()
     try:
         yield s
     finally:
         s.wall = time.perf_counter() - w0
-        s.cpu = (time.process_time() - c0) + (_children_cpu() - k0)
+        # A forkserver stopped during the sample reaches _children_cpu() with its whole life's
+        # CPU time, of which f0 was spent before: subtracting f0 is right in both cases.
+        s.cpu = (time.process_time() - c0) + (_children_cpu() - k0) + (_forkserver_cpu() - f0)
         b1 = _system_busy()
         if b0 is not None and b1 is not None and s.wall > 0.05:
             s.others = max(0.0, (b1 - b0 - s.cpu) / s.wall)

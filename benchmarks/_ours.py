@@ -365,22 +365,20 @@ def committee(demo: DemoRecord, repeat: int) -> dict[str, Any]:
         raise RuntimeError("the benchmark record should have no paper ballots")
 
     def run(times: dict[str, Sample] | None, workers: int | None = None) -> dict[str, Any]:
-        def step(name: str, fn: Callable[[], Any], pool: bool = False) -> Any:
-            with clock() as s:
+        def step(name: str, fn: Callable[[], Any]) -> Any:
+            with clock() as s:  # counts the forkserver's workers too
                 out = fn()
-                if pool and (workers or 2) > 1:
-                    _stop_forkserver()  # so that the workers' CPU time is counted
             if times is not None:
                 times[name] = s
             return out
 
         totals = step("aggregate", lambda: aggregate_accepted((b["units"] for b in board), U,
-                                                              workers=workers), pool=True)
+                                                              workers=workers))
         decs = step("partial", lambda: {i: decrypt_aggregate(ctx, i, shares[i], totals)
                                         for i in present})
         step("verify", lambda: [verify_decryption(ctx, totals, d) for d in decs.values()])
         electronic = step("combine_dlog", lambda: combine_decryptions(ctx, totals, decs, B,
-                                                                      workers=workers), pool=True)
+                                                                      workers=workers))
         results = step("rules", lambda: count_manifest(manifest, dict(zip(unit_ids, electronic)),
                                                        figures))
         if counts_to_json(unit_ids, electronic) != rec["electronic_counts"]:
@@ -396,6 +394,7 @@ def committee(demo: DemoRecord, repeat: int) -> dict[str, Any]:
     cold: dict[str, Runs] = {1: Runs(), None: Runs()}  # type: ignore[dict-item]
     for w in (None, 1, None, 1):
         dlog._TABLES.clear()
+        _stop_forkserver()  # a fresh process has none: it starts inside the run
         with clock() as s:
             run(None, w)
         cold[w].add(s)
