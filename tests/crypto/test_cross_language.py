@@ -9,7 +9,6 @@ the file says it made, and — when Node and ``js/node_modules`` are present (``
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import shutil
 import subprocess
@@ -26,16 +25,7 @@ from ballot.tally.context import ElectionContext
 
 ROOT = Path(__file__).resolve().parents[2]
 VECTORS = ROOT / "tests" / "vectors" / "protocol_v1.json"
-GENERATOR = ROOT / "tests" / "vectors" / "make_protocol_vectors.py"
 JS = ROOT / "js"
-
-
-def _generator():
-    spec = importlib.util.spec_from_file_location("make_protocol_vectors", GENERATOR)
-    module = importlib.util.module_from_spec(spec)
-    assert spec.loader is not None
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")
@@ -43,8 +33,8 @@ def vectors() -> dict:
     return json.loads(VECTORS.read_text(encoding="utf-8"))
 
 
-def test_regenerating_the_vectors_gives_the_committed_file():
-    gen = _generator()
+def test_regenerating_the_vectors_gives_the_committed_file(vector_generator):
+    gen = vector_generator("make_protocol_vectors")
     fresh = gen.render(gen.build())
     committed = VECTORS.read_text(encoding="utf-8")
     assert fresh == committed, (
@@ -54,8 +44,8 @@ def test_regenerating_the_vectors_gives_the_committed_file():
     )
 
 
-def test_the_generator_is_deterministic():
-    gen = _generator()
+def test_the_generator_is_deterministic(vector_generator):
+    gen = vector_generator("make_protocol_vectors")
     assert gen.render(gen.build()) == gen.render(gen.build())
 
 

@@ -14,7 +14,6 @@ ballot/tally/trustee_keyfile.py, ballot/tally/decryption.py) make and accept the
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import shutil
 import subprocess
@@ -33,16 +32,7 @@ from ballot.tally.trustee_keyfile import KeyFileError, open_keys
 
 ROOT = Path(__file__).resolve().parents[2]
 VECTORS = ROOT / "tests" / "vectors" / "trustee_v1.json"
-GENERATOR = ROOT / "tests" / "vectors" / "trustee_make_vectors.py"
 JS = ROOT / "js"
-
-
-def _generator():
-    spec = importlib.util.spec_from_file_location("trustee_make_vectors", GENERATOR)
-    module = importlib.util.module_from_spec(spec)
-    assert spec.loader is not None
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")
@@ -59,8 +49,8 @@ def _node() -> str:
     return node
 
 
-def test_regenerating_the_trustee_vectors_gives_the_committed_file():
-    gen = _generator()
+def test_regenerating_the_trustee_vectors_gives_the_committed_file(vector_generator):
+    gen = vector_generator("trustee_make_vectors")
     assert gen.render(gen.build()) == VECTORS.read_text(encoding="utf-8"), (
         "tests/vectors/trustee_v1.json differs from what the Python code produces now; if the "
         "change is intended, run `python tests/vectors/trustee_make_vectors.py` and `npm test --prefix js`")

@@ -5,7 +5,6 @@ JavaScript made with its own randomness."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import shutil
 import subprocess
@@ -20,16 +19,7 @@ from ballot.tally.context import ElectionContext
 
 ROOT = Path(__file__).resolve().parents[2]
 VECTORS = ROOT / "tests" / "vectors" / "second_round_v1.json"
-GENERATOR = ROOT / "tests" / "vectors" / "make_second_round_vectors.py"
 JS = ROOT / "js"
-
-
-def _generator():
-    spec = importlib.util.spec_from_file_location("make_second_round_vectors", GENERATOR)
-    module = importlib.util.module_from_spec(spec)
-    assert spec.loader is not None
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")
@@ -43,8 +33,8 @@ def context(info: dict) -> ElectionContext:
     return ctx
 
 
-def test_regenerating_gives_the_committed_file():
-    gen = _generator()
+def test_regenerating_gives_the_committed_file(vector_generator):
+    gen = vector_generator("make_second_round_vectors")
     assert gen.render(gen.build()) == VECTORS.read_text(encoding="utf-8"), (
         "tests/vectors/second_round_v1.json is stale: run "
         "`python tests/vectors/make_second_round_vectors.py` and `npm test --prefix js`")

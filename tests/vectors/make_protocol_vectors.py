@@ -587,21 +587,28 @@ def render(vectors: dict) -> str:
     return json.dumps(vectors, indent=1, sort_keys=True, ensure_ascii=True) + "\n"
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def vector_file_main(build_vectors, output: Path, script: Path, argv: list[str] | None) -> int:
+    """The command line of every vector generator: write ``output``, or ``--check`` it."""
+    parser = argparse.ArgumentParser(description=sys.modules["__main__"].__doc__.splitlines()[0]
+                                     if sys.modules["__main__"].__doc__ else None)
     parser.add_argument("--check", action="store_true", help="exit 1 if the file is not up to date")
     args = parser.parse_args(argv)
-    text = render(build())
+    text = render(build_vectors())
     if args.check:
-        current = OUTPUT.read_text(encoding="utf-8") if OUTPUT.exists() else ""
+        current = output.read_text(encoding="utf-8") if output.exists() else ""
         if current != text:
-            print(f"{OUTPUT} is stale: run python {Path(__file__).relative_to(ROOT)}", file=sys.stderr)
+            print(f"{output} is stale: run python {script.resolve().relative_to(ROOT)}",
+                  file=sys.stderr)
             return 1
-        print(f"{OUTPUT} is up to date")
+        print(f"{output} is up to date")
         return 0
-    OUTPUT.write_text(text, encoding="utf-8")
-    print(f"wrote {OUTPUT} ({len(text)} bytes)")
+    output.write_text(text, encoding="utf-8")
+    print(f"wrote {output.relative_to(ROOT)} ({len(text)} bytes)")
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return vector_file_main(build, OUTPUT, Path(__file__), argv)
 
 
 if __name__ == "__main__":

@@ -14,9 +14,7 @@ regenerates the file and fails if the committed copy differs.
 
 from __future__ import annotations
 
-import argparse
 import importlib.util
-import json
 import sys
 from pathlib import Path
 
@@ -143,24 +141,11 @@ def build() -> dict:
 
 
 def render(vectors: dict) -> str:
-    return json.dumps(vectors, indent=1, sort_keys=True, ensure_ascii=True) + "\n"
+    return P.render(vectors)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="exit 1 if the file is not up to date")
-    args = parser.parse_args(argv)
-    text = render(build())
-    if args.check:
-        current = OUTPUT.read_text(encoding="utf-8") if OUTPUT.exists() else ""
-        if current != text:
-            print(f"{OUTPUT} is stale: run python {Path(__file__).relative_to(ROOT)}", file=sys.stderr)
-            return 1
-        print(f"{OUTPUT} is up to date")
-        return 0
-    OUTPUT.write_text(text, encoding="utf-8")
-    print(f"wrote {OUTPUT} ({len(text)} bytes)")
-    return 0
+    return P.vector_file_main(build, OUTPUT, Path(__file__), argv)
 
 
 if __name__ == "__main__":

@@ -3,8 +3,61 @@
 from __future__ import annotations
 
 import re
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
 
 import pytest
+
+#: Browser tests: Debian's chromium through Playwright, never a downloaded browser. The app
+#: answers at 127.0.0.1, which the browser reaches as meeting.test (not a secure context).
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run",
+                 "--host-resolver-rules=MAP meeting.test 127.0.0.1"]
+PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True,
+         "has_touch": True}
+
+
+def require_browser() -> None:
+    """Skip the test where chromium or the playwright package is missing."""
+    if not CHROMIUM.exists():
+        pytest.skip("Debian chromium is not installed at /usr/bin/chromium")
+    pytest.importorskip("playwright.sync_api", reason="the Python package playwright is not installed")
+
+
+def run_until_closed(srv) -> None:
+    """waitress's loop, ending quietly when the test closes the server under it."""
+    try:
+        srv.run()
+    except OSError:
+        pass
+
+
+@contextmanager
+def serving(app) -> Iterator[int]:
+    """The app on waitress at 127.0.0.1, in a thread, for the test's duration: its port."""
+    from waitress.server import create_server
+
+    srv = create_server(app, host="127.0.0.1", port=0, threads=8)
+    threading.Thread(target=run_until_closed, args=(srv,), daemon=True).start()
+    try:
+        yield srv.effective_port
+    finally:
+        srv.close()
+
+
+def browser_app(db_url: str, tmp_path: Path):
+    """An app as a real deployment has it (not TESTING), for the browser tests."""
+    from ballot.web import create_app
+
+    return create_app({"DATABASE_URL": db_url, "KEYS_DIR": str(tmp_path / "keys"),
+                       "RECORDS_DIR": str(tmp_path / "records"),
+                       "SEALED_DIR": str(tmp_path / "sealed"),
+                       "SECRET_KEY": "browser test secret key, not for production"})
+
 
 NAMES = ["Nguyễn Văn An", "Trần Thị Bình", "Lê Hoàng Châu", "Phạm Đức Dũng", "Hoàng Thu Giang"]
 ADMIN = ("thuky", "mat-khau-rat-dai-2025")

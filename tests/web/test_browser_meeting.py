@@ -12,54 +12,24 @@ from __future__ import annotations
 
 import json
 import re
-import threading
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from conftest import ADMIN, NAMES, roll_csv, units_csv
-
-
-def run_until_closed(srv) -> None:
-    """waitress's loop, ending quietly when the test closes the server under it."""
-    try:
-        srv.run()
-    except OSError:
-        pass
-
+from conftest import (ADMIN, ARTIFACTS, CHROMIUM, CHROMIUM_ARGS as ARGS, NAMES, PHONE,
+                      browser_app, require_browser, roll_csv, serving, units_csv)
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run",
-        "--host-resolver-rules=MAP meeting.test 127.0.0.1"]
-PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True,
-         "has_touch": True}
 
 
 @pytest.fixture
 def server(db_url, tmp_path):
-    if not CHROMIUM.exists():
-        pytest.skip("Debian chromium is not installed at /usr/bin/chromium")
-    pytest.importorskip("playwright.sync_api", reason="the Python package playwright is not installed")
-    from waitress.server import create_server
-
-    from ballot.web import create_app
+    require_browser()
     from ballot.web.auth import create_admin
 
-    app = create_app({"DATABASE_URL": db_url, "KEYS_DIR": str(tmp_path / "keys"),
-                      "RECORDS_DIR": str(tmp_path / "records"), "SEALED_DIR": str(tmp_path / "sealed"),
-                      "SECRET_KEY": "browser test secret key, not for production"})
+    app = browser_app(db_url, tmp_path)
     create_admin(app.extensions["ballot.meeting"].factory, *ADMIN)
-    srv = create_server(app, host="127.0.0.1", port=0, threads=8)
-    thread = threading.Thread(target=run_until_closed, args=(srv,), daemon=True)
-    thread.start()
-    try:
-        yield srv.effective_port
-    finally:
-        srv.close()
+    with serving(app) as port:
+        yield port
 
 
 class Browser:

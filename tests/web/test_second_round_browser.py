@@ -6,37 +6,22 @@ accepts the ballot (its limit proof verifies)."""
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from test_browser_meeting import ARGS, CHROMIUM, PHONE, Browser, run_until_closed, shot
+from conftest import PHONE, browser_app, require_browser, serving
+from test_browser_meeting import Browser, shot
 
 pytestmark = pytest.mark.browser
 
 SLUG = "cb-vong"
 MEMBERS = [(f"M{i:02d}", f"Đảng viên {i}") for i in range(1, 13)]  # 12: X_max = 2 → K = 2
-assert ARGS and CHROMIUM
 
 
 @pytest.fixture
 def server(db_url, tmp_path):
-    if not CHROMIUM.exists():
-        pytest.skip("Debian chromium is not installed at /usr/bin/chromium")
-    pytest.importorskip("playwright.sync_api", reason="the Python package playwright is not installed")
-    from waitress.server import create_server
-
-    from ballot.web import create_app
-
-    app = create_app({"DATABASE_URL": db_url, "KEYS_DIR": str(tmp_path / "keys"),
-                      "RECORDS_DIR": str(tmp_path / "records"), "SEALED_DIR": str(tmp_path / "sealed"),
-                      "SECRET_KEY": "browser test secret key, not for production"})
-    srv = create_server(app, host="127.0.0.1", port=0, threads=8)
-    thread = threading.Thread(target=run_until_closed, args=(srv,), daemon=True)
-    thread.start()
-    try:
-        yield app.extensions["ballot.meeting"], srv.effective_port
-    finally:
-        srv.close()
+    require_browser()
+    app = browser_app(db_url, tmp_path)
+    with serving(app) as port:
+        yield app.extensions["ballot.meeting"], port
 
 
 def ceremony(meeting, base, slug, codes):

@@ -17,18 +17,14 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from conftest import ADMIN, create_meeting, login, post, roll_csv, slip_codes_from_page, trustee_codes_from_page, units_csv
+from conftest import (ADMIN, ARTIFACTS, CHROMIUM, CHROMIUM_ARGS as ARGS, create_meeting, login, post,
+                      require_browser, roll_csv, serving, slip_codes_from_page,
+                      trustee_codes_from_page, units_csv)
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run",
-        "--host-resolver-rules=MAP meeting.test 127.0.0.1"]
 SLUG = "chi-bo-tb"
 PASSPHRASES = {1: "mật khẩu tổ viên một", 2: "second trustee passphrase"}
 #: Console messages that the expected refusals produce (a fetch answered 403 or 422).
@@ -54,27 +50,11 @@ def test_the_trustee_page_may_compile_webassembly_and_the_sign_in_page_may_not(a
     assert app.test_client().get("/t/chi-bo-tw/progress").status_code == 302
 
 
-def run_until_closed(srv) -> None:
-    try:
-        srv.run()
-    except OSError:
-        pass
-
-
 @pytest.fixture
 def served(app):
-    if not CHROMIUM.exists():
-        pytest.skip("Debian chromium is not installed at /usr/bin/chromium")
-    pytest.importorskip("playwright.sync_api", reason="the Python package playwright is not installed")
-    from waitress.server import create_server
-
-    srv = create_server(app, host="127.0.0.1", port=0, threads=8)
-    thread = threading.Thread(target=run_until_closed, args=(srv,), daemon=True)
-    thread.start()
-    try:
-        yield app, srv.effective_port
-    finally:
-        srv.close()
+    require_browser()
+    with serving(app) as port:
+        yield app, port
 
 
 class Browser:
