@@ -105,13 +105,14 @@ class Manifest:
             if u.collective is not None:
                 raise ManifestError(f"ballot_b: candidate {u.unit_id!r} names a collective; "
                                     "a second round has no constraints between units")
-        if self.roll:
-            radix = len(self.eligible_voters()) + 1
-            for j, ballot in enumerate(b.ballots):
-                if len(ballot.candidates) >= radix:
-                    raise ManifestError(
-                        f"ballot_b.ballots[{j}]: {len(ballot.candidates)} candidates but only "
-                        f"{radix - 1} eligible voters (the group must be smaller than the roll)")
+
+    def radix(self) -> int:
+        """R of the ballot encoding (docs/protocol.md §5.1): eligible voters + 1, and for a
+        second round at least the largest group's size + 1, so that a group's sum a + d·R
+        has one reading whatever the roll size."""
+        largest = max((len(b.candidates) for b in self.ballot_b.ballots), default=0) \
+            if self.ballot_b is not None else 0
+        return max(len(self.eligible_voters()), largest) + 1
 
     def ballot_limits(self) -> tuple[tuple[tuple[int, ...], int], ...]:
         """The ballot shape's "at most K agree" groups (empty for a first-round election)."""

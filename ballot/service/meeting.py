@@ -666,11 +666,12 @@ class Meeting:
         return other if isinstance(bb, dict) and bb.get("first_round", {}).get("slug") == slug \
             else None
 
-    def create_second_round(self, slug: str) -> str:
+    def create_second_round(self, slug: str, *, today: str | None = None) -> str:
         """From a finalized first round whose results send candidates to a second round: a new
         election (ballot B, "agree / disagree", at most K per group) linked to it, with the same
         roll, trustees (and their access codes) and invitation codes. Its trustees hold a new
-        key ceremony. Returns the new election's slug."""
+        key ceremony. ``today``: the round's date (ISO), in the meeting's time zone (the web
+        app passes it; the server's clock may be UTC). Returns the new election's slug."""
         from datetime import date
 
         from ballot.election.ballot_b import BallotB, FirstRound
@@ -722,7 +723,7 @@ class Meeting:
         try:
             manifest2 = Manifest(
                 title=f"{manifest.title} — vòng hai / second round",
-                organisation=manifest.organisation, date=date.today().isoformat(),
+                organisation=manifest.organisation, date=today or date.today().isoformat(),
                 meeting_kind=manifest.meeting_kind, roll=manifest.roll, units=tuple(units),
                 levels=levels, rules=rules, trustees=manifest.trustees,
                 issuer_public_key=b64encode(issuer.public_key().to_der()),
@@ -781,8 +782,10 @@ class Meeting:
                     "candidates": candidates}
 
     def second_round_minutes(self, slug: str) -> dict[str, Any] | None:
-        """For the first round's minutes: ``{"second_round": {"agree": {...}, "disagree":
-        {...}}}`` from its finalized second round, or None while there is none."""
+        """For the first round's minutes: ``{"second_round": {"agree", "disagree", "outcome",
+        "texts"}}`` from its finalized second round — its counts, and its results as that
+        round counted them (its own N and quorum), never counted again — or None while there
+        is none."""
         with transaction(self.factory, read_only=True) as s:
             self._election(s, slug)
             other = self._linked_second_round(s, slug)
@@ -793,7 +796,14 @@ class Meeting:
                 return None
             manifest = self.manifest(s, other)
             agree, disagree = (lv.code for lv in manifest.levels)
-            counts = parse_json(rows[-1].payload_json)["counts"]
+            payload = parse_json(rows[-1].payload_json)
+            counts, results = payload["counts"], payload["results"]
+            texts = {(g.get("group") or ""): g["text"]["vi"] for g in results.get("ballot_b") or []}
+            if not texts:  # no group counted: the quorum failed
+                texts = {(b.group or ""): results["quorum"]["text"]["vi"]
+                         for b in manifest.ballot_b.ballots}  # type: ignore[union-attr]
             return {"second_round": {
                 "agree": {c["unit_id"]: c["votes"].get(agree, 0) for c in counts},
-                "disagree": {c["unit_id"]: c["votes"].get(disagree, 0) for c in counts}}}
+                "disagree": {c["unit_id"]: c["votes"].get(disagree, 0) for c in counts},
+                "outcome": {u["unit_id"]: u["outcome"] for u in results["units"]},
+                "texts": texts}}

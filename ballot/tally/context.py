@@ -108,7 +108,7 @@ class ElectionContext:
             num_units=len(self.manifest.units),
             num_levels=len(self.manifest.levels),
             abstain_allowed=self.manifest.rules.abstain_allowed,
-            radix=self.eligible + 1,
+            radix=self.manifest.radix(),
             limits=self.manifest.ballot_limits(),
         )
 

@@ -13,8 +13,12 @@ meeting knows; what it does not give is left as a dotted line to fill in by hand
 - ``place``: where the meeting was held; ``started``, ``ended``: times ("14 giờ 00");
 - ``chair``, ``secretary``: names; ``complaints``: free text (line breaks kept);
 - ``second_round``: ``{"agree": {unit_id: n}, "disagree": {unit_id: n}}`` for the candidates
-  of the record's second round; with every candidate's agree count, the selection is counted
-  by :func:`ballot.election.second_round.second_round` (more than 1/2 of N, at most K).
+  of the record's second round, held on paper; with every candidate's agree count, the
+  selection is counted by :func:`ballot.election.second_round.second_round` (more than 1/2 of
+  N, at most K). When the second round was held electronically, its results come as they
+  are: ``"outcome": {unit_id: "selected" | "not_selected" | "second_round_tie" |
+  "quorum_failed"}`` and ``"texts": {group or "": its rule text}`` (nothing is counted again:
+  that round had its own N and quorum).
 
 The committee is the manifest's trustees. Unknown keys are refused (``ValueError``).
 """
@@ -261,6 +265,15 @@ class MinutesData:
     complaints: str | None
 
 
+#: How the minutes name a second-round candidate's result.
+SECOND_ROUND_STATUS = {
+    "selected": "Được chọn",
+    "not_selected": "Không được chọn",
+    "second_round_tie": "Bằng phiếu — cấp có thẩm quyền quyết định",
+    "quorum_failed": "Vòng hai không đủ số đảng viên có mặt theo quy định",
+}
+
+
 def level_colours(n: int) -> tuple[str, ...]:
     """Colours for ``n`` levels, highest first; the lowest level is always red."""
     green, blue, amber, red = LEVEL_COLOURS[:4]
@@ -325,14 +338,22 @@ def _check_meeting(meeting: Mapping[str, Any] | None) -> dict[str, Any]:
         out[key] = (v.strip() or None) if isinstance(v, str) else None
     sr = out.get("second_round")
     if sr is not None:
-        if not isinstance(sr, Mapping) or set(sr) - {"agree", "disagree"}:
+        if not isinstance(sr, Mapping) or set(sr) - {"agree", "disagree", "outcome", "texts"}:
             raise ValueError("meeting.second_round: expected {'agree': {unit_id: n}, "
-                             "'disagree': {unit_id: n}}")
+                             "'disagree': {unit_id: n}} (and 'outcome', 'texts')")
         for part in ("agree", "disagree"):
             counts = sr.get(part, {})
             if not isinstance(counts, Mapping) or any(
                     _int(n) is None or n < 0 for n in counts.values()):
                 raise ValueError(f"meeting.second_round.{part}: expected {{unit_id: count ≥ 0}}")
+        outcome = sr.get("outcome", {})
+        if not isinstance(outcome, Mapping) or any(v not in SECOND_ROUND_STATUS
+                                                   for v in outcome.values()):
+            raise ValueError("meeting.second_round.outcome: expected {unit_id: "
+                             + " | ".join(SECOND_ROUND_STATUS) + "}")
+        texts = sr.get("texts", {})
+        if not isinstance(texts, Mapping) or any(not isinstance(v, str) for v in texts.values()):
+            raise ValueError("meeting.second_round.texts: expected {group: text}")
     return out
 
 
@@ -399,10 +420,11 @@ def _ballot_b_lines(manifest: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
     ks = ", ".join(f"{b.get('group') or '(chung)'}: {b.get('k')}" for b in bb.get("ballots") or [])
     return (
         (f"Vòng hai của cuộc bỏ phiếu {first.get('slug', '')}: mỗi nhóm chọn tối đa K người "
-         f"({ks}); được chọn khi số phiếu Đồng ý > 1/2 N của vòng một (N = {bb.get('base')}); "
-         "bằng phiếu ở vị trí thứ K: cấp có thẩm quyền quyết định",
-         "second round: at most K per group, more than 1/2 of the first round's N agree; "
-         "a tie at place K goes to the deciding body"),
+         f"({ks}); được chọn khi số phiếu Đồng ý > 1/2 N, N tính như vòng một nhưng ở vòng "
+         f"này (vòng một: N = {bb.get('base')}); bằng phiếu ở vị trí thứ K: cấp có thẩm quyền "
+         "quyết định",
+         "second round: at most K per group, more than 1/2 of N agree, N of the first round's "
+         "kind taken in this round; a tie at place K goes to the deciding body"),
         (f"Mỗi lá phiếu chứng minh (không lộ nội dung) không quá K phiếu Đồng ý trong mỗi nhóm; "
          f"hồ sơ vòng một: SHA-256 {str(first.get('record_sha256', ''))[:16]}…",
          "every ballot proves at most K agree per group; first round's record hash"),
@@ -551,34 +573,40 @@ def minutes_data(record: Mapping[str, Any], report: Report | None = None, *,
     agree_all = dict(sr_counts.get("agree") or {})
     disagree_all = dict(sr_counts.get("disagree") or {})
     known = {c for b in results.get("second_round") or [] for c in b.get("candidates") or []}
-    stray = sorted((set(agree_all) | set(disagree_all)) - known)
+    stray = sorted((set(agree_all) | set(disagree_all) | set(sr_counts.get("outcome") or {}))
+                   - known)
     if stray:
         raise ValueError(f"meeting.second_round: {stray} are not second-round candidates")
     second: list[SecondRoundView] = []
     base_n = _int(results.get("base"))
+    outcome_all = dict(sr_counts.get("outcome") or {})
+    texts_all = dict(sr_counts.get("texts") or {})
     for b in results.get("second_round") or []:
         cands = list(b.get("candidates") or [])
         k = int(b.get("k", 0))
         text_vi = None
         status = {c: "" for c in cands}
-        if cands and all(c in agree_all for c in cands):
+        if cands and all(c in outcome_all for c in cands):
+            # held electronically: that round's own results, as it counted them
+            status = {c: SECOND_ROUND_STATUS[outcome_all[c]] for c in cands}
+            text_vi = texts_all.get(b.get("group") or "") or None
+        elif cands and all(c in agree_all for c in cands):
             try:
                 res = count_second_round(cands, {c: agree_all[c] for c in cands}, k, base=base_n)
             except CountError as exc:
                 raise ValueError(f"meeting.second_round: {exc}") from None
             text_vi = res.text.vi
             for c in res.selected:
-                status[c] = "Được chọn"
+                status[c] = SECOND_ROUND_STATUS["selected"]
             for c in res.tied:
-                status[c] = "Bằng phiếu — cấp có thẩm quyền quyết định"
+                status[c] = SECOND_ROUND_STATUS["second_round_tie"]
             for c in res.not_selected:
-                status[c] = "Không được chọn"
+                status[c] = SECOND_ROUND_STATUS["not_selected"]
         rows2 = tuple(SecondRoundRow(c, names.get(c, c), agree_all.get(c), disagree_all.get(c),
                                      status[c]) for c in cands)
         second.append(SecondRoundView(group_label(b.get("group")), k, rows2, text_vi))
     # A second-round election (ballot B): its own counts and selection, from the record.
-    status_vi = {"selected": "Được chọn", "not_selected": "Không được chọn",
-                 "second_round_tie": "Bằng phiếu — cấp có thẩm quyền quyết định"}
+    status_vi = SECOND_ROUND_STATUS
     by_unit = {r["unit_id"]: r for r in results.get("units") or []}
     codes2 = [lv.code for lv in levels]
     for g in results.get("ballot_b") or []:

@@ -32,6 +32,7 @@ from ballot.store.errors import StoreError
 from ballot.store.models import Election, Tally
 
 from .auth import check_login
+from .i18n import today as i18n_today
 from .i18n import gettext as _
 from .security import admin_user, csrf_token, is_loopback_url, login_required, public_base_url
 from .slips import Stash, make_slips, qr_svg_data_uri, slips_pdf
@@ -41,7 +42,7 @@ admin = Blueprint("admin", __name__, url_prefix="/admin")
 #: preset → the meeting kind it is made for
 PRESET_KINDS = {"branch_qd366": "branch_members", "committee_qd366": "committee_units",
                 "criteria_grades": "custom"}
-BASES = ("convened_minus_excluded", "present", "valid")
+BASES = ("convened_minus_excluded", "present", "valid_ballots")
 RULE_OPTIONS = ("top_two_thirds", "cumulative", "outstanding", "second_round")
 _SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 
@@ -487,7 +488,7 @@ def finalize(slug: str):
 @login_required
 def second_round(slug: str):
     """Hold the second round (ballot B) of a finalized first round: a new meeting, linked."""
-    new = _step(slug, lambda: meeting().create_second_round(slug),
+    new = _step(slug, lambda: meeting().create_second_round(slug, today=i18n_today()),
                 _("The second round is created. The trustees hold a new key ceremony with "
                   "their first-round access codes; members vote with their first-round slips."))
     if isinstance(new, str):
@@ -525,9 +526,8 @@ def _minutes(slug: str) -> dict[str, Path]:
     # minutes written before then are written again, once.
     extra = meeting().second_round_minutes(slug)
     marker = out / "second-round.json"
-    if extra is not None and view.exists() and not marker.exists():
-        view.unlink()
-    if not view.exists():
+    stale = extra is not None and not marker.exists()
+    if stale or not view.exists():
         try:
             from ballot.tally.minutes import render_minutes_html, write_minutes
         except ImportError:
@@ -537,9 +537,13 @@ def _minutes(slug: str) -> dict[str, Path]:
 
         rec = load_record(path)
         report = verify_record(rec)
-        write_minutes(rec, report, out, name=slug, meeting=extra)
-        page = render_minutes_html(rec, report, css_href=url_for("admin.minutes_css", slug=slug),
-                                   meeting=extra)
+        try:  # the page first: if it cannot be made, the minutes already written stay
+            page = render_minutes_html(rec, report,
+                                       css_href=url_for("admin.minutes_css", slug=slug),
+                                       meeting=extra)
+            write_minutes(rec, report, out, name=slug, meeting=extra)
+        except ValueError as exc:
+            abort(409, _("The minutes cannot be written: %(reason)s", reason=str(exc)))
         tmp = view.with_name("view.html.tmp")
         tmp.write_text(page, encoding="utf-8")
         tmp.replace(view)

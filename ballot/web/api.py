@@ -156,20 +156,6 @@ def rounds(slug: str):
     return jsonify(meeting().rounds(slug))
 
 
-@api.post("/elections/<slug>/second-round")
-def second_round(slug: str):
-    """Create the second round of a finalized first round (the secretary, signed in). A JSON
-    body is required: a cross-site form cannot send one without a CORS preflight, which this
-    API never grants, so the session cookie alone cannot be abused (the API has no CSRF field)."""
-    from .security import admin_user
-
-    if admin_user() is None:
-        raise ServiceError("only a signed-in secretary may create a second round", 401)
-    body()
-    new = meeting().create_second_round(slug)
-    return jsonify(slug=new, rounds=meeting().rounds(new)), 201
-
-
 @api.get("/elections/<slug>/results.json")
 def results_json(slug: str):
     return jsonify(meeting().results(slug))

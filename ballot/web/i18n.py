@@ -94,6 +94,11 @@ def _zone() -> dt.tzinfo:
         return dt.timezone.utc
 
 
+def today() -> str:
+    """Today's date (ISO) where the meeting is (``TIMEZONE``), not on the server's clock."""
+    return dt.datetime.now(_zone()).date().isoformat()
+
+
 def format_datetime(value: Any, lang: str | None = None) -> str:
     if isinstance(value, str):
         try:
@@ -135,7 +140,7 @@ PRESET_NAMES = {"branch_qd366": "QĐ 366: a branch classifies its members",
 KIND_NAMES = {"branch_members": "A branch classifies its members",
               "committee_units": "A committee classifies units or cadres", "custom": "Other"}
 BASE_NAMES = {"convened_minus_excluded": "Members convened minus those excluded (default)",
-              "present": "Members present", "valid": "Valid ballots"}
+              "present": "Members present", "valid_ballots": "Valid ballots"}
 #: Outcomes of the rules engine (ballot.election.results), as shown on the results page.
 OUTCOME_NAMES = {"passed": "passed", "no_majority": "no majority",
                  "quorum_failed": "quorum not met", "cut_by_quota": "moved down by the quota",

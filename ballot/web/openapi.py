@@ -83,9 +83,6 @@ PATHS: dict[str, dict[str, Any]] = {
     "/elections/{slug}/rounds": {"get": _op(
         "The link between a first round and its second round (ballot B): round, first_round, "
         "second_round, second_round_status, candidates")},
-    "/elections/{slug}/second-round": {"post": _op(
-        "Create the second round of a finalized first round (a signed-in secretary; send {})",
-        body={"type": "object"}, ok=201, errors=(400, 401, 404, 409))},
     "/elections/{slug}/results.json": {"get": _op("Counts and results (once tallied)")},
     "/elections/{slug}/results.csv": {"get": _op("Counts and results as CSV (UTF-8 BOM, ';')")},
 }

@@ -71,6 +71,20 @@ export function makeShape({ numUnits, numLevels, abstainAllowed, radix, limits =
 }
 
 /**
+ * R of the ballot encoding (protocol §5.1): official roll entries + 1; for a second round
+ * (`ballot_b`) at least the largest group's number of candidates + 1.
+ */
+export function expectedRadix(manifest) {
+  const roll = manifest && Array.isArray(manifest.roll) ? manifest.roll : [];
+  const eligible = roll.filter((e) => isObject(e) && (e.status === undefined ? "official" : e.status) === "official").length;
+  const bb = manifest && manifest.ballot_b;
+  const largest = isObject(bb) && Array.isArray(bb.ballots)
+    ? Math.max(0, ...bb.ballots.map((b) => (isObject(b) && Array.isArray(b.candidates) ? b.candidates.length : 0)))
+    : 0;
+  return Math.max(eligible, largest) + 1;
+}
+
+/**
  * The "at most K agree" groups of a second-round manifest (its `ballot_b` field): the
  * candidates, group after group, are the units in order. [] for a first-round manifest.
  */
@@ -191,9 +205,7 @@ function checkElection(info) {
     });
     const publicKey = decodePoint(b64decode(context.joint_public_key, 32, "context.joint_public_key"), "context.joint_public_key");
     if (!pointsEqual(publicKey, joint)) throw new BallotError("context: joint_public_key does not match the trustees' commitments");
-    const roll = Array.isArray(manifest.roll) ? manifest.roll : [];
-    const eligible = roll.filter((e) => isObject(e) && (e.status === undefined ? "official" : e.status) === "official").length;
-    if (context.radix !== eligible + 1) throw new BallotError("context: radix does not match the roll (eligible voters + 1)");
+    if (context.radix !== expectedRadix(manifest)) throw new BallotError("context: radix does not match the roll (eligible voters + 1; for a second round at least the largest group + 1)");
     const baseHash = sha256Tag("ballot/v1/base-hash", canonicalJson(context));
     if (info.base_hash !== toHex(baseHash)) throw new BallotError("the server's base hash does not match its manifest and keys");
     let issuer;

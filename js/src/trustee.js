@@ -10,6 +10,7 @@
 // Secrets never appear in what these functions return for the server (only commitments, proofs,
 // Box public keys, Box ciphertexts and partial decryptions).
 
+import { expectedRadix } from "./ballot.js";
 import { EncodingError, bytesEqual, toHex } from "./bytes.js";
 import { b64decode, b64encode, canonicalJson, sha256Tag } from "./encoding.js";
 import { ciphertextFromBytes } from "./elgamal.js";
@@ -170,9 +171,7 @@ export function checkContext(agg) {
     throw new DecryptionError(e.message);
   }
   if (!pointsEqual(H, joint[0])) throw new DecryptionError("context: joint_public_key does not match the trustees' commitments");
-  const roll = Array.isArray(manifest.roll) ? manifest.roll : [];
-  const eligible = roll.filter((e) => isObject(e) && (e.status === undefined ? "official" : e.status) === "official").length;
-  if (context.radix !== eligible + 1) throw new DecryptionError("context: radix does not match the roll (eligible voters + 1)");
+  if (context.radix !== expectedRadix(manifest)) throw new DecryptionError("context: radix does not match the roll (eligible voters + 1; for a second round at least the largest group + 1)");
   const baseHash = sha256Tag("ballot/v1/base-hash", canonicalJson(context));
   if (agg.base_hash !== undefined && agg.base_hash !== toHex(baseHash)) throw new DecryptionError("the server's base hash does not match its manifest and keys");
   return { manifestHash: mh, baseHash, joint, publics };

@@ -105,9 +105,10 @@ def test_the_rest_of_the_manifest_must_fit_a_second_round():
         make(levels=levels)
     with pytest.raises(ManifestError, match="no quota"):
         make(rules=RuleProfile(second_round=SecondRoundRule(True)))
+    # A group larger than the roll (a committee of 2 with 3 candidates): the radix grows.
     small_roll = tuple(RollEntry(f"r{i}", f"Đảng viên {i}") for i in range(1, 3))
-    with pytest.raises(ManifestError, match="3 candidates but only 2 eligible voters"):
-        make(roll=small_roll)
+    assert make(roll=small_roll).radix() == 4 and make().radix() == 11
+    assert make(ballot_b=None, levels=branch_qd366()[0], rules=branch_qd366()[1]).radix() == 11
     units = list(make().units)
     units[0] = Unit("u1", "Ứng viên 1", kind="organisation")
     units[1] = Unit("u2", "Ứng viên 2", collective="u1")

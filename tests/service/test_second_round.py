@@ -62,10 +62,11 @@ def ceremony(meeting, base_url, slug, codes):
     return devices, keys
 
 
-def first_round(meeting, base_url, *, second_round=True):
+def first_round(meeting, base_url, *, second_round=True, voters=12, **preset):
     """12 members classify each other; M01..M04 get HTXSNV from everyone, the others HTTNV:
-    n = 12 at HTTNV or better, X_max = ⌊12/6⌋ = 2 < 4 candidates → a second round, K = 2."""
-    levels, rules = branch_qd366(second_round=second_round)
+    n = 12 at HTTNV or better, X_max = ⌊12/6⌋ = 2 < 4 candidates → a second round, K = 2.
+    ``voters``: how many of them vote (the first ones)."""
+    levels, rules = branch_qd366(second_round=second_round, **preset)
     roll = [RollEntry(rid, name, "official", None) for rid, name in MEMBERS]
     units = [Unit(unit_id=rid, name=name, kind="member", group="đv") for rid, name in MEMBERS]
     codes = meeting.create(slug=SLUG, title="Xếp loại 2025", organisation="Chi bộ thử",
@@ -77,7 +78,7 @@ def first_round(meeting, base_url, *, second_round=True):
     invitations = meeting.open_voting(SLUG)
     http = Http(base_url)
     election = fetch_election(http, SLUG)
-    for rid, _ in MEMBERS:
+    for rid, _ in MEMBERS[:voters]:
         vote(http, SLUG, invitations[rid], [0] * 4 + [1] * 8, election)
     meeting.close_voting(SLUG)
     for i in (1, 2):
@@ -191,8 +192,12 @@ def test_second_round_end_to_end(server, tmp_path):
     # Round one's record is unchanged; its minutes get the second-round section.
     assert meeting.record_path(SLUG).read_bytes() == record1
     extra = meeting.second_round_minutes(SLUG)
-    assert extra == {"second_round": {"agree": {"M01": 9, "M02": 7, "M03": 3, "M04": 0},
-                                      "disagree": {"M01": 1, "M02": 2, "M03": 5, "M04": 9}}}
+    assert extra == {"second_round": {
+        "agree": {"M01": 9, "M02": 7, "M03": 3, "M04": 0},
+        "disagree": {"M01": 1, "M02": 2, "M03": 5, "M04": 9},
+        "outcome": {"M01": "selected", "M02": "selected", "M03": "not_selected",
+                    "M04": "not_selected"},
+        "texts": {"đv": group["text"]["vi"]}}}
     rec1 = load_record(meeting.record_path(SLUG))
     d = minutes_data(rec1, meeting=extra)
     (view,) = d.second_round
@@ -277,3 +282,103 @@ def test_create_second_round_needs_a_finalized_first_round(server):
     with pytest.raises(ServiceError, match="not finalized") as e:
         meeting.create_second_round(SLUG)
     assert e.value.status == 409
+
+
+def _round_two(meeting, base_url, codes, invitations, voters: int, plan: list) -> dict:
+    slug2 = meeting.create_second_round(SLUG)
+    meeting.begin_ceremony(slug2)
+    devices, keys = ceremony(meeting, base_url, slug2, codes)
+    meeting.open_voting(slug2)
+    http = Http(base_url)
+    election = fetch_election(http, slug2)
+    for rid, _ in MEMBERS[:voters]:
+        vote(http, slug2, invitations[rid], plan, election)
+    meeting.close_voting(slug2)
+    for i in (1, 2):
+        devices[i].decrypt(keys[i])
+    meeting.finalize(slug2)
+    return meeting.results(slug2)["results"]
+
+
+def test_round_one_minutes_show_round_two_as_it_was_counted_quorum_failed(server):
+    # Round two: 7 of 12 present, below the 2/3 quorum: no one is selected there, and round
+    # one's minutes must say so, not count the agree votes again.
+    meeting, base_url = server
+    codes, invitations = first_round(meeting, base_url)
+    res2 = _round_two(meeting, base_url, codes, invitations, 7, [0, 0, 1, 1])
+    assert {u["outcome"] for u in res2["units"]} == {"quorum_failed"}
+    extra = meeting.second_round_minutes(SLUG)
+    assert set(extra["second_round"]["outcome"].values()) == {"quorum_failed"}
+    d = minutes_data(load_record(meeting.record_path(SLUG)), meeting=extra)
+    (view,) = d.second_round
+    assert {r.status for r in view.rows} == {"Vòng hai không đủ số đảng viên có mặt theo quy định"}
+    assert "Được chọn" not in render_minutes_html(load_record(meeting.record_path(SLUG)),
+                                                 meeting=extra)
+
+
+def test_round_one_minutes_with_a_present_base_larger_in_round_two(server):
+    # N = members present: 9 in round one, 12 in round two. Round two counts with its own N
+    # (12 agree ≤ 12); round one's minutes show that result (no "12 exceeds N = 9").
+    meeting, base_url = server
+    codes, invitations = first_round(meeting, base_url, voters=9, base="present")
+    assert meeting.results(SLUG)["results"]["base"] == 9
+    res2 = _round_two(meeting, base_url, codes, invitations, 12, [0, 0, 1, 1])
+    assert res2["base"] == 12
+    assert {u["unit_id"]: u["outcome"] for u in res2["units"]} == {
+        "M01": "selected", "M02": "selected", "M03": "not_selected", "M04": "not_selected"}
+    extra = meeting.second_round_minutes(SLUG)
+    rec1 = load_record(meeting.record_path(SLUG))
+    (view,) = minutes_data(rec1, meeting=extra).second_round
+    assert [(r.unit_id, r.agree, r.status) for r in view.rows] == [
+        ("M01", 12, "Được chọn"), ("M02", 12, "Được chọn"),
+        ("M03", 0, "Không được chọn"), ("M04", 0, "Không được chọn")]
+    assert "N = 12" in view.text_vi
+
+
+def test_a_committee_smaller_than_its_second_round_group(server):
+    # A standing committee of 3 classifies 12 organisations; all 3 rate O01..O04 excellent:
+    # 4 candidates for at most ⌊12/6⌋ = 2 places, with 3 voters. The radix becomes
+    # max(3, 4) + 1 = 5 so that "at most 2 agree" has one reading; round two runs and verifies.
+    from ballot.election.presets import committee_qd366
+
+    meeting, base_url = server
+    slug = "ban-tv"
+    levels, rules = committee_qd366(second_round=True)
+    roll = [RollEntry(f"U{i}", f"Ủy viên {i}", "official", None) for i in (1, 2, 3)]
+    orgs = [Unit(unit_id=f"O{i:02d}", name=f"Chi bộ {i}", kind="organisation", group="cb")
+            for i in range(1, 13)]
+    codes = meeting.create(slug=slug, title="Xếp loại tổ chức", organisation="Đảng ủy thử",
+                           date="2025-12-20", meeting_kind="committee_units",
+                           levels=levels, rules=rules, roll=roll, units=orgs,
+                           trustee_names=["T1", "T2"], threshold=2)
+    meeting.begin_ceremony(slug)
+    devices, keys = ceremony(meeting, base_url, slug, codes)
+    invitations = meeting.open_voting(slug)
+    http = Http(base_url)
+    election = fetch_election(http, slug)
+    for rid in ("U1", "U2", "U3"):
+        vote(http, slug, invitations[rid], [0] * 4 + [1] * 8, election)
+    meeting.close_voting(slug)
+    for i in (1, 2):
+        devices[i].decrypt(keys[i])
+    meeting.finalize(slug)
+
+    slug2 = meeting.create_second_round(slug)
+    meeting.begin_ceremony(slug2)
+    devices, keys = ceremony(meeting, base_url, slug2, codes)
+    info = meeting.public_info(slug2)
+    assert len(info["manifest"]["units"]) == 4 and info["limits"] == [{"units": [0, 1, 2, 3], "max": 2}]
+    meeting.open_voting(slug2)
+    election2 = fetch_election(http, slug2)
+    assert election2.ctx.shape.radix == 5
+    for rid, plan in (("U1", [0, 0, 1, 1]), ("U2", [0, 1, 0, 1]), ("U3", [0, 0, None, 1])):
+        vote(http, slug2, invitations[rid], plan, election2)
+    meeting.close_voting(slug2)
+    for i in (1, 2):
+        devices[i].decrypt(keys[i])
+    record = load_record(meeting.finalize(slug2))
+    assert record["context"]["radix"] == 5
+    report = verify_record(record, workers=1)
+    assert report.ok, checklist(report)
+    agree = {u["unit_id"]: u["counts"]["votes"]["agree"] for u in record["results"]["units"]}
+    assert agree == {"O01": 3, "O02": 2, "O03": 1, "O04": 0}

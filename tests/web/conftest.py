@@ -116,7 +116,8 @@ def admin_client(client):
 
 
 def create_meeting(client, *, slug: str = "chi-bo-test", n: int = 5, trustees: str = "Ủy viên A\nỦy viên B\nỦy viên C",
-                   threshold: int = 2, roll: bytes | None = None, units: bytes | None = None):
+                   threshold: int = 2, roll: bytes | None = None, units: bytes | None = None,
+                   base: str = "convened_minus_excluded"):
     from io import BytesIO
 
     token = csrf(client, "/admin/new")
@@ -124,7 +125,7 @@ def create_meeting(client, *, slug: str = "chi-bo-test", n: int = 5, trustees: s
         "csrf_token": token, "title": "Đánh giá, xếp loại đảng viên năm 2025",
         "organisation": "Chi bộ Thử nghiệm", "date": "2025-12-15", "slug": slug,
         "preset": "branch_qd366", "meeting_kind": "branch_members",
-        "base": "convened_minus_excluded", "trustees": trustees, "threshold": str(threshold),
+        "base": base, "trustees": trustees, "threshold": str(threshold),
         "roll": (BytesIO(roll if roll is not None else roll_csv(n)), "roll.csv"),
         "units": (BytesIO(units if units is not None else units_csv(n)), "units.csv"),
     }, content_type="multipart/form-data")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from conftest import (ClientHttp, create_meeting, post, run_ceremony, slip_codes_from_page,
                       trustee_codes_from_page)
 
@@ -188,3 +189,23 @@ def test_login_logout(app, client):
     assert client.get("/admin/").status_code == 200
     post(client, "/admin/logout")
     assert client.get("/admin/").status_code == 302
+
+
+@pytest.mark.parametrize("base", ["convened_minus_excluded", "present", "valid_ballots"])
+def test_every_base_the_form_offers_makes_a_meeting(app, admin_client, base):
+    from ballot.web.admin import BASES
+
+    assert base in BASES
+    page = admin_client.get("/admin/new").get_data(as_text=True)
+    assert f'value="{base}"' in page
+    r = create_meeting(admin_client, slug=f"cb-{base[:7].replace('_', '-')}", base=base)
+    assert r.status_code == 302, r.get_data(as_text=True)[:500]
+    page = admin_client.get(r.headers["Location"]).get_data(as_text=True)
+    assert r.headers["Location"].endswith(f"/admin/m/cb-{base[:7].replace('_', '-')}")
+    from ballot.store.db import transaction
+    from ballot.store import repo
+
+    m = app.extensions["ballot.meeting"]
+    with transaction(m.factory, read_only=True) as s:
+        election = repo.get_election(s, f"cb-{base[:7].replace('_', '-')}")
+        assert m.manifest(s, election).rules.base == base

@@ -47,3 +47,19 @@ def test_vietnamese_formats(app):
         when = dt.datetime(2025, 12, 15, 2, 5, tzinfo=dt.timezone.utc)
         assert format_datetime(when) == "09:05 15/12/2025"  # Asia/Ho_Chi_Minh, UTC+7
         assert format_datetime("2025-12-15T02:05:00Z", "en") == "09:05 15 Dec 2025"
+
+
+def test_today_is_the_meetings_date_not_the_servers(app):
+    # UTC+14 and UTC−12 are 26 hours apart: their dates always differ.
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from ballot.web.i18n import today
+
+    dates = {}
+    for zone in ("Pacific/Kiritimati", "Etc/GMT+12"):
+        app.config["TIMEZONE"] = zone
+        with app.test_request_context("/"):
+            dates[zone] = today()
+        assert dates[zone] == dt.datetime.now(ZoneInfo(zone)).date().isoformat()
+    assert dates["Pacific/Kiritimati"] != dates["Etc/GMT+12"]

@@ -1,10 +1,15 @@
 """Ballot B on a phone, in a real browser (Debian's chromium through Playwright; set-up as in
-test_browser_meeting.py): a member votes in the first round, keeps the page open, sees the link
-to the second round when the secretary creates it, follows it with the same slip, and votes
-"agree / disagree" with "at most K agree" enforced by the page before sealing; the server
-accepts the ballot (its limit proof verifies)."""
+test_browser_meeting.py): a member votes in the first round, keeps the page open (a hidden page
+asks nothing), sees the link to the second round when the secretary creates it, follows it
+without typing the code again, and votes "agree / disagree" with "at most K agree" enforced by
+the page before sealing; the server accepts the ballot (its limit proof verifies). Another
+member scans the first-round slip after the first round is over and lands on the second
+round's ballot; the invitation codes never appear in a URL sent to the server."""
 
 from __future__ import annotations
+
+import time
+from urllib.parse import quote, urlsplit
 
 import pytest
 from conftest import PHONE, browser_app, require_browser, serving
@@ -35,6 +40,26 @@ def ceremony(meeting, base, slug, codes):
     keys = {i: d.receive_shares(keys[i]) for i, d in devices.items()}
     meeting.finish_ceremony(slug)
     return devices, keys
+
+
+def normalized(code: str) -> str:
+    """As the phone and the server read a code (voter.js normalizeCode)."""
+    return code.upper().replace("-", "").replace(" ", "").translate(str.maketrans("OIL", "011"))
+
+
+def code_forms(code: str) -> set[str]:
+    forms = {code, normalized(code)}
+    return forms | {quote(f, safe="") for f in forms}
+
+
+HIDE = """() => {
+  Object.defineProperty(document, "hidden", { configurable: true, get: () => true });
+  document.dispatchEvent(new Event("visibilitychange"));
+}"""
+SHOW = """() => {
+  delete document.hidden;
+  document.dispatchEvent(new Event("visibilitychange"));
+}"""
 
 
 def tally(meeting, slug, devices, keys):
@@ -75,8 +100,11 @@ def test_ballot_b_on_a_phone(server):
 
     with sync_playwright() as p:
         b = Browser(p, port)
+        requests: list[str] = []  # every URL the browser asked for, as Playwright reports it
         try:
-            phone = b.page(b.context(**PHONE))
+            phone_ctx = b.context(**PHONE)
+            phone_ctx.on("request", lambda r: requests.append(r.url))
+            phone = b.page(phone_ctx)
             code = invitations["M12"]
             # Round one on the phone: the last member (12 rows, bulk "HTTNV" after 4 × HTXSNV).
             phone.goto(f"{b.origin}/v/{SLUG}#{code}")
@@ -91,6 +119,16 @@ def test_ballot_b_on_a_phone(server):
             phone.click("#cast")
             expect(phone.locator("#screen-receipt")).to_be_visible()
             expect(phone.locator("#second-round")).to_be_hidden()
+            assert "#" not in phone.url  # the code left the address bar at once
+
+            # The receipt page asks for /rounds every 20 s, but not while the page is hidden.
+            def rounds_asked() -> int:
+                return sum(urlsplit(u).path == f"/api/v1/elections/{SLUG}/rounds" for u in requests)
+
+            phone.wait_for_timeout(1000)
+            assert rounds_asked() >= 1
+            phone.evaluate(HIDE)
+            hidden_at, asked = time.monotonic(), rounds_asked()
 
             # The secretary tallies and creates the second round; the trustees redo keygen.
             tally(meeting, SLUG, devices, keys)
@@ -99,13 +137,19 @@ def test_ballot_b_on_a_phone(server):
             devices2, keys2 = ceremony(meeting, base, slug2, codes)
             meeting.open_voting(slug2)
 
-            # The open receipt page finds the second round (it asks every 20 s).
-            expect(phone.locator("#second-round")).to_be_visible(timeout=45_000)
+            phone.wait_for_timeout(max(0.0, 22 - (time.monotonic() - hidden_at)) * 1000)
+            assert rounds_asked() == asked, "a hidden page went on polling"
+            expect(phone.locator("#second-round")).to_be_hidden()
+            # Shown again: it asks at once and finds the second round.
+            phone.evaluate(SHOW)
+            expect(phone.locator("#second-round")).to_be_visible(timeout=5_000)
+            assert rounds_asked() == asked + 1
+
+            # The link carries the code this page still holds (in the fragment): no typing.
             phone.click("#second-round-link")
-            expect(phone.locator("#screen-code")).to_be_visible()
-            phone.fill("#code-input", code)  # the same slip
-            phone.click("#code-form button[type=submit]")
             expect(phone.locator("#screen-ballot")).to_be_visible()
+            assert urlsplit(phone.url).path == f"/v/{slug2}" and "#" not in phone.url
+            expect(phone.locator("#screen-code")).to_be_hidden()
 
             # Ballot B: 4 candidates, "at most 2 agree", with a live counter.
             expect(phone.locator("#units li")).to_have_count(4)
@@ -138,9 +182,42 @@ def test_ballot_b_on_a_phone(server):
             phone.click("#cast")
             expect(phone.locator("#screen-receipt")).to_be_visible()
             shot(phone, "phone-ballot-b-receipt")
+            expect(phone.locator("#second-round")).to_be_hidden()  # no round after the second
+
+            # Another member scans the first-round slip now that the first round is over: the
+            # page goes on to the second round with the code it read, without asking for it.
+            other_ctx = b.context(**PHONE)
+            other_ctx.on("request", lambda r: requests.append(r.url))
+            other = b.page(other_ctx)
+            other_code = invitations["M01"]
+            other.goto(f"{b.origin}/v/{SLUG}#{other_code}")
+            expect(other.locator("#screen-ballot")).to_be_visible()
+            assert urlsplit(other.url).path == f"/v/{slug2}" and "#" not in other.url
+            expect(other.locator("#units li")).to_have_count(4)
+            expect(other.locator("#limits")).to_contain_text("tối đa 2")
+
+            # Without a code (the link typed by hand): "closed", and a button to the second round.
+            other.goto(f"{b.origin}/v/{SLUG}")
+            expect(other.locator("#screen-message")).to_be_visible()
+            link = other.locator("#message-second-round-link")
+            expect(link).to_be_visible()
+            expect(link).to_have_text("Sang vòng hai")
+            assert link.get_attribute("href") == f"/v/{slug2}"
+            link.click()
+            expect(other.locator("#screen-ballot")).to_be_visible()  # the token is kept
         finally:
             b.browser.close()
     assert b.blocked == [], f"requests to other hosts: {b.blocked}"
+    # The codes travel only in fragments, which no browser sends: not in any path or query,
+    # and no request but the navigation to a phone page carries them even in its fragment.
+    forms = code_forms(code) | code_forms(other_code)
+    paths = [urlsplit(u).path for u in requests]
+    assert f"/v/{SLUG}" in paths and f"/v/{slug2}" in paths and f"/api/v1/elections/{slug2}/tokens" in paths
+    for url in requests:
+        sent, _, fragment = url.partition("#")
+        assert not any(f in sent for f in forms), f"an invitation code in a request: {sent}"
+        if any(f in fragment for f in forms):
+            assert urlsplit(sent).path in (f"/v/{SLUG}", f"/v/{slug2}"), url
     assert b.errors == [], f"errors in the pages (CSP, script): {b.errors}"
 
     assert meeting.counters(slug2)["ballots"] == 1

@@ -32,6 +32,8 @@ def first_round(c, slug: str, *, second_round: bool = True):
     from ballot.clients.voter import vote
 
     create(c, slug, second_round=second_round)
+    page = c.get(f"/admin/m/{slug}").get_data(as_text=True)  # a first round: new codes, slips
+    assert "chỉ hiện một lần ở trang tiếp theo" in page and 'id="round-two-codes"' not in page
     post(c, f"/admin/m/{slug}/begin")
     codes = trustee_codes_from_page(c.get(f"/admin/m/{slug}/trustee-codes").get_data(as_text=True))
     trustees = run_ceremony(c, slug, codes)
@@ -62,6 +64,14 @@ def test_hold_the_second_round_from_the_meeting_page(app, admin_client):
     assert resp.headers["Location"].endswith("/admin/m/cb-a-v2")
     page = c.get("/admin/m/cb-a-v2").get_data(as_text=True)
     assert 'id="round-two-note"' in page and "vòng hai" in page.lower()
+    # The draft step of a second round: no new trustee codes (not "shown once, on the next page").
+    assert 'id="round-two-codes"' in page
+    assert "Không có mã truy cập mới" in page and "mã truy cập của vòng một" in page
+    assert "chỉ hiện một lần ở trang tiếp theo" not in page
+    english = c.get("/admin/m/cb-a-v2?lang=en").get_data(as_text=True)
+    assert "each trustee signs in with the access code of the first round" in english
+    assert "is shown once, on the next page" not in english
+    c.get("/admin/m/cb-a-v2?lang=vi")
     first = c.get("/admin/m/cb-a").get_data(as_text=True)
     assert 'id="hold-second-round"' not in first and 'id="second-round-link"' in first
     # Once only: a second POST is refused with the reason, nothing is created.
@@ -71,10 +81,24 @@ def test_hold_the_second_round_from_the_meeting_page(app, admin_client):
     # Begin: no new codes page, the trustees keep their access codes.
     resp = post(c, "/admin/m/cb-a-v2/begin")
     assert resp.headers["Location"].endswith("/admin/m/cb-a-v2")
+    page = c.get("/admin/m/cb-a-v2").get_data(as_text=True)
+    assert "đăng nhập bằng mã truy cập của vòng một" in page
+    assert 'href="/admin/m/cb-a-v2/trustee-codes"' not in page
     trustees = run_ceremony(c, "cb-a-v2", codes)
     post(c, "/admin/m/cb-a-v2/finish")
+    # The open step: the members keep their first-round slips, nothing to print.
+    page = c.get("/admin/m/cb-a-v2").get_data(as_text=True)
+    assert 'id="open-voting"' in page and 'id="round-two-open"' in page
+    assert "Không có phiếu mời mới" in page and "hãy in phiếu mời ngay sau đó" not in page
     resp = post(c, "/admin/m/cb-a-v2/open")
     assert resp.headers["Location"].endswith("/admin/m/cb-a-v2")  # no slips to print
+    page = c.get("/admin/m/cb-a-v2").get_data(as_text=True)
+    assert 'id="close-voting"' in page and 'id="round-two-slips"' in page
+    assert "Không có phiếu mời để in" in page
+    assert 'id="slips-link"' not in page and "phiếu mời đã được in" not in page
+    english = c.get("/admin/m/cb-a-v2?lang=en").get_data(as_text=True)
+    assert "No slips to print: members vote with the slips of the first round" in english
+    c.get("/admin/m/cb-a-v2?lang=vi")
     phone = c.get("/v/cb-a-v2").get_data(as_text=True)
     assert 'id="limits"' in phone and "Chọn tối đa" not in phone  # the script writes it
     strings = json.loads(re.search(r'<script type="application/json" id="strings">(.*?)</script>',
@@ -103,26 +127,27 @@ def test_hold_the_second_round_from_the_meeting_page(app, admin_client):
     assert "Được chọn" in html
 
 
-def test_the_api_links_the_rounds_and_creates_only_for_a_secretary(app, client):
+def test_the_api_links_the_rounds_and_only_the_secretary_page_creates_one(app, client):
+    # The JSON API takes no cookie (docs/web.md): creating a second round is the secretary's
+    # form (session + CSRF token), not an API call.
     login(client)
     first_round(client, "cb-b")
     api = "/api/v1/elections/cb-b"
     assert client.get(f"{api}/rounds").get_json() == {
         "round": 1, "first_round": None, "second_round": None, "second_round_status": None,
         "candidates": True}
-    anonymous = app.test_client()
-    resp = anonymous.post(f"{api}/second-round", json={})
-    assert resp.status_code == 401 and "secretary" in resp.get_json()["error"]
-    resp = client.post(f"{api}/second-round", data="x")  # no JSON body: refused
-    assert resp.status_code == 400
-    resp = client.post(f"{api}/second-round", json={})
-    assert resp.status_code == 201 and resp.get_json()["slug"] == "cb-b-v2"
-    assert resp.get_json()["rounds"]["round"] == 2
-    resp = client.post(f"{api}/second-round", json={})
-    assert resp.status_code == 409 and "already exists" in resp.get_json()["error"]
-    resp = client.post("/api/v1/elections/cb-b-v2/second-round", json={})
-    assert resp.status_code == 409 and "already a second round" in resp.get_json()["error"]
+    assert client.post(f"{api}/second-round", json={}).status_code in (400, 404, 405)
+    assert app.test_client().post("/admin/m/cb-b/second-round").status_code in (400, 403)
+    assert client.post("/admin/m/cb-b/second-round").status_code == 400  # no CSRF token
+    assert client.get(f"{api}/rounds").get_json()["second_round"] is None
+    resp = post(client, "/admin/m/cb-b/second-round")
+    assert resp.status_code == 302 and resp.headers["Location"].endswith("/admin/m/cb-b-v2")
     assert client.get(f"{api}/rounds").get_json()["second_round"] == "cb-b-v2"
+    assert client.get("/api/v1/elections/cb-b-v2/rounds").get_json()["round"] == 2
+    resp = post(client, "/admin/m/cb-b/second-round")  # again: refused, said on the page
+    assert resp.status_code == 302 and resp.headers["Location"].endswith("/admin/m/cb-b")
+    page = client.get("/admin/m/cb-b").get_data(as_text=True)
+    assert "already exists" in page
     assert client.get("/api/v1/elections/nope/rounds").status_code == 404
 
 
@@ -131,5 +156,6 @@ def test_no_button_without_candidates(app, admin_client):
     first_round(c, "cb-c", second_round=False)
     page = c.get("/admin/m/cb-c").get_data(as_text=True)
     assert 'id="hold-second-round"' not in page
-    resp = c.post("/api/v1/elections/cb-c/second-round", json={})
-    assert resp.status_code == 409 and "no candidate" in resp.get_json()["error"]
+    resp = post(c, "/admin/m/cb-c/second-round")
+    assert resp.status_code == 302 and resp.headers["Location"].endswith("/admin/m/cb-c")
+    assert "no candidate" in c.get("/admin/m/cb-c").get_data(as_text=True)

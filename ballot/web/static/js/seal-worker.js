@@ -1,21 +1,31 @@
 // Encrypts a ballot off the page's thread and reports progress (docs/js-client.md: the bundle
-// works in a worker). Messages in: {info, token, seed, choices, perUnit}; out: {progress} …,
-// then {result: {ballot, trackingCode, ballotHash, audit}} or {error}.
+// works in a worker). Messages in: {info, token, seed, choices}; out: {progress} …, then
+// {result: {ballot, trackingCode, ballotHash, audit}} or {error}.
 "use strict";
 importScripts("ballot-crypto.js");
 const loading = self.BallotCrypto.ready();
+
+// How many scalars encryptBallot draws (js/src/ballot.js): each unit its nonce, the proof's w
+// and two per other branch (2 × |values|); then, for ballot B, each limit group's proof its w
+// and two per other allowed sum (2 × |allowed values| − 1), after every unit.
+function scalarsToDraw(shape) {
+  const perUnit = 2 * shape.values.length;
+  const groups = (shape.limits || []).reduce((n, g) => n + 2 * g.values.length - 1, 0);
+  return shape.numUnits * perUnit + groups;
+}
+
 self.onmessage = async (event) => {
-  const { info, token, seed, choices, perUnit } = event.data;
+  const { info, token, seed, choices } = event.data;
   try {
     await loading;
     const BC = self.BallotCrypto;
-    const total = choices.length * perUnit;
+    const total = scalarsToDraw(BC.loadElection(info).shape);
+    const step = Math.max(1, Math.floor(total / 100)); // about a hundred updates
     let calls = 0;
-    // The same randomness as the default (uniform scalars from crypto.getRandomValues), counted:
-    // each unit draws its nonce, then the proof's w, then two scalars per other branch.
+    // The same randomness as the default (uniform scalars from crypto.getRandomValues), counted.
     const rng = () => {
       calls += 1;
-      if (calls % perUnit === 0) self.postMessage({ progress: calls / total });
+      if (calls % step === 0 || calls === total) self.postMessage({ progress: Math.min(1, calls / total) });
       return BC.group.randomScalar();
     };
     const out = BC.encryptBallot(info, token, seed, choices, { rng });

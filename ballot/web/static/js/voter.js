@@ -14,6 +14,9 @@
 // - "Next voter on this device" removes every ballot:v1:<slug>: entry from both, so a shared
 //   tablet keeps nothing of one voter when the next begins. The code is also removed from the
 //   address bar (and so from the browser history) as soon as the page has read it.
+// - The invitation code itself stays in this page's memory (slipCode), never in storage once
+//   a token is received: with it the page takes the member from a closed first round to the
+//   second round (/v/<slug>-v2#<code>, docs/web.md "Ballot B"), in the fragment only.
 "use strict";
 (() => {
   const BC = window.BallotCrypto;
@@ -35,6 +38,7 @@
   let rec = null; // {code?, seed?, pending?, blinded?, token?, receipt?}
   let choices = []; // per unit: level index, "A" (abstain) or null (unmarked)
   let sealed = null; // the encrypted ballot not yet cast (memory only)
+  let slipCode = null; // the invitation code this page was given (memory only, never logged)
   // Ballot B of a second round: per group {units, max: K} ("at most K agree", level 0), and
   // each unit's group (-1: none). The phone refuses an extra "agree" before sealing; the
   // ballot's proofs make the server and every observer refuse it too.
@@ -59,6 +63,7 @@
     retryAction = retry;
     $("message-retry").hidden = !retry;
     $("message-code").hidden = !code;
+    $("message-second-round").hidden = true;
     show("message");
   }
   $("message-retry").addEventListener("click", () => retryAction && retryAction());
@@ -95,6 +100,7 @@
     sessionStorage.removeItem(CURRENT);
     recKey = null;
     rec = null;
+    slipCode = null;
   }
   function saveChoices() {
     if (recKey) sessionStorage.setItem(recKey + ":choices", JSON.stringify(choices));
@@ -118,6 +124,14 @@
     rec = null;
     sealed = null;
     choices = [];
+    slipCode = null;
+    stopRoundsPolling();
+    roundsPolls = 0;
+    roundsDone = false;
+    $("second-round").hidden = true;
+    $("second-round-link").href = "#"; // it may carry the previous voter's code
+    $("message-second-round").hidden = true;
+    $("message-second-round-link").href = "#";
   }
 
   function codeFromUrl() {
@@ -200,7 +214,7 @@
       rec = recKey ? load(recKey) : null;
       if (!rec) {
         recKey = null;
-        if (info.status !== "open") return message(statusText());
+        if (info.status !== "open") return closedRound();
         return show("code");
       }
     }
@@ -217,6 +231,7 @@
 
   function useCode(code) {
     code = normalizeCode(code);
+    slipCode = code;
     recKey = storageKey(code);
     sessionStorage.setItem(CURRENT, recKey);
     rec = load(recKey) || {};
@@ -226,7 +241,7 @@
 
   async function resume() {
     if (rec.receipt) return showReceipt();
-    if (info.status !== "open") return message(statusText());
+    if (info.status !== "open") return closedRound();
     if (!rec.token) {
       try {
         await obtainToken();
@@ -237,6 +252,46 @@
     choices = loadChoices();
     renderChoices();
     show("ballot");
+  }
+
+  // -- the second round (ballot B) -------------------------------------------------------------
+
+  // The code this page still knows: read from the fragment or typed here (memory), or still in
+  // the stored invitation entry (kept there only until the token is received). Never sent
+  // anywhere but in the POST body of /tokens; here it only goes into a fragment.
+  function knownCode() {
+    return slipCode || (rec && rec.code) || null;
+  }
+  // /v/<second slug>#<code>: the fragment never reaches the server; the second round's page
+  // reads it and removes it from the address bar, as this page did.
+  function secondRoundUrl(secondSlug, withCode = true) {
+    const code = withCode ? knownCode() : null;
+    const path = location.pathname.replace(/[^/]+$/, encodeURIComponent(secondSlug));
+    return code ? `${path}#${encodeURIComponent(code)}` : path;
+  }
+
+  // The first round is not open (closed, tallied): a member scanning the first-round slip
+  // again is taken to the second round when there is one. With the code in memory the page
+  // goes there at once; without it, a button opens the second round's code form.
+  function closedRound() {
+    const second = info && info.round !== 2 && info.second_round;
+    if (!second || info.status === "draft" || info.status === "key_ceremony") return message(statusText());
+    if (knownCode()) {
+      const url = secondRoundUrl(second);
+      // This round will not open again: an entry without a receipt (perhaps still holding the
+      // code) is of no use here any more. The second round's page keeps its own.
+      if (rec && !rec.receipt) {
+        localStorage.removeItem(recKey);
+        sessionStorage.removeItem(recKey + ":choices");
+        sessionStorage.removeItem(CURRENT);
+      }
+      busy(app.dataset.toSecondRound || S.loading);
+      location.replace(url);
+      return;
+    }
+    message(statusText());
+    $("message-second-round-link").href = secondRoundUrl(second, false);
+    $("message-second-round").hidden = false;
   }
 
   async function obtainToken() {
@@ -510,7 +565,6 @@
       const bar = $("seal-progress");
       bar.value = 0;
       bar.max = 1;
-      const perUnit = 2 * BC.loadElection(info).shape.values.length;
       worker.onmessage = (ev) => {
         const m = ev.data;
         if (m.progress !== undefined) {
@@ -528,7 +582,7 @@
         worker.terminate();
         reject(new Error("worker"));
       };
-      worker.postMessage({ info, token: rec.token, seed: rec.seed, choices: values, perUnit });
+      worker.postMessage({ info, token: rec.token, seed: rec.seed, choices: values });
     });
   }
 
@@ -718,25 +772,50 @@
   });
 
   // A member who voted in the first round and keeps this page open sees the second round as
-  // soon as the secretary creates it (asked every 20 seconds while the receipt is shown).
+  // soon as the secretary creates it: asked every 20 seconds while the receipt is shown and
+  // the page is visible, at most ROUNDS_MAX times (about 2 hours of watching); a hidden page
+  // asks nothing and asks again at once when it is shown.
+  const ROUNDS_EVERY = 20000;
+  const ROUNDS_MAX = 360;
   let roundsTimer = null;
-  async function watchSecondRound() {
+  let roundsPolls = 0;
+  let roundsDone = false; // the second round is open, or this is the second round
+  let roundsRun = 0; // the latest watch; an older one still waiting for its answer stops
+  function stopRoundsPolling() {
     clearTimeout(roundsTimer);
-    if ($("screen-receipt").hidden) return;
+    roundsTimer = null;
+    roundsRun += 1;
+  }
+  function showSecondRoundLink(secondSlug) {
+    $("second-round-link").href = secondRoundUrl(secondSlug);
+    $("second-round").hidden = false;
+  }
+  async function watchSecondRound() {
+    stopRoundsPolling();
+    if (!info || info.round === 2) return; // the second round has no further round
+    if (info.second_round) showSecondRoundLink(info.second_round);
+    if (roundsDone || roundsPolls >= ROUNDS_MAX || document.hidden || $("screen-receipt").hidden) return;
+    const run = roundsRun;
+    roundsPolls += 1;
     let rounds = null;
     try {
       rounds = await api("GET", "/rounds");
     } catch (e) {
       rounds = null;
     }
+    if (run !== roundsRun || $("screen-receipt").hidden) return; // stopped meanwhile
     if (rounds && rounds.second_round) {
-      $("second-round-link").href = location.pathname.replace(/[^/]+$/, encodeURIComponent(rounds.second_round));
-      $("second-round").hidden = false;
-      if (rounds.second_round_status === "open") return;
+      showSecondRoundLink(rounds.second_round);
+      if (rounds.second_round_status === "open") roundsDone = true;
     }
-    if (rounds && rounds.round === 2) return;
-    roundsTimer = setTimeout(watchSecondRound, 20000);
+    if (rounds && rounds.round === 2) roundsDone = true;
+    if (roundsDone || roundsPolls >= ROUNDS_MAX || document.hidden) return;
+    roundsTimer = setTimeout(watchSecondRound, ROUNDS_EVERY);
   }
+  document.addEventListener("visibilitychange", () => {
+    if (document.hidden) stopRoundsPolling();
+    else if (!$("screen-receipt").hidden) watchSecondRound();
+  });
 
   // -- next voter (shared device) --------------------------------------------------------------
 
@@ -749,7 +828,7 @@
       $("search").value = "";
       for (const li of $("units").children) li.hidden = false;
       if (info && info.status === "open") show("code");
-      else message(statusText());
+      else closedRound(); // "closed", with the button to a second round if there is one
     });
   }
 
