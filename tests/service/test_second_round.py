@@ -210,15 +210,21 @@ def test_second_round_end_to_end(server, tmp_path):
     assert "được chọn" in page2.lower()
 
 
-def test_the_verifier_names_a_tampered_limit_proof(server):
-    meeting, base_url = server
-    codes, invitations = first_round(meeting, base_url)
+def open_round_two(meeting, base_url, codes):
+    """Round two created, its key ceremony held, voting open: (slug, devices, keys, http,
+    election)."""
     slug2 = meeting.create_second_round(SLUG)
     meeting.begin_ceremony(slug2)
     devices, keys = ceremony(meeting, base_url, slug2, codes)
     meeting.open_voting(slug2)
     http = Http(base_url)
-    election = fetch_election(http, slug2)
+    return slug2, devices, keys, http, fetch_election(http, slug2)
+
+
+def test_the_verifier_names_a_tampered_limit_proof(server):
+    meeting, base_url = server
+    codes, invitations = first_round(meeting, base_url)
+    slug2, devices, keys, http, election = open_round_two(meeting, base_url, codes)
     signed = []
     for rid in ("M01", "M02"):
         token, key = obtain_token(http, election, invitations[rid])
@@ -285,12 +291,7 @@ def test_create_second_round_needs_a_finalized_first_round(server):
 
 
 def _round_two(meeting, base_url, codes, invitations, voters: int, plan: list) -> dict:
-    slug2 = meeting.create_second_round(SLUG)
-    meeting.begin_ceremony(slug2)
-    devices, keys = ceremony(meeting, base_url, slug2, codes)
-    meeting.open_voting(slug2)
-    http = Http(base_url)
-    election = fetch_election(http, slug2)
+    slug2, devices, keys, http, election = open_round_two(meeting, base_url, codes)
     for rid, _ in MEMBERS[:voters]:
         vote(http, slug2, invitations[rid], plan, election)
     meeting.close_voting(slug2)
