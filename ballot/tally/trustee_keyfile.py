@@ -6,11 +6,17 @@ File format (JSON, docs/protocol.md, "Trustee key file"):
      "secretbox": b64(XSalsa20-Poly1305 of the canonical JSON of the secrets)}
 The secrets are the polynomial's coefficients, the Box private key and, once the ceremony
 is over, the secret share s_i. The server never holds this file's key.
+
+The passphrase is taken in Unicode NFC before argon2id: Vietnamese keyboards type the same
+"mật khẩu" as precomposed letters or as letters and combining marks, and the browser and the
+command line must derive the same key from either. Opening also tries the text as typed and
+its NFD form (files sealed before this rule, or by other tools).
 """
 
 from __future__ import annotations
 
 import os
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,7 +30,8 @@ from ballot.crypto.encoding import EncodingError, b64decode, b64encode, canonica
 from ballot.crypto.group import decode_scalar, encode_scalar
 from ballot.crypto.threshold import TrusteeSecret
 
-__all__ = ["KeyFileError", "TrusteeKeys", "seal_keys", "open_keys", "write_keyfile", "read_keyfile"]
+__all__ = ["KeyFileError", "TrusteeKeys", "seal_keys", "open_keys", "passphrase_forms",
+           "write_keyfile", "read_keyfile"]
 
 VERSION = "ballot/v1/trustee-key"
 OPSLIMIT = nacl.pwhash.argon2id.OPSLIMIT_INTERACTIVE
@@ -52,6 +59,7 @@ def _secrets_json(keys: TrusteeKeys) -> dict[str, Any]:
 
 def seal_keys(keys: TrusteeKeys, passphrase: str, *, opslimit: int = OPSLIMIT,
               memlimit: int = MEMLIMIT) -> dict[str, Any]:
+    passphrase = unicodedata.normalize("NFC", passphrase)
     if len(passphrase) < 8:
         raise KeyFileError("the passphrase must have at least 8 characters")
     salt = nacl.utils.random(nacl.pwhash.argon2id.SALTBYTES)
@@ -68,6 +76,16 @@ def seal_keys(keys: TrusteeKeys, passphrase: str, *, opslimit: int = OPSLIMIT,
     }
 
 
+def passphrase_forms(passphrase: str) -> list[str]:
+    """The texts to try when opening: NFC (how files are sealed), as typed, NFD; no repeats."""
+    out: list[str] = []
+    for form in (unicodedata.normalize("NFC", passphrase), passphrase,
+                 unicodedata.normalize("NFD", passphrase)):
+        if form not in out:
+            out.append(form)
+    return out
+
+
 def open_keys(doc: Any, passphrase: str) -> TrusteeKeys:
     try:
         if not isinstance(doc, dict) or doc.get("version") != VERSION:
@@ -75,14 +93,20 @@ def open_keys(doc: Any, passphrase: str) -> TrusteeKeys:
         kdf = doc["kdf"]
         if kdf.get("alg") != "argon2id13":
             raise KeyFileError(f"unknown key derivation {kdf.get('alg')!r}")
-        key = nacl.pwhash.argon2id.kdf(
-            nacl.secret.SecretBox.KEY_SIZE, passphrase.encode("utf-8"),
-            b64decode(kdf["salt"], nacl.pwhash.argon2id.SALTBYTES, "kdf.salt"),
-            opslimit=int(kdf["opslimit"]), memlimit=int(kdf["memlimit"]))
-        try:
-            plain = nacl.secret.SecretBox(key).decrypt(b64decode(doc["secretbox"], what="secretbox"))
-        except CryptoError:
-            raise KeyFileError("wrong passphrase, or the key file was altered") from None
+        salt = b64decode(kdf["salt"], nacl.pwhash.argon2id.SALTBYTES, "kdf.salt")
+        box = b64decode(doc["secretbox"], what="secretbox")
+        plain = None
+        for form in passphrase_forms(passphrase):
+            key = nacl.pwhash.argon2id.kdf(
+                nacl.secret.SecretBox.KEY_SIZE, form.encode("utf-8"), salt,
+                opslimit=int(kdf["opslimit"]), memlimit=int(kdf["memlimit"]))
+            try:
+                plain = nacl.secret.SecretBox(key).decrypt(box)
+                break
+            except CryptoError:
+                continue
+        if plain is None:
+            raise KeyFileError("wrong passphrase, or the key file was altered")
         s = parse_json(plain)
         secret = TrusteeSecret(
             int(doc["index"]),

@@ -5,7 +5,8 @@
 //    "secretbox": b64(nonce 24 ‖ XSalsa20-Poly1305 of canonical_json({"coefficients": [b64…],
 //                     "box_secret": b64(32), "share": b64(32) | null}))}
 // with key = argon2id(passphrase UTF-8, salt, opslimit, memlimit) (libsodium crypto_pwhash,
-// 32 bytes). A file made here opens with `ballot trustee …` and the reverse.
+// 32 bytes), the passphrase in Unicode NFC (opening also tries it as typed and in NFD, as
+// Python does). A file made here opens with `ballot trustee …` and the reverse.
 
 import { EncodingError, concatBytes, fromHex, randomBytes, toHex } from "./bytes.js";
 import { b64decode, b64encode, canonicalJson, parseJson, utf8 } from "./encoding.js";
@@ -75,6 +76,7 @@ export function sealWithKey(keys, derived, { nonce = null } = {}) {
 
 /** seal_keys: a passphrase of at least 8 characters, a fresh salt; returns {doc, derived}. */
 export function sealKeys(keys, passphrase, { salt = null, nonce = null, opslimit = OPSLIMIT, memlimit = MEMLIMIT } = {}) {
+  if (typeof passphrase === "string") passphrase = passphrase.normalize("NFC");
   if (typeof passphrase !== "string" || [...passphrase].length < MIN_PASSPHRASE) {
     throw new KeyFileError("the passphrase must have at least 8 characters");
   }
@@ -89,6 +91,15 @@ export function keyFileBytes(doc) {
 
 function isObject(x) {
   return x !== null && typeof x === "object" && !Array.isArray(x);
+}
+
+/** The texts to try when opening (Python's passphrase_forms): NFC, as typed, NFD; no repeats. */
+export function passphraseForms(passphrase) {
+  const out = [];
+  for (const form of [passphrase.normalize("NFC"), passphrase, passphrase.normalize("NFD")]) {
+    if (!out.includes(form)) out.push(form);
+  }
+  return out;
 }
 
 /**
@@ -109,15 +120,22 @@ export function openKeyFile(file, passphrase) {
     const kdf = doc.kdf;
     if (!isObject(kdf)) throw new KeyFileError("malformed trustee key file: kdf");
     if (kdf.alg !== "argon2id13") throw new KeyFileError(`unknown key derivation ${JSON.stringify(kdf.alg)}`);
-    const derived = deriveKey(passphrase, { salt: b64decode(kdf.salt, SALT_BYTES, "kdf.salt"), opslimit: kdf.opslimit, memlimit: kdf.memlimit });
+    if (typeof passphrase !== "string") throw new KeyFileError("the passphrase is text");
+    const salt = b64decode(kdf.salt, SALT_BYTES, "kdf.salt");
     const box = b64decode(doc.secretbox, undefined, "secretbox");
-    let plain;
-    try {
-      if (box.length < NONCE_BYTES + 16) throw new Error("short");
-      plain = sodium().crypto_secretbox_open_easy(box.subarray(NONCE_BYTES), box.subarray(0, NONCE_BYTES), derived.key);
-    } catch {
-      throw new KeyFileError("wrong passphrase, or the key file was altered");
+    let plain = null;
+    let derived = null;
+    for (const form of passphraseForms(passphrase)) {
+      derived = deriveKey(form, { salt, opslimit: kdf.opslimit, memlimit: kdf.memlimit });
+      try {
+        if (box.length < NONCE_BYTES + 16) throw new Error("short");
+        plain = sodium().crypto_secretbox_open_easy(box.subarray(NONCE_BYTES), box.subarray(0, NONCE_BYTES), derived.key);
+        break;
+      } catch {
+        plain = null;
+      }
     }
+    if (plain === null) throw new KeyFileError("wrong passphrase, or the key file was altered");
     const s = parseJson(plain);
     if (!isObject(s) || !Array.isArray(s.coefficients) || !("share" in s)) throw new KeyFileError("malformed trustee key file: secrets");
     if (!Number.isInteger(doc.index) || doc.index < 1) throw new KeyFileError("malformed trustee key file: index");

@@ -15,6 +15,7 @@ ballot/tally/trustee_keyfile.py, ballot/tally/decryption.py) make and accept the
 from __future__ import annotations
 
 import json
+import unicodedata
 import shutil
 import subprocess
 from pathlib import Path
@@ -104,6 +105,9 @@ const final = made.map((m, i) => {
 });
 const keyfiles = final.map((k, i) => new TextDecoder().decode(T.keyfile.keyFileBytes(T.keyfile.sealKeys(k, passphrases[i]).doc)));
 const firstKeyfile = new TextDecoder().decode(T.keyfile.keyFileBytes(T.keyfile.sealKeys(made[0].keys, passphrases[0]).doc));
+// the same passphrase typed as letters + combining marks (NFD), on each side
+const nfdKeyfile = new TextDecoder().decode(T.keyfile.keyFileBytes(T.keyfile.sealKeys(final[0], passphrases[0].normalize("NFD")).doc));
+const pyNfdOpened = T.keyfile.openKeyFile(JSON.stringify(V.keyfiles[0].doc), V.keyfiles[0].passphrase.normalize("NFD")).keys.share !== undefined;
 // the context Python's finish_ceremony would write, and an aggregate of 3 ballots under its key
 const publics = state.trustees.map((t) => T.threshold.trusteePublicFromJson(t.public));
 const joint = T.threshold.jointCommitments(publics);
@@ -120,7 +124,7 @@ const agg = { base_hash: baseHash, context, manifest: V.manifest,
   aggregate: totals.map((c) => BC.encoding.b64encode(BC.elgamal.ciphertextToBytes(c))) };
 const decryptions = [final[0], final[2]].map((k) => T.decrypt(agg, k).decryption);
 process.stdout.write(JSON.stringify({ publics: state.trustees.map((t) => t.public), shares, passphrases,
-  keyfiles, firstKeyfile, agg, marks, decryptions }));
+  keyfiles, firstKeyfile, nfdKeyfile, pyNfdOpened, agg, marks, decryptions }));
 """
 
 
@@ -147,6 +151,12 @@ def test_python_accepts_a_key_ceremony_made_in_javascript(js_ceremony, vectors):
         keys[k.secret.index] = k
         with pytest.raises(KeyFileError, match="wrong passphrase"):
             open_keys(json.loads(text), passphrase[:-1])
+    # Vietnamese typed as precomposed letters (NFC) or with combining marks (NFD): one key
+    p0 = js_ceremony["passphrases"][0]
+    assert unicodedata.normalize("NFD", p0) != p0
+    for typed in (p0, unicodedata.normalize("NFD", p0)):
+        assert open_keys(json.loads(js_ceremony["nfdKeyfile"]), typed).share == keys[1].share
+    assert js_ceremony["pyNfdOpened"]  # JS opened a Python key file typed in NFD
     first = open_keys(json.loads(js_ceremony["firstKeyfile"]), js_ceremony["passphrases"][0])
     assert first.share is None and first.secret == keys[1].secret
     # every JS share decrypts and checks in Python; Python's secret shares equal the JS ones
@@ -186,3 +196,33 @@ def test_python_accepts_a_key_ceremony_made_in_javascript(js_ceremony, vectors):
     bad["units"] = [b64encode(bytes(raw))] + bad["units"][1:]
     with pytest.raises(DecryptionError):
         verify_decryption(ctx, totals, TrusteeDecryption.from_json(bad, len(totals)))
+
+
+def test_a_passphrase_is_the_same_in_nfc_and_nfd():
+    # Sealed as NFC whatever was typed; an older file sealed with the NFD bytes still opens
+    # when the passphrase is typed in NFC (and the reverse). Another passphrase does not.
+    import nacl.pwhash
+    import nacl.secret
+    import nacl.utils
+
+    from ballot.crypto.encoding import b64encode, canonical_json
+    from ballot.crypto.threshold import new_trustee
+    from ballot.tally.trustee_keyfile import TrusteeKeys, passphrase_forms, seal_keys
+
+    nfc = "mật khẩu của tổ viên"
+    nfd = unicodedata.normalize("NFD", nfc)
+    assert nfc != nfd and passphrase_forms(nfd) == [nfc, nfd] and passphrase_forms("ascii pw") == ["ascii pw"]
+    secret, _ = new_trustee(bytes(32), 1, 2)
+    keys = TrusteeKeys(bytes(32), secret, None)
+    doc = seal_keys(keys, nfd, opslimit=1, memlimit=8192)
+    assert open_keys(doc, nfc).secret == secret and open_keys(doc, nfd).secret == secret
+    # a file sealed with the raw NFD bytes, as before the rule
+    salt = nacl.utils.random(nacl.pwhash.argon2id.SALTBYTES)
+    key = nacl.pwhash.argon2id.kdf(32, nfd.encode("utf-8"), salt, opslimit=1, memlimit=8192)
+    old = dict(doc, kdf=dict(doc["kdf"], salt=b64encode(salt)),
+               secretbox=b64encode(bytes(nacl.secret.SecretBox(key).encrypt(canonical_json(
+                   {"coefficients": [b64encode(c.to_bytes(32, "little")) for c in secret.coefficients],
+                    "box_secret": b64encode(secret.box_secret), "share": None})))))
+    assert open_keys(old, nfc).secret == secret
+    with pytest.raises(KeyFileError, match="wrong passphrase"):
+        open_keys(old, "mat khau cua to vien")
