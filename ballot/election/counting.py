@@ -20,7 +20,7 @@ from .manifest import Manifest, check_units
 from .quorum import check_quorum
 from .quota import apply_quota
 from .results import CountResult, UnitResult
-from .rules import RuleProfile, Threshold
+from .rules import RuleProfile
 from .second_round import BallotBResult, second_round
 from .text import Text
 from .units import Unit
@@ -55,7 +55,8 @@ def count_ballot_b(
     manifest: Manifest, counts: Mapping[str, UnitCounts], figures: MeetingFigures
 ) -> CountResult:
     """A second-round election: per group, "at most K" candidates selected, each with agree
-    votes more than 1/2 of N (:func:`second_round`); a tie at the K-th place is reported, never
+    votes passing the threshold of the level "agree" (the first round's top level's: more than
+    1/2 of N by default) (:func:`second_round`); a tie at the K-th place is reported, never
     broken. Level 0 is "agree", level 1 "disagree". N is of the same kind as in the first round,
     taken in this round: the same roll base, or this round's members present or valid ballots
     (members may arrive or leave between the rounds, and a count may never exceed its N)."""
@@ -77,12 +78,12 @@ def count_ballot_b(
                        "quorum_failed", quorum.text)
             for u in units)
         return CountResult(levels, rules, figures, n, base_text, quorum, results, ballot_b=())
-    threshold = Threshold()
+    threshold = rules.threshold_for(agree_code)
     groups = []
     outcome: dict[str, tuple[str, Text]] = {}
     for b in bb.ballots:
         agree = {c: counts[c].vote(agree_code) for c in b.candidates}
-        res = second_round(b.candidates, agree, b.k, base=n)
+        res = second_round(b.candidates, agree, b.k, base=n, threshold=threshold)
         groups.append(BallotBResult(b.group, b.candidates, res))
         rank = {uid: i + 1 for i, (uid, _) in enumerate(res.ranked)}
         name_vi = b.group if b.group is not None else "(chung)"

@@ -717,8 +717,10 @@ class Meeting:
         levels = LevelSet((Level("agree", "Đồng ý", "Agree", "Đồng ý"),
                            Level("disagree", "Không đồng ý", "Disagree", "Không đồng ý")))
         r1 = manifest.rules
+        # agree needs what the first round's top level needed (more than 1/2 of N, or 2/3)
         rules = RuleProfile(base=r1.base, quorum=r1.quorum, abstain_allowed=True,
-                            quota=None, second_round=SecondRoundRule(False))
+                            quota=None, second_round=SecondRoundRule(False),
+                            level_thresholds=(("agree", r1.threshold_for(manifest.levels.top.code)),))
         issuer = blind_rsa.generate_issuer_key()
         try:
             manifest2 = Manifest(

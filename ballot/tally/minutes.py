@@ -417,13 +417,14 @@ def _ballot_b_lines(manifest: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
     if not isinstance(bb, Mapping):
         return ()
     first = bb.get("first_round") or {}
+    need = _thresholds(manifest.get("rules") or {}, "agree").describe()
     ks = ", ".join(f"{b.get('group') or '(chung)'}: {b.get('k')}" for b in bb.get("ballots") or [])
     return (
         (f"Vòng hai của cuộc bỏ phiếu {first.get('slug', '')}: mỗi nhóm chọn tối đa K người "
-         f"({ks}); được chọn khi số phiếu Đồng ý > 1/2 N, N tính như vòng một nhưng ở vòng "
+         f"({ks}); được chọn khi số phiếu Đồng ý {need}, N tính như vòng một nhưng ở vòng "
          f"này (vòng một: N = {bb.get('base')}); bằng phiếu ở vị trí thứ K: cấp có thẩm quyền "
          "quyết định",
-         "second round: at most K per group, more than 1/2 of N agree, N of the first round's "
+         f"second round: at most K per group, agree {need}, N of the first round's "
          "kind taken in this round; a tie at place K goes to the deciding body"),
         (f"Mỗi lá phiếu chứng minh (không lộ nội dung) không quá K phiếu Đồng ý trong mỗi nhóm; "
          f"hồ sơ vòng một: SHA-256 {str(first.get('record_sha256', ''))[:16]}…",

@@ -291,14 +291,7 @@ def test_create_second_round_needs_a_finalized_first_round(server):
 
 
 def _round_two(meeting, base_url, codes, invitations, voters: int, plan: list) -> dict:
-    slug2, devices, keys, http, election = open_round_two(meeting, base_url, codes)
-    for rid, _ in MEMBERS[:voters]:
-        vote(http, slug2, invitations[rid], plan, election)
-    meeting.close_voting(slug2)
-    for i in (1, 2):
-        devices[i].decrypt(keys[i])
-    meeting.finalize(slug2)
-    return meeting.results(slug2)["results"]
+    return _round_two_plans(meeting, base_url, codes, invitations, [plan] * voters)
 
 
 def test_round_one_minutes_show_round_two_as_it_was_counted_quorum_failed(server):
@@ -383,3 +376,31 @@ def test_a_committee_smaller_than_its_second_round_group(server):
     assert report.ok, checklist(report)
     agree = {u["unit_id"]: u["counts"]["votes"]["agree"] for u in record["results"]["units"]}
     assert agree == {"O01": 3, "O02": 2, "O03": 1, "O04": 0}
+
+
+def test_round_two_needs_what_round_one_needed_for_the_top_level(server):
+    # Round one under "2/3 for HTXSNV": round two's agree needs at least 2/3 of N too. With
+    # 12 members, 7 agree is a majority but not 2/3: not selected; 8 is.
+    meeting, base_url = server
+    codes, invitations = first_round(meeting, base_url, top_two_thirds=True)
+    res2 = _round_two_plans(meeting, base_url, codes, invitations,
+                            [[0, 0, 1, 1]] * 7 + [[1, 0, 1, 1]] + [[1, 1, 1, 1]] * 4)
+    agree = {u["unit_id"]: u["counts"]["votes"]["agree"] for u in res2["units"]}
+    assert agree == {"M01": 7, "M02": 8, "M03": 0, "M04": 0}
+    out = {u["unit_id"]: u["outcome"] for u in res2["units"]}
+    assert out == {"M01": "not_selected", "M02": "selected", "M03": "not_selected",
+                   "M04": "not_selected"}
+    assert "2/3" in next(u for u in res2["units"] if u["unit_id"] == "M01")["rule"]["vi"]
+    rec2 = load_record(meeting.record_path(meeting.second_round_slug(SLUG)))
+    assert "Đồng ý ≥ 2/3 N" in render_minutes_html(rec2)
+
+
+def _round_two_plans(meeting, base_url, codes, invitations, plans: list) -> dict:
+    slug2, devices, keys, http, election = open_round_two(meeting, base_url, codes)
+    for (rid, _), plan in zip(MEMBERS, plans):
+        vote(http, slug2, invitations[rid], plan, election)
+    meeting.close_voting(slug2)
+    for i in (1, 2):
+        devices[i].decrypt(keys[i])
+    meeting.finalize(slug2)
+    return meeting.results(slug2)["results"]
