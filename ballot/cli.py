@@ -85,7 +85,12 @@ def demo(voters: int, units: int, trustees: int, threshold: int, record: Path | 
 @click.argument("record", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--receipt", "receipt", default=None, help="A tracking code to look up.")
 @click.option("--workers", type=int, default=None, help="Processes for ballot checks.")
-def verify(record: Path, receipt: str | None, workers: int | None) -> None:
+@click.option("--first-round", "first_round", default=None,
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="For a second round: the first round's record; also verify it and that "
+                   "this round's candidates, groups, K and base come from its results.")
+def verify(record: Path, receipt: str | None, workers: int | None,
+           first_round: Path | None) -> None:
     """Verify an election record from the file alone (exit 0 only if every check passes)."""
     from ballot.tally.record import RecordError, load_record
     from ballot.tally.report import checklist
@@ -95,17 +100,47 @@ def verify(record: Path, receipt: str | None, workers: int | None) -> None:
         rec = load_record(record)
     except RecordError as exc:
         raise click.ClickException(str(exc)) from None
+    first_rec = first_bytes = None
+    if first_round is not None:
+        from ballot.tally.verify_link import is_second_round
+
+        if not is_second_round(rec):
+            raise click.UsageError(f"--first-round: {record} is not a second-round election "
+                                   "(its manifest has no ballot_b); verify it without "
+                                   "--first-round")
+        try:
+            first_bytes = first_round.read_bytes()
+        except OSError as exc:
+            raise click.ClickException(f"cannot read {first_round}: {exc.strerror}") from None
+        try:
+            first_rec = load_record(first_round)
+        except RecordError as exc:
+            raise click.ClickException(str(exc)) from None
     state = {"shown": False}
 
-    def progress(done: int, total: int) -> None:
-        if sys.stderr.isatty() or os.environ.get("BALLOT_PROGRESS"):
-            width = 30
-            filled = width * done // max(total, 1)
-            click.echo(f"\rBallots: [{'#' * filled}{'.' * (width - filled)}] {done}/{total}",
-                       nl=done == total, err=True)
-            state["shown"] = True
+    def progress_for(label: str):
+        def progress(done: int, total: int) -> None:
+            if sys.stderr.isatty() or os.environ.get("BALLOT_PROGRESS"):
+                width = 30
+                filled = width * done // max(total, 1)
+                click.echo(f"\r{label}: [{'#' * filled}{'.' * (width - filled)}] {done}/{total}",
+                           nl=done == total, err=True)
+                state["shown"] = True
+        return progress
 
-    report = verify_record(rec, progress=progress, workers=workers)
+    report = verify_record(rec, progress=progress_for("Ballots"), workers=workers)
+    if first_rec is not None:
+        from ballot.tally.verify_link import verify_link
+
+        # The link (round two's ballot_b against round one's record), then round one itself.
+        report.checks.extend(verify_link(rec, first_rec, first_bytes).checks)
+        report1 = verify_record(first_rec, progress=progress_for("First-round ballots"),
+                                workers=workers)
+        failure1 = report1.first_failure
+        report.add("first_round_record", "First-round record verifies", report1.ok,
+                   f"all {len(report1.checks)} checks passed" if report1.ok else
+                   f"first failing check: {failure1.title}: {failure1.detail}" if failure1 else
+                   "no check run")
     click.echo(checklist(report))
     if receipt is not None:
         try:
