@@ -177,6 +177,28 @@ class Meeting:
                               action="begin_ceremony", detail={})
 
     # -- key ceremony (trustees) -------------------------------------------------------------
+    def new_trustee_code(self, slug: str, index: int) -> tuple[str, str]:
+        """A new access code for trustee ``index`` (one who lost theirs), before that trustee
+        has published keys: the old code stops working. Returns (name, code), to show once.
+        Once keys are published a new code would let someone else act as that trustee."""
+        with transaction(self.factory) as s:
+            election = self._election(s, slug)
+            if election.status not in ("draft", "key_ceremony"):
+                raise ServiceError("access codes can be replaced only before the key ceremony "
+                                   "is finished", 409)
+            t = s.execute(select(Trustee).where(Trustee.election_id == election.id,
+                                                Trustee.index == index)).scalar_one_or_none()
+            if t is None:
+                raise ServiceError(f"there is no trustee {index}", 404)
+            if t.public_key_json is not None:
+                raise ServiceError(f"trustee {index} has already published keys: their code "
+                                   "can no longer be replaced", 409)
+            code = secrets.token_urlsafe(12)
+            t.access_hash = _hash_secret("trustee", code)
+            repo.append_audit(s, election_id=election.id, actor="secretary",
+                              action="new_trustee_code", detail={"trustee": index})
+            return t.name, code
+
     def trustee_login(self, s: Session, election: Election, index: int, code: str) -> Trustee:
         t = s.execute(select(Trustee).where(Trustee.election_id == election.id,
                                             Trustee.index == index)).scalar_one_or_none()

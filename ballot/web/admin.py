@@ -346,6 +346,20 @@ def trustee_codes(slug: str):
                            trustee_url=f"{public_base_url()}/t/{slug}")
 
 
+@admin.post("/m/<slug>/trustee/<int:index>/new-code")
+@login_required
+def new_trustee_code(slug: str, index: int):
+    """A new access code for a trustee who lost theirs (before they publish keys), shown
+    once, in this answer only."""
+    made = _step(slug, lambda: meeting().new_trustee_code(slug, index),
+                 _("A new access code was made; the old one no longer works."))
+    if not isinstance(made, tuple):
+        return redirect(url_for("admin.meeting_page", slug=slug))
+    name, code = made
+    return render_template("admin/trustee_codes.html", m=_view(slug), codes=[[index, name, code]],
+                           trustee_url=f"{public_base_url()}/t/{slug}")
+
+
 @admin.post("/m/<slug>/finish")
 @login_required
 def finish(slug: str):

@@ -16,7 +16,9 @@ needed (``api.py``). Then, step by step:
    the key file again, now with the secret share, and tell the server;
 4. after voting closes: open the key file, fetch the aggregate, compute every unit's partial
    decryption with its Chaum–Pedersen proof and submit it; the server checks each proof and its
-   refusal, if any, is shown as it is.
+   refusal, if any, is shown as it is. A key file without share (the first one), once this
+   trustee accepted its shares, gets its share rebuilt from the shares the server still holds
+   (checked as in 3, and against the public share) and is downloaded again with it.
 
 The secrets exist only in the key file and in the tab's memory (never in localStorage,
 sessionStorage or IndexedDB, never in a request). The page may compile WebAssembly
@@ -149,6 +151,17 @@ def _strings() -> dict[str, str]:
         "submitting": _("Sending your partial decryption…"),
         "decrypted": _("Partial decryption accepted; %(n)s trustee(s) have decrypted so far."),
         "no_share": _("This key file has no secret share: check the shares you received first."),
+        "rebuilding": _("This key file has no secret share yet: rebuilding it from the shares sent "
+                        "to you, each checked against its sender's commitments…"),
+        "rebuilt": _("Your secret share was rebuilt from the shares sent to you and matches your "
+                     "public share. Your key file with the share was downloaded again as "
+                     "%(file)s: keep this one for the count."),
+        "rebuild_keys": _("This key file does not hold the keys published for you in this "
+                          "election: open the key file you made for it."),
+        "rebuild_shares": _("The shares sent to you do not check (%(list)s): your secret share "
+                            "cannot be rebuilt. Tell the secretary."),
+        "rebuild_mismatch": _("The shares sent to you do not give your public share: a wrong key "
+                              "file, or the shares were altered. Nothing was sent."),
         "waiting_for": _("Waiting for trustees %(list)s."),
         "done": _("Done."),
         "not_now": _("Not at this stage."),

@@ -7,6 +7,8 @@
 //   POST …/trustees/<i>/accept      {complaints}          ← receiveShares(state, keys, inbox)
 //   GET  …/aggregate                → `agg`
 //   POST …/trustees/<i>/decryption  {decryption}          ← decrypt(agg, keys)
+// and, for a key file saved before the shares were checked, after they were accepted:
+//   rebuildShare(state, agg, keys, inbox) → keys with the secret share (nothing to POST)
 // Secrets never appear in what these functions return for the server (only commitments, proofs,
 // Box public keys, Box ciphertexts and partial decryptions).
 
@@ -84,12 +86,15 @@ export function publicsOf(state, keys) {
   });
   const me = publics.find((p) => p.index === keys.secret.index);
   if (!me) throw new CeremonyError(`trustee ${keys.secret.index} is not in this election`);
-  const mine = keys.secret.coefficients.map((a) => baseMul(a));
-  if (mine.length !== me.commitments.length || !mine.every((K, j) => pointsEqual(K, me.commitments[j]))
-      || !bytesEqual(boxPublicKey(keys.secret.boxSecret), me.boxPublic)) {
-    throw new CeremonyError("the keys published for this trustee are not the ones in this key file");
-  }
+  if (!keysMatch(keys.secret, me)) throw new CeremonyError("the keys published for this trustee are not the ones in this key file");
   return publics;
+}
+
+/** Whether a trustee's secret (coefficients, Box key) is the one behind a published public. */
+function keysMatch(secret, pub) {
+  const mine = secret.coefficients.map((a) => baseMul(a));
+  return mine.length === pub.commitments.length && mine.every((K, j) => pointsEqual(K, pub.commitments[j]))
+    && bytesEqual(boxPublicKey(secret.boxSecret), pub.boxPublic);
 }
 
 /** send_shares: {shares: [{recipient, ciphertext}]} (POST it). */
@@ -139,6 +144,30 @@ export function receiveShares(state, keys, inbox) {
     keys: share === null ? null : { ...keys, share },
     received,
   };
+}
+
+/**
+ * rebuild_share, for a trustee who accepted its shares during the ceremony but opened the key
+ * file saved before (no share): the secret share s_i recomputed from the shares addressed to me
+ * (GET …/trustees/<i>/shares → `inbox`), each checked against its sender's commitments in
+ * `state` (GET …/ceremony) exactly as receiveShares does, then g^(s_i) checked against my public
+ * share in the election context of `agg` (GET …/aggregate, see checkContext). Nothing to POST.
+ * Returns {keys, problem, complaints}: `keys` carries the share when `problem` is null;
+ * otherwise `keys` is null and `problem` is "keys" (this key file does not hold the keys of the
+ * context: a wrong file), "shares" (`complaints` as receiveShares names them: missing, altered
+ * or not matching their commitments) or "public_share" (the shares do not give my public share).
+ */
+export function rebuildShare(state, agg, keys, inbox) {
+  const ctx = checkContext(agg);
+  if (!bytesEqual(ctx.manifestHash, keys.manifestHash)) throw new DecryptionError("this key file is for another election");
+  const index = keys.secret.index;
+  const mine = ctx.publics.find((p) => p.index === index);
+  if (!mine) throw new DecryptionError(`trustee ${index} is not in this election`);
+  if (!keysMatch(keys.secret, mine)) return { keys: null, problem: "keys", complaints: [] };
+  const out = receiveShares(state, { ...keys, share: null }, inbox);
+  if (out.keys === null) return { keys: null, problem: "shares", complaints: out.request.complaints };
+  if (!pointsEqual(baseMul(out.keys.share), publicShare(ctx.joint, index))) return { keys: null, problem: "public_share", complaints: [] };
+  return { keys: out.keys, problem: null, complaints: [] };
 }
 
 /**

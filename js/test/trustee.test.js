@@ -210,3 +210,44 @@ test("a whole ceremony in JS with fresh randomness: every trustee's share checks
   const s = BC.bytes.mod(3n * inv2 * finals[0].share - inv2 * finals[2].share, L);
   assert.equal(hex(group.baseMul(s)), hex(joint[0]));
 });
+
+test("rebuilding the share from a key file saved before the check: the ceremony's share, checked against the context", () => {
+  const agg = V.aggregate;
+  for (const t of V.trustees) {
+    const keys = { manifestHash: MH, secret: secretOf(t), share: null };
+    const out = BC.trustee.rebuildShare(state(), agg, keys, inboxFor(t.index));
+    assert.equal(out.problem, null);
+    assert.deepEqual(out.complaints, []);
+    assert.equal(out.keys.share.toString(), V.secret_shares[t.index]);
+    assert.equal(keys.share, null); // the opened keys are not changed
+    // and the rebuilt keys decrypt
+    const d = V.decryptions.find((x) => x.trustee === t.index);
+    if (d) assert.deepEqual(BC.trustee.decrypt(agg, out.keys, { rng: sequence(d.rng) }), { decryption: d.decryption });
+  }
+});
+
+test("rebuilding the share: a wrong key file, altered or missing shares, shares not giving my public share are refused", () => {
+  const t1 = V.trustees[0];
+  const keys = { manifestHash: MH, secret: secretOf(t1), share: null };
+  // another key file of trustee 1 (keys never published)
+  const other = BC.trustee.keygen(state(), 1).keys;
+  assert.deepEqual(BC.trustee.rebuildShare(state(), V.aggregate, other, inboxFor(1)), { keys: null, problem: "keys", complaints: [] });
+  // an altered share, a missing one: named with their senders, as in the ceremony
+  const bad = V.bad_shares[0];
+  const altered = inboxFor(1).map((s) => (s.sender === 2 ? { ...s, ciphertext: bad.ciphertext } : s));
+  assert.deepEqual(BC.trustee.rebuildShare(state(), V.aggregate, keys, altered),
+    { keys: null, problem: "shares", complaints: [{ sender: 2, reason: bad.complaint }] });
+  assert.deepEqual(BC.trustee.rebuildShare(state(), V.aggregate, keys, inboxFor(1).filter((s) => s.sender !== 3)),
+    { keys: null, problem: "shares", complaints: [{ sender: 3, reason: "no share received" }] });
+  // a server whose ceremony (other trustees' keys and shares) is not the one of the context:
+  // the shares check against those commitments but do not give my public share
+  const st = state();
+  const fresh = [2, 3].map((i) => BC.trustee.keygen(st, i));
+  fresh.forEach((m, n) => { st.trustees[n + 1].public = m.request.public; });
+  const inbox = fresh.flatMap((m) => BC.trustee.sendShares(st, m.keys).shares
+    .filter((s) => s.recipient === 1).map((s) => ({ sender: m.keys.secret.index, ...s })));
+  assert.deepEqual(BC.trustee.receiveShares(st, keys, inbox).request.complaints, []);
+  assert.deepEqual(BC.trustee.rebuildShare(st, V.aggregate, keys, inbox), { keys: null, problem: "public_share", complaints: [] });
+  // another election
+  assert.throws(() => BC.trustee.rebuildShare(state(), V.aggregate, { ...keys, manifestHash: unhex("22".repeat(32)) }, inboxFor(1)), /another election/);
+});

@@ -159,3 +159,35 @@ def test_no_button_without_candidates(app, admin_client):
     resp = post(c, "/admin/m/cb-c/second-round")
     assert resp.status_code == 302 and resp.headers["Location"].endswith("/admin/m/cb-c")
     assert "no candidate" in c.get("/admin/m/cb-c").get_data(as_text=True)
+
+
+def test_a_trustee_who_lost_the_code_gets_a_new_one_before_publishing(app, admin_client):
+    # Round two reuses round one's trustee codes; a trustee who lost theirs gets a new one
+    # from the secretary, shown once, until that trustee publishes keys.
+    c = admin_client
+    first_round(c, "cb-n")
+    post(c, "/admin/m/cb-n/second-round")
+    post(c, "/admin/m/cb-n-v2/begin")
+    page = c.get("/admin/m/cb-n-v2").get_data(as_text=True)
+    assert 'id="new-code-1"' in page and 'id="new-code-2"' in page
+    resp = post(c, "/admin/m/cb-n-v2/trustee/2/new-code")
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and 'id="trustee-codes"' in html
+    new = re.search(r'<tr data-index="2">.*?<code class="code">([^<]+)</code>', html, re.S).group(1)
+    m = app.extensions["ballot.meeting"]
+    from ballot.store.db import transaction
+    from ballot.store import repo
+
+    with transaction(m.factory, read_only=True) as s:
+        election = repo.get_election(s, "cb-n-v2")
+        assert m.trustee_login(s, election, 2, new).index == 2
+    # a trustee with published keys keeps their code: refused, said on the page
+    http = ClientHttp(app.test_client(), bearer=new)
+    from ballot.clients.trustee import TrusteeDevice
+
+    TrusteeDevice(http, "cb-n-v2", 2).keygen()
+    assert 'id="new-code-2"' not in c.get("/admin/m/cb-n-v2").get_data(as_text=True)
+    resp = post(c, "/admin/m/cb-n-v2/trustee/2/new-code")
+    assert resp.status_code == 302
+    assert "already published keys" in c.get("/admin/m/cb-n-v2").get_data(as_text=True)
+    assert post(c, "/admin/m/cb-n-v2/trustee/9/new-code").status_code == 302

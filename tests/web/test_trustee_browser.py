@@ -8,8 +8,12 @@ public keys, shares, checks), trustee 3 with the Python client of ``ballot trust
 (``ballot/clients/trustee.py``) — so each side must accept the other's bytes. Three members vote
 with the Python voter client; after closing, trustee 1 decrypts in a fresh browser context from
 its downloaded key file (a wrong passphrase first, and a partial decryption tampered on its way
-to the server, both refused with a clear message on the page), trustee 3 with the Python
-client; the secretary finalizes and the record verifies. No request the pages sent carries the
+to the server, both refused with a clear message on the page); trustee 2 opens its FIRST key
+file (saved before the shares were checked, no share): the page rebuilds the share from the
+shares the server still holds (altered shares refused first), downloads the ``-with-share`` key
+file again (it opens in Python with the ceremony's share) and decrypts, without posting any
+accept or complaint again; trustee 3 decrypts with the Python client; the secretary finalizes
+and the record verifies. No request the pages sent carries the
 trustees' secret coefficients, Box keys or shares (compared with the key files opened in Python).
 """
 
@@ -282,7 +286,59 @@ def _meeting(b, app, port, expect, tmp_path) -> dict[int, Path]:
     assert page.evaluate("localStorage.length + sessionStorage.length") == 0
     ctx.close()
 
-    assert t3.decrypt(keys3) == 2  # the Python client, with the keys it made
+    # -- trustee 2 opens its FIRST key file (no share) at decryption: the share is rebuilt ----------
+    ctx = b.context()
+    page = b.page(ctx)
+    sign_in(b, page, 2, codes[2], expect)
+    expect(page.locator("#status")).to_have_attribute("data-status", "closed")
+    expect(page.locator("#check-shares")).to_be_disabled()
+    page.set_input_files("#keyfile", str(first_files[2]))
+    page.fill("#open-pass", PASSPHRASES[2])
+    page.click("#open")
+    expect(page.locator("#open-msg")).to_contain_text("Đã mở tệp khóa: thành viên 2, phần khóa bí mật: chưa có.")
+
+    inbox2 = Http(api, bearer=codes[2]).get(f"/api/v1/elections/{SLUG}/trustees/2/shares")
+
+    def alter(route):  # the share from trustee 3 altered on its way: refused, nothing sent
+        body = json.loads(json.dumps(inbox2))
+        for sh in body["shares"]:
+            if sh["sender"] == 3:
+                c = sh["ciphertext"]
+                sh["ciphertext"] = c[:40] + ("B" if c[40] == "A" else "A") + c[41:]
+        route.fulfill(status=200, json=body)
+
+    page.route("**/trustees/2/shares", alter)
+    page.click("#decrypt")
+    expect(page.locator("#decrypt-msg")).to_have_text(
+        "Các phần khóa gửi cho đồng chí không đúng (share from trustee 3 to trustee 2: does not "
+        "decrypt): không thể dựng lại phần khóa bí mật. Hãy báo thư ký.")
+    expect(page.locator("#decrypt-msg")).to_have_class(re.compile(r"\berror\b"))
+    expect(page.locator("#download-rebuilt")).to_be_hidden()
+    page.unroute("**/trustees/2/shares", alter)
+    rebuilt_dir = tmp_path / "rebuilt"
+    rebuilt_dir.mkdir()
+    rebuilt = save_download(page, "#decrypt", rebuilt_dir)
+    assert rebuilt.name == f"{SLUG}-trustee-2-with-share.json"
+    expect(page.locator("#rebuild-msg")).to_contain_text(f"đã được tải lại với tên {rebuilt.name}")
+    expect(page.locator("#download-rebuilt")).to_be_visible()
+    expect(page.locator("#decrypt-msg")).to_have_text(
+        "Phần giải mã đã được chấp nhận; đến nay đã có 2 thành viên giải mã.")
+    expect(page.locator("#keyfile-state")).to_contain_text("phần khóa bí mật: có.")
+    shot(page, "trustee-browser-share-rebuilt")
+    assert page.evaluate("localStorage.length + sessionStorage.length") == 0
+    ctx.close()
+    # the rebuilt file: the ceremony's share, the first file's salt (same derived key), a new nonce
+    again = open_keys(read_keyfile(rebuilt), PASSPHRASES[2])
+    final2 = open_keys(read_keyfile(final_files[2]), PASSPHRASES[2])
+    assert again.share == final2.share and again.secret == final2.secret
+    docs = {n: json.loads(f.read_text()) for n, f in (("first", first_files[2]), ("final", final_files[2]), ("again", rebuilt))}
+    assert docs["again"]["kdf"] == docs["first"]["kdf"]
+    assert len({d["secretbox"][:32] for d in docs.values()}) == 3  # three different nonces
+    # accept (or complain) was posted once per browser trustee: during the ceremony only
+    accepts = [u for m, u, _ in b.requests if m == "POST" and u.endswith("/accept")]
+    assert sorted(accepts) == [f"{b.origin}/api/v1/elections/{SLUG}/trustees/{i}/accept" for i in (1, 2)]
+
+    assert t3.decrypt(keys3) == 3  # the Python client, with the keys it made
 
     # -- finalize; the record verifies and counts the three ballots ---------------------------------
     post(sec, f"/admin/m/{SLUG}/finalize", {"present": ""})
@@ -294,7 +350,7 @@ def _meeting(b, app, port, expect, tmp_path) -> dict[int, Path]:
     record_path.write_bytes(sec.get(f"/admin/m/{SLUG}/record").data)
     rec = load_record(record_path)
     assert verify_record(rec).ok
-    assert sorted(d["trustee"] for d in rec["decryptions"]) == [1, 3]
+    assert sorted(d["trustee"] for d in rec["decryptions"]) == [1, 2, 3]
     codes_ = [lv["code"] for lv in rec["manifest"]["levels"]]
     for u, c in enumerate(rec["electronic_counts"]):
         picks = [v[u] for v in choices.values()]

@@ -7,7 +7,9 @@
 // - the access code, typed once per page load, sent as "Authorization: Bearer <code>" with each
 //   API request (credentials: "omit": no cookie goes with them, as for the ballot CLI);
 // - the trustee's keys (polynomial, Box key, secret share) and the argon2id-derived key of the
-//   key file, from the moment they are made or the key file is opened until the page is left.
+//   key file, from the moment they are made or the key file is opened until the page is left
+//   (a key file saved before the shares were checked gets its share rebuilt at decryption,
+//   from the shares the server still holds, if this trustee accepted them: rebuildShare).
 // The only requests carrying anything derived from the secrets are the public part (commitments,
 // proofs, Box public key), the Box-encrypted shares, the complaints and the partial decryptions.
 "use strict";
@@ -112,10 +114,10 @@
     setTimeout(() => URL.revokeObjectURL(url), 60_000);
   }
 
-  function saveKeyFile(doc, name) {
+  function saveKeyFile(doc, name, againButton = "download-again") {
     lastFile = { name, bytes: BC.trustee.keyfile.keyFileBytes(doc) };
     download(lastFile.name, lastFile.bytes);
-    $("download-again").hidden = false;
+    $(againButton).hidden = false;
   }
 
   const fileName = (withShare) => `${slug}-trustee-${me}${withShare ? "-with-share" : ""}.json`;
@@ -328,19 +330,44 @@
     });
   });
 
-  $("download-again").addEventListener("click", () => lastFile && download(lastFile.name, lastFile.bytes));
+  for (const b of ["download-again", "download-rebuilt"]) $(b).addEventListener("click", () => lastFile && download(lastFile.name, lastFile.bytes));
 
   // -- 5. decrypt -------------------------------------------------------------------------------
 
+  /**
+   * The key file opened here was saved before the shares were checked (no share), but this
+   * trustee accepted them during the ceremony (so "Check my shares" is over): recompute the
+   * secret share from the shares addressed to me, each checked against its sender's commitments
+   * as in step 4, and g^share against my public share in the context of `agg`. Nothing is
+   * posted (no accept, no complaint). The key file with the share is sealed again under the
+   * same derived key (fresh nonce) and downloaded, then the decryption goes on.
+   */
+  async function rebuildShare(agg) {
+    busy(S.rebuilding);
+    await paint();
+    const state = await ceremony();
+    const inbox = (await api("GET", `/trustees/${me}/shares`)).shares;
+    const out = BC.trustee.rebuildShare(state, agg, keys, inbox);
+    if (out.problem === "keys") throw new UserError(S.rebuild_keys);
+    if (out.problem === "shares") throw new UserError(fmt(S.rebuild_shares, { list: out.complaints.map((c) => c.reason).join("; ") }));
+    if (out.problem !== null) throw new UserError(S.rebuild_mismatch);
+    saveKeyFile(BC.trustee.keyfile.sealWithKey(out.keys, derived), fileName(true), "download-rebuilt");
+    keys = out.keys;
+    say("open-msg", ""); // its "secret share: not yet" is over: #keyfile-state tells the keys now
+    say("rebuild-msg", fmt(S.rebuilt, { file: fileName(true) }), "ok");
+  }
+
   $("decrypt").addEventListener("click", () => {
     if (!needKeys("decrypt-msg")) return;
-    if (keys.share === null) {
+    const mine = progress && progress.trustees.find((t) => t.index === me);
+    if (keys.share === null && !(mine && mine.accepted)) {
       say("decrypt-msg", S.no_share, "error");
       return;
     }
     step("decrypt-msg", async () => {
       busy(S.fetching);
       const agg = await api("GET", "/aggregate");
+      if (keys.share === null) await rebuildShare(agg);
       const total = agg.aggregate.length;
       busy(fmt(S.decrypting, { done: 0, total }), 0, total);
       const body = await BC.trustee.decryptAsync(agg, keys, {
