@@ -61,7 +61,8 @@ def count_ballot_b(
     taken in this round: the same roll base, or this round's members present or valid ballots
     (members may arrive or leave between the rounds, and a count may never exceed its N)."""
     bb = manifest.ballot_b
-    assert bb is not None
+    if bb is None:
+        raise CountError("not a second-round election: the manifest has no ballot_b")
     levels, rules, units = manifest.levels, manifest.rules, manifest.units
     check_counts(levels, rules, units, counts, figures)
     n = figures.base(rules.base)

@@ -78,7 +78,8 @@ def _verify_link(record: dict[str, Any], first_record: dict[str, Any], first_byt
     except (ManifestError, ValueError) as exc:
         need(False, "link_round_two", "Round-two manifest", str(exc))
     bb = manifest2.ballot_b
-    assert bb is not None  # is_second_round
+    if bb is None:
+        need(False, "link_round_two", "Round-two manifest", "not a second round (no ballot_b)")
     first = bb.first_round
 
     # 1. The first round's record file, byte for byte.
