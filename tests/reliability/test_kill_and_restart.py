@@ -63,10 +63,13 @@ class Phone:
     def __init__(self, dep, election, tally: Tally, deadline: float):
         self.dep, self.e, self.tally, self.deadline = dep, election, tally, deadline
 
-    def _send(self, path: str, payload: dict) -> dict:
+    def _send(self, path: str, payload: dict | None = None) -> dict:
+        """POST ``payload`` (GET without one), again and again over network errors."""
         cut = False
         while True:
             try:
+                if payload is None:
+                    return self.dep.http(timeout=20).get(path)
                 return self.dep.http(timeout=20).post(path, payload)
             except ApiError as exc:
                 exc.after_cut = cut  # type: ignore[attr-defined]
@@ -96,7 +99,8 @@ class Phone:
             if exc.status == 409 and "already been cast" in exc.message and exc.after_cut:
                 # Committed, but the answer was cut by the kill: the phone finds its ballot
                 # on the board (voter.js recoverFromBoard).
-                board = self.dep.http().get(f"/api/v1/elections/{SLUG}/board")["board"]
+                # (the board is read with retries too: a worker may be down again)
+                board = self._send(f"/api/v1/elections/{SLUG}/board")["board"]
                 assert ballot.tracking_code in {b["tracking_code"] for b in board}
                 with self.tally.lock:
                     self.tally.recovered.append(ballot.tracking_code)
