@@ -2,9 +2,10 @@
 partial decryption run **in the browser** (docs/web.md, "The trustee page").
 
 The trustee signs in with their number and one-time access code (the session then remembers
-only "trustee i of election s"; the code is not kept). The status page (``static/js/trustee.js``
-with ``BallotCrypto.trustee``, docs/js-client.md) asks for the access code once more and keeps
-it in the page's memory only, to call the same JSON API as the ``ballot trustee`` command
+only "trustee i of election s"; the code is not kept). The sign-in's answer is the status page
+itself, which hands the code just typed to its script (``static/js/trustee.js`` with
+``BallotCrypto.trustee``, docs/js-client.md); after a reload the page asks for it again. The
+script keeps it in the page's memory only, to call the same JSON API as the ``ballot trustee`` command
 (``ballot/clients/trustee.py``): ``Authorization: Bearer <code>``, no cookie, no CSRF token
 needed (``api.py``). Then, step by step:
 
@@ -96,7 +97,9 @@ def login(slug: str):
             error = _("Unknown trustee or wrong access code.")
         else:
             session["trustee"] = {"slug": slug, "index": index}
-            return redirect(url_for("trustee.status", slug=slug))
+            # The status page itself, as this POST's answer, with the code just typed handed to
+            # its script (memory only; responses are never cached): no second typing.
+            return _status_page(slug, handed_code=code)
     return render_template("trustee/login.html", slug=slug, state=state, error=error), \
         401 if error else 200
 
@@ -173,6 +176,10 @@ def _strings() -> dict[str, str]:
 @trustee.get("/<slug>/status")
 @trustee_required
 def status(slug: str):
+    return _status_page(slug)
+
+
+def _status_page(slug: str, handed_code: str | None = None) -> str:
     state = _state(slug)
     index = _signed_in(slug)
     me = next((t for t in state["trustees"] if t["index"] == index), None)
@@ -181,7 +188,7 @@ def status(slug: str):
     use_wasm()
     return render_template("trustee/status.html", slug=slug, state=state, me=me,
                            decrypted=_decrypted(slug), server=public_base_url(),
-                           strings=_strings())
+                           strings=_strings(), handed_code=handed_code)
 
 
 @trustee.get("/<slug>/progress")

@@ -112,9 +112,12 @@ def sign_in(b, page, index: int, code: str, expect) -> None:
     page.click('button[type="submit"]')
     expect(page.locator("h1")).to_contain_text(f"{index}:")
     assert page.evaluate("window.isSecureContext") is False
-    page.fill("#code", code)
-    page.click("#code-form button[type=submit]")
+    # the sign-in hands the code to the page: not typed twice, not left in the page
     expect(page.locator("#code-msg")).to_have_class(re.compile(r"\bok\b"))
+    expect(page.locator("#code-form")).to_be_hidden()
+    assert page.url.endswith(f"/t/{SLUG}/status")
+    assert page.evaluate("document.getElementById('trustee-app').dataset.code") is None
+    assert code not in page.content()
 
 
 def save_download(page, button: str, folder: Path):
@@ -191,6 +194,9 @@ def _meeting(b, app, port, expect, tmp_path) -> dict[int, Path]:
             page.select_option('select[name="index"]', "1")
             page.fill('input[name="code"]', codes[1])
             page.click('button[type="submit"]')
+            expect(page.locator("#code-msg")).to_have_class(re.compile(r"\bok\b"))
+            page.reload()  # a reload forgets the code: the page asks for it
+            expect(page.locator("#code-form")).to_be_visible()
             page.fill("#code", "WRONG-CODE")
             page.click("#code-form button[type=submit]")
             expect(page.locator("#code-msg")).to_have_text("Sai thành viên hoặc sai mã truy cập.")

@@ -217,9 +217,7 @@
 
   // -- 1. access code -----------------------------------------------------------------------
 
-  $("code-form").addEventListener("submit", (ev) => {
-    ev.preventDefault();
-    const typed = $("code").value.replace(/\s+/g, "");
+  function takeCode(typed) {
     step("code-msg", async () => {
       busy(S.code_checking);
       code = typed;
@@ -233,7 +231,19 @@
       $("code").value = "";
       say("code-msg", S.code_ok, "ok");
     });
+  }
+
+  $("code-form").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    takeCode($("code").value.replace(/\s+/g, ""));
   });
+
+  // Just signed in: the sign-in answer hands over the code the trustee typed there, once (the
+  // page is that POST's answer, never stored). Take it into memory, drop it from the page,
+  // and put the status page's own address in the bar (a reload asks for the code again).
+  const handed = app.dataset.code || null;
+  app.removeAttribute("data-code");
+  if (handed && app.dataset.statusUrl) history.replaceState(null, "", app.dataset.statusUrl);
 
   // -- 2. keygen ------------------------------------------------------------------------------
 
@@ -388,6 +398,7 @@
   BC.ready().then(
     () => {
       busy("");
+      if (handed) takeCode(handed);
       refresh();
       setInterval(() => {
         if (!running && document.visibilityState !== "hidden") refresh();
