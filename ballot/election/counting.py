@@ -19,7 +19,7 @@ from .levels import LevelSet
 from .manifest import Manifest, check_units
 from .quorum import check_quorum
 from .quota import apply_quota
-from .results import CountResult, UnitResult
+from .results import CountResult, QuorumResult, UnitResult
 from .rules import RuleProfile
 from .second_round import BallotBResult, second_round
 from .text import Text
@@ -51,6 +51,18 @@ def count_manifest(
     return count(manifest.levels, manifest.rules, manifest.units, counts, figures)
 
 
+def _shares(levels: LevelSet, c: UnitCounts, n: int) -> tuple[tuple[str, Fraction | None], ...]:
+    """Each level's votes as a fraction of the base N (None when N = 0)."""
+    return tuple((lv.code, Fraction(c.vote(lv.code), n) if n else None) for lv in levels)
+
+
+def _quorum_failed(levels: LevelSet, units: Sequence[Unit], counts: Mapping[str, UnitCounts],
+                   n: int, quorum: QuorumResult) -> tuple[UnitResult, ...]:
+    """Every unit's result when the quorum is not met: counted, no level."""
+    return tuple(UnitResult(u.unit_id, counts[u.unit_id], n, _shares(levels, counts[u.unit_id], n),
+                            None, "quorum_failed", quorum.text) for u in units)
+
+
 def count_ballot_b(
     manifest: Manifest, counts: Mapping[str, UnitCounts], figures: MeetingFigures
 ) -> CountResult:
@@ -70,15 +82,9 @@ def count_ballot_b(
     quorum = check_quorum(rules.quorum, figures)
     base_text = BASE_TEXT[rules.base]
 
-    def shares(c: UnitCounts) -> tuple[tuple[str, Fraction | None], ...]:
-        return tuple((lv.code, Fraction(c.vote(lv.code), n) if n else None) for lv in levels)
-
     if not quorum.met:
-        results = tuple(
-            UnitResult(u.unit_id, counts[u.unit_id], n, shares(counts[u.unit_id]), None,
-                       "quorum_failed", quorum.text)
-            for u in units)
-        return CountResult(levels, rules, figures, n, base_text, quorum, results, ballot_b=())
+        return CountResult(levels, rules, figures, n, base_text, quorum,
+                           _quorum_failed(levels, units, counts, n, quorum), ballot_b=())
     threshold = rules.threshold_for(agree_code)
     groups = []
     outcome: dict[str, tuple[str, Text]] = {}
@@ -111,7 +117,7 @@ def count_ballot_b(
                 outcome[c] = ("not_selected", Text(f"{head_vi}; {where_vi}: ngoài {b.k} người, không được chọn",
                                                    f"{head_en}; {where_en}: below the {b.k} places, not selected"))
     results = tuple(
-        UnitResult(u.unit_id, counts[u.unit_id], n, shares(counts[u.unit_id]), None,
+        UnitResult(u.unit_id, counts[u.unit_id], n, _shares(levels, counts[u.unit_id], n), None,
                    outcome[u.unit_id][0], outcome[u.unit_id][1])
         for u in units)
     return CountResult(levels, rules, figures, n, base_text, quorum, results,
@@ -160,16 +166,9 @@ def count(
     n = figures.base(rules.base)
     quorum = check_quorum(rules.quorum, figures)
 
-    def shares(c: UnitCounts) -> tuple[tuple[str, Fraction | None], ...]:
-        return tuple((lv.code, Fraction(c.vote(lv.code), n) if n else None) for lv in levels)
-
     if not quorum.met:
-        results = tuple(
-            UnitResult(u.unit_id, counts[u.unit_id], n, shares(counts[u.unit_id]), None,
-                       "quorum_failed", quorum.text)
-            for u in units
-        )
-        return CountResult(levels, rules, figures, n, BASE_TEXT[rules.base], quorum, results)
+        return CountResult(levels, rules, figures, n, BASE_TEXT[rules.base], quorum,
+                           _quorum_failed(levels, units, counts, n, quorum))
 
     decisions = {u.unit_id: decide(levels, rules, counts[u.unit_id], n) for u in units}
     voted = {uid: d.level for uid, d in decisions.items()}
@@ -190,8 +189,8 @@ def count(
         staged.append((u, d, level, outcome, rule))
     flags = constraint_flags(levels, rules.constraints, units, final)
     results = tuple(
-        UnitResult(u.unit_id, counts[u.unit_id], n, shares(counts[u.unit_id]), level, outcome,
-                   rule, d.level, d.cumulative, flags[u.unit_id])
+        UnitResult(u.unit_id, counts[u.unit_id], n, _shares(levels, counts[u.unit_id], n), level,
+                   outcome, rule, d.level, d.cumulative, flags[u.unit_id])
         for u, d, level, outcome, rule in staged
     )
     return CountResult(levels, rules, figures, n, BASE_TEXT[rules.base], quorum, results,

@@ -34,7 +34,7 @@ from .decryption import (
     verify_decryption,
 )
 
-__all__ = ["Check", "Report", "verify_record", "find_receipt"]
+__all__ = ["Check", "Report", "StopChecks", "verify_record", "find_receipt"]
 
 Progress = Callable[[int, int], None]
 
@@ -64,9 +64,19 @@ class Report:
         self.checks.append(Check(key, title, ok, detail))
         return ok
 
+    def need(self, ok: bool, key: str, title: str, detail: str) -> None:
+        """Record the check, passed or failed; stop at a failure (:class:`StopChecks`)."""
+        if not self.add(key, title, ok, detail):
+            raise StopChecks
 
-class _Stop(Exception):
-    pass
+    def must(self, ok: bool, key: str, title: str, detail: str) -> None:
+        """One item of a check that is recorded once for all items: only a failure shows."""
+        if not ok:
+            self.need(False, key, title, detail)
+
+
+class StopChecks(Exception):
+    """Raised by :meth:`Report.need` at the first failing check; the report names it."""
 
 
 # --- ballot checks, run in worker processes ------------------------------------------------
@@ -135,22 +145,14 @@ def verify_record(record: dict[str, Any], *, progress: Progress | None = None,
     report = Report()
     try:
         _verify(record, report, progress, workers)
-    except _Stop:
+    except StopChecks:
         pass
     return report
 
 
 def _verify(record: dict[str, Any], report: Report, progress: Progress | None,
             workers: int | None) -> None:
-    def need(ok: bool, key: str, title: str, detail: str) -> None:
-        """Record the check, passed or failed; stop at a failure."""
-        if not report.add(key, title, ok, detail):
-            raise _Stop
-
-    def must(ok: bool, key: str, title: str, detail: str) -> None:
-        """One item of a check that is recorded once for all items: only a failure shows."""
-        if not ok:
-            need(False, key, title, detail)
+    need, must = report.need, report.must
 
     # 1. Manifest and context (ceremony proofs, base hash).
     try:

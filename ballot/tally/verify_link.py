@@ -20,7 +20,7 @@ from ballot.crypto.encoding import EncodingError, parse_json
 from ballot.election.errors import ManifestError
 from ballot.election.manifest import Manifest
 
-from .verify import Report
+from .verify import Report, StopChecks
 
 __all__ = ["NotSecondRound", "is_second_round", "verify_link"]
 
@@ -32,10 +32,6 @@ class NotSecondRound(ValueError):
 def is_second_round(record: dict[str, Any]) -> bool:
     manifest = record.get("manifest") if isinstance(record, dict) else None
     return isinstance(manifest, dict) and "ballot_b" in manifest
-
-
-class _Stop(Exception):
-    pass
 
 
 def _ballot_text(b: Any) -> str:
@@ -56,21 +52,14 @@ def verify_link(record: dict[str, Any], first_record: dict[str, Any],
     report = Report()
     try:
         _verify_link(record, first_record, first_bytes, report)
-    except _Stop:
+    except StopChecks:
         pass
     return report
 
 
 def _verify_link(record: dict[str, Any], first_record: dict[str, Any], first_bytes: bytes,
                  report: Report) -> None:
-    def need(ok: bool, key: str, title: str, detail: str) -> None:
-        if not report.add(key, title, ok, detail):
-            raise _Stop
-
-    def must(ok: bool, key: str, title: str, detail: str) -> None:
-        """One item of a check recorded once: only a failure shows."""
-        if not ok:
-            need(False, key, title, detail)
+    need, must = report.need, report.must
 
     # Round two's manifest (already checked by the verifier; parsed again here).
     try:
