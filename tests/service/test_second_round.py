@@ -7,11 +7,9 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import threading
 from dataclasses import replace
 
 import pytest
-from waitress.server import create_server
 
 from ballot.clients.http import ApiError, Http
 from ballot.clients.trustee import TrusteeDevice
@@ -27,28 +25,11 @@ from ballot.tally.minutes import minutes_data, render_minutes_html
 from ballot.tally.record import load_record
 from ballot.tally.report import checklist
 from ballot.tally.verify import verify_record
-from ballot.web import create_app
+
+from .test_meeting_flow import server  # noqa: F401 - the fixture: the app on waitress
 
 SLUG = "cb-hai"
 MEMBERS = [(f"M{i:02d}", f"Đảng viên {i}") for i in range(1, 13)]  # 12 members → X_max = 2
-
-
-@pytest.fixture
-def server(db_url, tmp_path):
-    app = create_app({"DATABASE_URL": db_url, "KEYS_DIR": str(tmp_path / "keys"),
-                      "RECORDS_DIR": str(tmp_path / "records")})
-    srv = create_server(app, host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=_run, args=(srv,), daemon=True)
-    thread.start()
-    yield app.extensions["ballot.meeting"], f"http://127.0.0.1:{srv.effective_port}"
-    srv.close()
-
-
-def _run(srv) -> None:
-    try:
-        srv.run()
-    except OSError:
-        pass
 
 
 def ceremony(meeting, base_url, slug, codes):

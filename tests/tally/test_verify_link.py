@@ -19,7 +19,8 @@ from ballot.election.manifest import Manifest
 from ballot.tally.record import load_record
 from ballot.tally.verify_link import NotSecondRound, verify_link
 from ballot.web import create_app
-from service.test_second_round import SLUG, _run, first_round, open_round_two
+from service.test_meeting_flow import run_until_closed
+from service.test_second_round import SLUG, first_round, open_round_two
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +30,7 @@ def rounds(tmp_path_factory):
     app = create_app({"DATABASE_URL": f"sqlite:///{tmp / 'ballot.sqlite'}",
                       "KEYS_DIR": str(tmp / "keys"), "RECORDS_DIR": str(tmp / "records")})
     srv = create_server(app, host="127.0.0.1", port=0, threads=4)
-    threading.Thread(target=_run, args=(srv,), daemon=True).start()
+    threading.Thread(target=run_until_closed, args=(srv,), daemon=True).start()
     try:
         meeting, base_url = app.extensions["ballot.meeting"], f"http://127.0.0.1:{srv.effective_port}"
         codes, invitations = first_round(meeting, base_url)

@@ -33,13 +33,18 @@ def server(db_url, tmp_path):
 
 
 class Browser:
-    """One chromium; contexts that may talk only to meeting.test:<port>."""
+    """One chromium; contexts that may talk only to meeting.test:<port>; every request kept.
+    Console errors are collected (but those matching ``ignored_console``, the ones a test
+    provokes on purpose)."""
+
+    ignored_console: re.Pattern | None = None
 
     def __init__(self, playwright, port: int):
         self.port = port
         self.origin = f"http://meeting.test:{port}"
         self.blocked: list[str] = []
         self.errors: list[str] = []
+        self.requests: list[tuple[str, str, bytes]] = []  # method, url, body
         self.browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
 
     def context(self, **options):
@@ -55,11 +60,17 @@ class Browser:
                 route.abort()
 
         ctx.route("**/*", guard)
+        ctx.on("request", lambda r: self.requests.append((r.method, r.url, r.post_data_buffer or b"")))
         return ctx
 
     def page(self, ctx):
         page = ctx.new_page()
-        page.on("console", lambda m: m.type == "error" and self.errors.append(f"{page.url}: {m.text}"))
+
+        def console(m):
+            if m.type == "error" and not (self.ignored_console and self.ignored_console.search(m.text)):
+                self.errors.append(f"{page.url}: {m.text}")
+
+        page.on("console", console)
         page.on("pageerror", lambda e: self.errors.append(f"{page.url}: {e}"))
         page.on("dialog", lambda d: d.accept())
         return page

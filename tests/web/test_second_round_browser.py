@@ -13,6 +13,7 @@ from urllib.parse import quote, urlsplit
 
 import pytest
 from conftest import PHONE, browser_app, require_browser, serving
+from service.test_second_round import ceremony
 from test_browser_meeting import Browser, shot
 
 pytestmark = pytest.mark.browser
@@ -27,19 +28,6 @@ def server(db_url, tmp_path):
     app = browser_app(db_url, tmp_path)
     with serving(app) as port:
         yield app.extensions["ballot.meeting"], port
-
-
-def ceremony(meeting, base, slug, codes):
-    from ballot.clients.http import Http
-    from ballot.clients.trustee import TrusteeDevice
-
-    devices = {i: TrusteeDevice(Http(base, bearer=codes[f"T{i}"]), slug, i) for i in (1, 2)}
-    keys = {i: d.keygen() for i, d in devices.items()}
-    for i, d in devices.items():
-        d.send_shares(keys[i])
-    keys = {i: d.receive_shares(keys[i]) for i, d in devices.items()}
-    meeting.finish_ceremony(slug)
-    return devices, keys
 
 
 def normalized(code: str) -> str:

@@ -22,12 +22,11 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
-from conftest import (ADMIN, ARTIFACTS, CHROMIUM, CHROMIUM_ARGS as ARGS, create_meeting, login, post,
-                      require_browser, roll_csv, serving, slip_codes_from_page,
-                      trustee_codes_from_page, units_csv)
+from conftest import (ARTIFACTS, create_meeting, login, post, require_browser, roll_csv,
+                      serving, slip_codes_from_page, trustee_codes_from_page, units_csv)
+from test_browser_meeting import Browser as MeetingBrowser
 
 SLUG = "chi-bo-tb"
 PASSPHRASES = {1: "mật khẩu tổ viên một", 2: "second trustee passphrase"}
@@ -61,43 +60,15 @@ def served(app):
         yield app, port
 
 
-class Browser:
-    """One chromium; contexts that may talk only to meeting.test:<port>; every request kept."""
+class Browser(MeetingBrowser):
+    """The meeting test's browser, with downloads (the key files), a desktop window, and the
+    console errors of the refusals this test provokes ignored."""
 
-    def __init__(self, playwright, port: int):
-        self.port = port
-        self.origin = f"http://meeting.test:{port}"
-        self.blocked: list[str] = []
-        self.errors: list[str] = []
-        self.requests: list[tuple[str, str, bytes]] = []  # method, url, body
-        self.browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+    ignored_console = EXPECTED_CONSOLE
 
     def context(self, **options):
-        ctx = self.browser.new_context(accept_downloads=True, viewport={"width": 900, "height": 1000}, **options)
-        ctx.set_default_timeout(20_000)
-
-        def guard(route):
-            url = route.request.url
-            if urlsplit(url).netloc == f"meeting.test:{self.port}":
-                route.continue_()
-            else:
-                self.blocked.append(url)
-                route.abort()
-
-        ctx.route("**/*", guard)
-        ctx.on("request", lambda r: self.requests.append((r.method, r.url, r.post_data_buffer or b"")))
-        return ctx
-
-    def page(self, ctx):
-        page = ctx.new_page()
-
-        def console(m):
-            if m.type == "error" and not EXPECTED_CONSOLE.search(m.text):
-                self.errors.append(f"{page.url}: {m.text}")
-
-        page.on("console", console)
-        page.on("pageerror", lambda e: self.errors.append(f"{page.url}: {e}"))
-        return page
+        return super().context(accept_downloads=True, viewport={"width": 900, "height": 1000},
+                               **options)
 
 
 def shot(page, name: str) -> None:
