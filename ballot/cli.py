@@ -168,7 +168,8 @@ def verify(record: Path, receipt: str | None, workers: int | None,
               help="Worker processes sharing the port (SO_REUSEPORT); proofs are CPU-bound, "
                    "so about one per core.")
 def serve(host: str, port: int, threads: int, workers: int) -> None:
-    """Serve the app with waitress (SQLite in ./instance, or BALLOT_DATABASE_URL)."""
+    """Serve the app with waitress (the instance folder: $BALLOT_INSTANCE, else ./instance;
+    SQLite there unless BALLOT_DATABASE_URL)."""
     if workers > 1:
         from ballot.service.serve_workers import main as serve_workers
 
@@ -176,9 +177,11 @@ def serve(host: str, port: int, threads: int, workers: int) -> None:
                                 "--threads", str(threads), "--reuse-port"]))
     from waitress import serve as waitress_serve
 
+    from ballot.instance import describe
     from ballot.web import create_app
 
     app = create_app()
-    click.echo(f"ballot serving on http://{host}:{port}/ (database: "
-               f"{app.extensions['ballot.engine'].url.render_as_string(hide_password=True)})")
+    click.echo(describe(Path(app.instance_path),
+                        app.extensions["ballot.engine"].url.render_as_string(hide_password=False)))
+    click.echo(f"ballot serving on http://{host}:{port}/")
     waitress_serve(app, host=host, port=port, threads=threads)

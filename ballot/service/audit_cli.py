@@ -27,21 +27,14 @@ from typing import Any, Iterable, Iterator
 
 import click
 
-from ballot.store.db import DATABASE_URL_ENV, make_engine, resolve_database_url, session_factory
+from ballot.instance import database_options, open_database
+from ballot.store.db import make_engine, session_factory
 from ballot.store.errors import ChainError
 
 __all__ = ["audit_group", "read_export", "export_rows"]
 
 FIELDS = ("seq", "election_id", "actor", "action", "detail_json", "at", "prev_hash",
           "entry_hash")
-
-_database_url = click.option(
-    "--database-url", envvar=DATABASE_URL_ENV, default=None,
-    help=f"SQLAlchemy URL (default: ${DATABASE_URL_ENV}, else SQLite in the instance folder).")
-_instance_path = click.option(
-    "--instance-path", default="instance", show_default=True,
-    type=click.Path(file_okay=False), help="Folder of the default SQLite database.")
-
 
 class _Unreadable(click.ClickException):
     exit_code = 2
@@ -137,8 +130,7 @@ def audit_group() -> None:
 
 
 @audit_group.command("verify")
-@_database_url
-@_instance_path
+@database_options
 @click.option("--file", "from_file", type=click.Path(dir_okay=False, path_type=Path),
               help="Check a copy made by `ballot audit export` instead of the database.")
 @click.option("--head", "head", metavar="SEQ:HASH",
@@ -166,7 +158,7 @@ def verify_command(database_url: str | None, instance_path: str, from_file: Path
                 source = str(from_file)
                 rows: Iterable[Any] = read_export(from_file)
             else:
-                url = resolve_database_url(database_url, instance_path)
+                url = open_database(database_url, instance_path)
                 source = _shown(url)
                 rows = stack.enter_context(_db_rows(url))
             n = check_audit_chain(watched(rows))
@@ -194,13 +186,12 @@ def verify_command(database_url: str | None, instance_path: str, from_file: Path
 
 
 @audit_group.command("export")
-@_database_url
-@_instance_path
+@database_options
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="File to write (one JSON object per line).")
 def export_command(database_url: str | None, instance_path: str, out: Path) -> None:
     """Write a copy of the audit log (to keep with the minutes, or to check elsewhere)."""
-    url = resolve_database_url(database_url, instance_path)
+    url = open_database(database_url, instance_path)
     with _db_rows(url) as rows:
         lines = list(export_rows(rows))
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -396,7 +396,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--reuse-port", action="store_true",
                         help="all workers on one port (SO_REUSEPORT)")
     parser.add_argument("--database-url", default=os.environ.get("BALLOT_DATABASE_URL"))
-    parser.add_argument("--instance", default=os.environ.get("BALLOT_INSTANCE") or "instance")
+    parser.add_argument("--instance", default=None,
+                        help="instance folder (default: $BALLOT_INSTANCE, else ./instance)")
     parser.add_argument("--keys-dir", default=os.environ.get("BALLOT_KEYS_DIR"))
     parser.add_argument("--records-dir", default=None)
     parser.add_argument("--stats", action="store_true", help=argparse.SUPPRESS)
@@ -405,7 +406,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from ballot.store.db import resolve_database_url
 
-    instance = Path(args.instance).resolve()
+    from ballot.instance import instance_folder
+
+    instance = instance_folder(args.instance)
     url = resolve_database_url(args.database_url, instance)
     keys = args.keys_dir or str(instance / "keys")
     records = args.records_dir or str(instance / "records")
@@ -420,6 +423,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
+    from ballot.instance import describe
+
+    print(describe(instance, url), file=sys.stderr, flush=True)
     pool.start()
     print(json.dumps({"workers": [{"pid": w.pid, "url": w.url} for w in pool.workers]}),
           flush=True)

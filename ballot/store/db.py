@@ -45,14 +45,16 @@ def resolve_database_url(
     url: str | None = None, instance_path: str | os.PathLike | None = None
 ) -> str:
     """The URL to use: ``url`` if given, else ``$BALLOT_DATABASE_URL``, else the SQLite file
-    ``<instance_path>/ballot.sqlite`` (``instance_path`` defaults to ``./instance``; it is
-    created if missing)."""
+    ``<instance_path>/ballot.sqlite`` (``instance_path`` defaults to the instance folder of
+    ``ballot.instance``; it is created if missing)."""
     if url:
         return url
     env = os.environ.get(DATABASE_URL_ENV)
     if env:
         return env
-    folder = Path(instance_path if instance_path is not None else "instance").resolve()
+    from ballot.instance import instance_folder
+
+    folder = instance_folder(instance_path)
     folder.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{folder / SQLITE_FILENAME}"
 

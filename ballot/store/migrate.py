@@ -17,7 +17,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from ballot.store.db import DATABASE_URL_ENV, make_engine, resolve_database_url
+from ballot.instance import database_options, open_database
+from ballot.store.db import make_engine
 
 __all__ = ["MIGRATIONS_DIR", "alembic_config", "head_revision", "upgrade", "current", "db_group"]
 
@@ -73,21 +74,6 @@ def current(
 
 # --- command line: the lead registers ``db_group`` in ballot/cli.py ------------------------------
 
-_database_url = click.option(
-    "--database-url",
-    envvar=DATABASE_URL_ENV,
-    default=None,
-    help=f"SQLAlchemy URL (default: ${DATABASE_URL_ENV}, else SQLite in the instance folder).",
-)
-_instance_path = click.option(
-    "--instance-path",
-    default="instance",
-    show_default=True,
-    type=click.Path(file_okay=False),
-    help="Folder of the default SQLite database (ballot.sqlite).",
-)
-
-
 def _shown(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
@@ -98,12 +84,11 @@ def db_group() -> None:
 
 
 @db_group.command("upgrade")
-@_database_url
-@_instance_path
+@database_options
 @click.option("--revision", default="head", show_default=True, help="Target revision.")
 def upgrade_command(database_url: str | None, instance_path: str, revision: str) -> None:
     """Create or migrate the schema (idempotent)."""
-    url = resolve_database_url(database_url, instance_path)
+    url = open_database(database_url, instance_path)
     try:
         at = upgrade(url, revision)
     except SQLAlchemyError as exc:
@@ -113,11 +98,10 @@ def upgrade_command(database_url: str | None, instance_path: str, revision: str)
 
 
 @db_group.command("current")
-@_database_url
-@_instance_path
+@database_options
 def current_command(database_url: str | None, instance_path: str) -> None:
     """Show the database's schema revision."""
-    url = resolve_database_url(database_url, instance_path)
+    url = open_database(database_url, instance_path)
     try:
         at = current(url)
     except SQLAlchemyError as exc:

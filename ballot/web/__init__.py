@@ -12,13 +12,17 @@ __all__ = ["create_app"]
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
-    """``config`` keys: DATABASE_URL (default: BALLOT_DATABASE_URL or SQLite in the instance
+    """``config`` keys: INSTANCE (default: ``ballot.instance.instance_folder()``), DATABASE_URL (default: BALLOT_DATABASE_URL or SQLite in the instance
     folder), KEYS_DIR (default: BALLOT_KEYS_DIR or <instance>/keys), RECORDS_DIR,
     MAX_CONTENT_LENGTH, SECRET_KEY (default: BALLOT_SECRET_KEY or <instance>/secret_key),
     HTTPS (default: BALLOT_HTTPS=1; Secure cookies and HSTS), PUBLIC_URL (default:
     BALLOT_PUBLIC_URL or the address of the request; the base of the invitation links),
     TIMEZONE (default Asia/Ho_Chi_Minh)."""
-    app = Flask(__name__, instance_path=os.environ.get("BALLOT_INSTANCE") or None)
+    from ballot.instance import instance_folder
+
+    # One instance folder for every command (ballot/instance.py): never Flask's default, which
+    # for a non-editable install lies inside the virtual environment.
+    app = Flask(__name__, instance_path=str(instance_folder((config or {}).get("INSTANCE"))))
     app.config.update(
         MAX_CONTENT_LENGTH=4 * 1024 * 1024,
         JSON_SORT_KEYS=False,

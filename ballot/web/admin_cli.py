@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 __all__ = ["admin_group"]
 
 
 def _factory():
+    from ballot.instance import describe
     from ballot.web import create_app
 
     app = create_app()
+    engine = app.extensions["ballot.engine"]
+    click.echo(describe(Path(app.instance_path), engine.url.render_as_string(hide_password=False)),
+               err=True)
     return app.extensions["ballot.meeting"].factory
 
 

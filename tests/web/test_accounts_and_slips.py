@@ -25,7 +25,10 @@ def test_admin_create_prompts_twice_and_the_account_logs_in(db_url, tmp_path, mo
     assert result.exit_code == 1 and "already exists" in result.output
     result = runner.invoke(admin_group, ["create", "ngan"], input="short\nshort\n")
     assert result.exit_code == 1 and "at least 10" in result.output
-    assert runner.invoke(admin_group, ["list"]).output.split() == ["thuky", "thuky2"]
+    listed = runner.invoke(admin_group, ["list"])
+    assert listed.stdout.split() == ["thuky", "thuky2"]
+    # Every command says where it keeps its data, on stderr (ballot/instance.py).
+    assert f"Instance folder: {tmp_path / 'inst'}" in listed.stderr
     factory = create_app().extensions["ballot.meeting"].factory
     assert check_login(factory, "thuky", "mat khau dai")
     assert not check_login(factory, "thuky", "mat khau sai")
