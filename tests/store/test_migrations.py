@@ -19,13 +19,13 @@ TABLES = {
 
 def test_upgrade_from_empty_creates_every_table(db_url):
     assert current(db_url) is None
-    assert upgrade(db_url) == head_revision() == "0009"
+    assert upgrade(db_url) == head_revision() == "0010"
     engine = make_engine(db_url)
     try:
         assert TABLES | {"alembic_version"} <= set(inspect(engine).get_table_names())
     finally:
         engine.dispose()
-    assert upgrade(db_url) == "0009"  # idempotent
+    assert upgrade(db_url) == "0010"  # idempotent
 
 
 def test_models_match_the_migrations(migrated_db_url):
