@@ -90,7 +90,8 @@ def count_ballot_b(
     outcome: dict[str, tuple[str, Text]] = {}
     for b in bb.ballots:
         agree = {c: counts[c].vote(agree_code) for c in b.candidates}
-        res = second_round(b.candidates, agree, b.k, base=n, threshold=threshold)
+        res = second_round(b.candidates, agree, b.k, base=n, threshold=threshold,
+                           ballots=figures.ballots_valid, group=b.group)
         groups.append(BallotBResult(b.group, b.candidates, res))
         rank = {uid: i + 1 for i, (uid, _) in enumerate(res.ranked)}
         name_vi = b.group if b.group is not None else "(chung)"
@@ -128,9 +129,12 @@ def check_counts(
     levels: LevelSet, rules: RuleProfile, units: Sequence[Unit],
     counts: Mapping[str, UnitCounts], figures: MeetingFigures,
 ) -> None:
+    """Every unit has counts and nothing else does; each row adds up to the valid ballots.
+    Linear in the number of units (a set, not a list, answers "is this a unit?")."""
     ids = [u.unit_id for u in units]
+    known = set(ids)
     for uid in counts:
-        if uid not in ids:
+        if uid not in known:
             raise CountError(f"counts.{uid}: no such unit")
     for uid in ids:
         c = counts.get(uid)

@@ -37,7 +37,13 @@ def second_round(
     *,
     base: int | None = None,
     threshold: Threshold | None = None,
+    ballots: int | None = None,
+    group: str | None = None,
 ) -> SecondRoundResult:
+    """Rank ``candidates`` by ``agree`` votes and select at most ``max_k``. With ``ballots``
+    (the valid ballots of the round), counts that no set of ballots can give are refused: a
+    ballot marks "agree" for at most K candidates, so the group's agree marks are at most
+    K × ballots (the check a paper count allows; per-ballot limits are proved electronically)."""
     if isinstance(max_k, bool) or not isinstance(max_k, int) or max_k < 0:
         raise CountError(f"max_k: expected an integer ≥ 0, got {max_k!r}")
     if len(set(candidates)) != len(candidates):
@@ -53,6 +59,17 @@ def second_round(
             raise CountError(f"agree.{uid}: expected a count (an integer ≥ 0), got {v!r}")
         if base is not None and v > base:
             raise CountError(f"agree.{uid}: {v} exceeds the base N = {base}")
+    if ballots is not None:
+        if isinstance(ballots, bool) or not isinstance(ballots, int) or ballots < 0:
+            raise CountError(f"ballots: expected a count (an integer ≥ 0), got {ballots!r}")
+        total = sum(agree[uid] for uid in candidates)
+        if total > max_k * ballots:
+            name = "" if group is None else f"group {group}: "
+            raise CountError(
+                f"agree: {name}{total} agree marks in all, but each of the {ballots} valid "
+                f"ballots may mark agree for at most K = {max_k} candidate(s), so at most "
+                f"K × valid ballots = {max_k * ballots} (a ballot with more agree marks is "
+                "invalid: count it as invalid, not in the agree totals)")
     if base is not None and threshold is None:
         threshold = Threshold()
     eligible = [uid for uid in candidates

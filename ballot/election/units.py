@@ -14,6 +14,9 @@ UNIT_KINDS = ("member", "organisation", "leader")
 
 _FIELDS = ("unit_id", "name", "kind", "group", "self_level", "proposed_level", "score",
            "collective", "disciplined", "outstanding")
+#: Written only when true, so a manifest without heads keeps the bytes (and hash) it had
+#: before heads were marked (docs/protocol.md).
+_OPTIONAL_FIELDS = ("head",)
 
 
 @dataclass(frozen=True)
@@ -27,6 +30,9 @@ class Unit:
     collective (organisation) this head, leader, member or subordinate unit belongs to, for the
     constraint flags. ``disciplined``: disciplined during the year. ``outstanding``: recognised as
     outstanding (informational; the 25% ratio is set per group in the rules' quota).
+    ``head``: this unit heads its ``collective`` (bí thư, trưởng, người đứng đầu): only a head
+    is bound by "a head's level may not be higher than the collective's"; the other members
+    attached to a collective count only for the collective's own discipline flag.
     """
 
     unit_id: str
@@ -39,12 +45,13 @@ class Unit:
     collective: str | None = None
     disciplined: bool = False
     outstanding: bool = False
+    head: bool = False
 
     def __post_init__(self) -> None:
         F.ident(self.unit_id, "unit_id")
-        F.string(self.name, "name")
+        F.nfc_string(self.name, "name")
         F.choice(self.kind, "kind", UNIT_KINDS)
-        F.string(self.group, "group", none=True)
+        F.nfc_string(self.group, "group", none=True)
         F.string(self.self_level, "self_level", none=True)
         F.string(self.proposed_level, "proposed_level", none=True)
         F.integer(self.score, "score", lo=0, hi=100, none=True)
@@ -53,13 +60,23 @@ class Unit:
             raise ManifestError(f"collective: unit {self.unit_id!r} cannot be its own collective")
         F.boolean(self.disciplined, "disciplined")
         F.boolean(self.outstanding, "outstanding")
+        F.boolean(self.head, "head")
+        if self.head and self.collective is None:
+            raise ManifestError(f"head: unit {self.unit_id!r} is marked as a head but names no "
+                                "collective (give the collective it heads)")
+        if self.head and self.kind == "organisation":
+            raise ManifestError(f"head: unit {self.unit_id!r} is an organisation; only a person "
+                                "(a member or a leader) heads a collective")
 
     def to_json(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in _FIELDS}
+        out = {name: getattr(self, name) for name in _FIELDS}
+        if self.head:
+            out["head"] = True
+        return out
 
     @classmethod
     def from_json(cls, value: Any, where: str = "unit") -> "Unit":
         d = F.obj(value, where)
-        F.keys(d, where, required=("unit_id", "name"), optional=_FIELDS[2:])
+        F.keys(d, where, required=("unit_id", "name"), optional=_FIELDS[2:] + _OPTIONAL_FIELDS)
         with F.context(where):
             return cls(**d)

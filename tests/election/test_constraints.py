@@ -27,7 +27,7 @@ def codes(result, uid):
 
 def test_head_above_collective_is_flagged_not_changed():
     units = [Unit("org", "Chi ủy", kind="organisation"),
-             Unit("sec", "Bí thư", kind="leader", collective="org")]
+             Unit("sec", "Bí thư", kind="leader", collective="org", head=True)]
     result = run(units, {"org": (0, 8, 2), "sec": (9, 1)})
     assert result.unit("sec").level == "HTXSNV"  # the votes stand
     assert codes(result, "sec") == ["head_above_collective"]
@@ -69,7 +69,7 @@ def test_undecided_units_raise_no_flag():
 
 def test_constraints_can_be_switched_off():
     units = [Unit("org", "Chi ủy", kind="organisation"),
-             Unit("a", "A", kind="leader", collective="org", disciplined=True)]
+             Unit("a", "A", kind="leader", collective="org", disciplined=True, head=True)]
     votes = {"org": (0, 9, 1), "a": (9, 1)}
     assert codes(run(units, votes), "a") == ["head_above_collective", "disciplined_above_lowest"]
     off = dataclasses.replace(RULES, constraints=Constraints(False, False, False))
@@ -113,3 +113,47 @@ def test_second_round_input_checked(args, message):
 def test_second_round_agree_above_base():
     with pytest.raises(CountError, match="agree.a: 11 exceeds the base N = 10"):
         second_round(["a"], {"a": 11}, 1, base=10)
+
+
+# -- issue 14, point 3: the head's role ----------------------------------------------------------
+
+def test_only_the_head_is_bound_by_the_collectives_level():
+    units = [Unit("cb", "Chi bộ 3", kind="organisation"),
+             Unit("bt", "Bí thư", collective="cb", head=True),
+             Unit("m1", "Đảng viên 1", collective="cb"),
+             Unit("m2", "Đảng viên 2", collective="cb", disciplined=True)]
+    votes = {"cb": (9, 1), "bt": (9, 1), "m1": (9, 1), "m2": (0, 0, 0, 10)}
+    # the branch at HTTNV: its head above it is flagged, an ordinary member above it is not
+    votes["cb"] = (0, 9, 1)
+    result = run(units, votes)
+    assert codes(result, "bt") == ["head_above_collective"]
+    assert codes(result, "m1") == []
+    # members attached to the branch still count for the branch's own discipline flag
+    votes["cb"] = (9, 1)
+    result = run(units, votes)
+    assert codes(result, "cb") == ["collective_top_with_disciplined"]
+    assert result.unit("cb").flags[0].related == ("m2",)
+
+
+def test_a_head_needs_a_collective_and_is_a_person():
+    with pytest.raises(ValueError, match="head: unit 'bt' is marked as a head but names no"):
+        Unit("bt", "Bí thư", head=True)
+    with pytest.raises(ValueError, match="only a person"):
+        Unit("sub", "Chi bộ", kind="organisation", collective="org", head=True)
+
+
+def test_a_manifest_written_before_heads_were_marked_keeps_its_flags():
+    """Old constraints objects (no ``heads_marked``) recount as they were published: every
+    member attached to a collective is checked, so a published record still verifies."""
+    old = RuleProfile.from_json({"constraints": {"head_not_above_collective": True,
+                                                 "disciplined_not_completed": True,
+                                                 "collective_top_needs_clean_record": True}})
+    assert old.constraints.heads_marked is False
+    assert "heads_marked" not in old.to_json()["constraints"]  # the old bytes, unchanged
+    units = [Unit("cb", "Chi bộ 3", kind="organisation"), Unit("m1", "A", collective="cb")]
+    votes = {"cb": (0, 9, 1), "m1": (9, 1)}
+    assert codes(run(units, votes, old), "m1") == ["head_above_collective"]
+    assert codes(run(units, votes), "m1") == []  # new default: heads only
+    assert RuleProfile().to_json()["constraints"]["heads_marked"] is True
+    with pytest.raises(ValueError, match="heads_marked: true or left out"):
+        Constraints.from_json({"heads_marked": False})
