@@ -154,10 +154,10 @@ def options_to_rules(levels: LevelSet, rules: RuleProfile,
     ``levels`` and ``rules``. Options left out, or switched off, change nothing."""
     partial: dict[str, Any] = {}
 
-    def quota(key: str, value: Any) -> None:
+    def quota(option: str, field: str, value: Any) -> None:
         if rules.quota is None:
-            raise ManifestError(f"{key}: this preset has no quota")
-        partial.setdefault("quota", {})[key if key != "quota_ratio" else "ratio"] = value
+            raise ManifestError(f"{option}: this preset has no quota")
+        partial.setdefault("quota", {})[field] = value
 
     for key, value in options.items():
         if key not in RULE_OPTIONS:
@@ -169,13 +169,13 @@ def options_to_rules(levels: LevelSet, rules: RuleProfile,
         elif key == "quorum":
             partial["quorum"] = F.format_fraction(F.fraction(value, key))
         elif key == "quota_ratio":
-            quota("quota_ratio", F.format_fraction(F.fraction(value, key, lo_open=True)))
+            quota(key, "ratio", F.format_fraction(F.fraction(value, key, lo_open=True)))
         elif key == "quota_base":
-            quota("base", F.choice(value, key, QUOTA_BASES))
+            quota(key, "base", F.choice(value, key, QUOTA_BASES))
         elif key == "outstanding" and _yesno(value, key):
             if "quota_ratio" in options:
                 raise ManifestError("outstanding: give either outstanding or quota_ratio")
-            quota("quota_ratio", "1/4")
+            quota(key, "ratio", "1/4")
         elif key == "top_two_thirds" and _yesno(value, key):
             partial.setdefault("thresholds", {}).setdefault("levels", {})[levels.top.code] = \
                 TWO_THIRDS_AT_LEAST.to_json()

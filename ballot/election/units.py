@@ -2,15 +2,43 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
 from . import _fields as F
 from .errors import ManifestError
 
-__all__ = ["Unit", "UNIT_KINDS"]
+__all__ = ["Unit", "UNIT_KINDS", "HEAD_ROLES", "OTHER_ROLES", "read_head"]
 
 UNIT_KINDS = ("member", "organisation", "leader")
+
+#: Words of a units file's role column (``vai_tro``) meaning "heads the collective" ...
+HEAD_ROLES = ("head", "yes", "true", "1", "x", "có", "bí thư", "bí thư chi bộ",
+              "bí thư đảng ủy", "bí thư đảng uỷ", "bí thư cấp ủy", "trưởng", "người đứng đầu",
+              "đứng đầu", "thủ trưởng", "giám đốc", "chủ tịch", "chánh", "trưởng ban",
+              "trưởng phòng", "hiệu trưởng", "viện trưởng", "cục trưởng", "vụ trưởng")
+#: ... and words meaning "does not head it" (a deputy is not the head).
+OTHER_ROLES = ("", "-", "member", "no", "false", "0", "không", "đảng viên", "thành viên",
+               "phó bí thư", "phó", "cấp ủy viên", "cấp uỷ viên", "ủy viên", "uỷ viên",
+               "phó trưởng", "phó giám đốc", "phó chủ tịch")
+
+
+def _fold(text: str) -> str:
+    text = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
+    return " ".join(re.sub(r"[\s_\-./:()]+", " ", text).split())
+
+
+_ROLE = {**{_fold(w): False for w in OTHER_ROLES}, **{_fold(w): True for w in HEAD_ROLES}}
+
+
+def read_head(text: str) -> bool | None:
+    """A role cell read as "heads the collective" (True), "does not" (False) or unknown
+    (None); compared without case or diacritics (``Bí thư`` = ``bi thu``)."""
+    return _ROLE.get(_fold(text))
+
 
 _FIELDS = ("unit_id", "name", "kind", "group", "self_level", "proposed_level", "score",
            "collective", "disciplined", "outstanding")
