@@ -196,39 +196,25 @@ class SecondRoundRule:
 
 @dataclass(frozen=True)
 class Constraints:
-    """Which constraint flags are raised (flags only: counts and results are never altered).
-
-    ``heads_marked``: the units say who heads each collective (``Unit.head``), and
-    ``head_not_above_collective`` binds the heads only (the rule since heads are marked, and
-    the default). A ``constraints`` object written before then has no such key and is read
-    with ``heads_marked`` false: every member, leader or head attached to a collective is
-    checked, as it was, so records already published recount to the same flags.
-    """
+    """Which constraint flags are raised (flags only: counts and results are never altered)."""
 
     head_not_above_collective: bool = True
     disciplined_not_completed: bool = True
     collective_top_needs_clean_record: bool = True
-    heads_marked: bool = True
 
     def __post_init__(self) -> None:
         for name in self.__dataclass_fields__:
             F.boolean(getattr(self, name), name)
 
     def to_json(self) -> dict[str, Any]:
-        out = {name: getattr(self, name) for name in self.__dataclass_fields__}
-        if not self.heads_marked:  # the reading of an older manifest: its bytes unchanged
-            del out["heads_marked"]
-        return out
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
 
     @classmethod
     def from_json(cls, value: Any, where: str = "constraints") -> "Constraints":
         d = F.obj(value, where)
         F.keys(d, where, optional=tuple(cls.__dataclass_fields__))
         with F.context(where):
-            if "heads_marked" in d and d["heads_marked"] is not True:
-                raise ManifestError("heads_marked: true or left out (left out: a manifest "
-                                    f"written before heads were marked), got {d['heads_marked']!r}")
-            return cls(**{"heads_marked": False, **d})
+            return cls(**d)
 
 
 @dataclass(frozen=True)

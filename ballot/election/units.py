@@ -60,7 +60,10 @@ class Unit:
     outstanding (informational; the 25% ratio is set per group in the rules' quota).
     ``head``: this unit heads its ``collective`` (bí thư, trưởng, người đứng đầu): only a head
     is bound by "a head's level may not be higher than the collective's"; the other members
-    attached to a collective count only for the collective's own discipline flag.
+    attached to a collective count only for the collective's own discipline flag. ``None``
+    means "not said": a unit of a manifest written before heads were marked, which names a
+    collective without a ``head`` key; it is checked as it was then (every member or leader
+    attached to a collective), so a record already published recounts to the same flags.
     """
 
     unit_id: str
@@ -73,7 +76,7 @@ class Unit:
     collective: str | None = None
     disciplined: bool = False
     outstanding: bool = False
-    head: bool = False
+    head: bool | None = False
 
     def __post_init__(self) -> None:
         F.ident(self.unit_id, "unit_id")
@@ -88,7 +91,10 @@ class Unit:
             raise ManifestError(f"collective: unit {self.unit_id!r} cannot be its own collective")
         F.boolean(self.disciplined, "disciplined")
         F.boolean(self.outstanding, "outstanding")
-        F.boolean(self.head, "head")
+        if self.head is not None:
+            F.boolean(self.head, "head")
+        elif self.collective is None:
+            object.__setattr__(self, "head", False)  # nothing to head: not a head
         if self.head and self.collective is None:
             raise ManifestError(f"head: unit {self.unit_id!r} is marked as a head but names no "
                                 "collective (give the collective it heads)")
@@ -96,15 +102,32 @@ class Unit:
             raise ManifestError(f"head: unit {self.unit_id!r} is an organisation; only a person "
                                 "(a member or a leader) heads a collective")
 
+    @property
+    def bound_by_collective(self) -> bool:
+        """Whether "not above the collective" applies: a head; for a unit of a manifest written
+        before heads were marked (``head`` None), any member or leader with a collective."""
+        if self.collective is None:
+            return False
+        return self.head if self.head is not None else self.kind != "organisation"
+
     def to_json(self) -> dict[str, Any]:
         out = {name: getattr(self, name) for name in _FIELDS}
-        if self.head:
-            out["head"] = True
+        # Written for every unit that names a collective (true or false), never otherwise: a
+        # manifest without collectives keeps its bytes, and an older one (no key) its reading.
+        if self.collective is not None and self.head is not None:
+            out["head"] = self.head
         return out
 
     @classmethod
-    def from_json(cls, value: Any, where: str = "unit") -> "Unit":
+    def from_json(cls, value: Any, where: str = "unit", *, manifest: bool = False) -> "Unit":
+        """``manifest``: read as a manifest's unit, where a collective without a ``head`` key
+        means a manifest written before heads were marked (``head`` None); elsewhere (a counts
+        file) a missing ``head`` is false."""
         d = F.obj(value, where)
         F.keys(d, where, required=("unit_id", "name"), optional=_FIELDS[2:] + _OPTIONAL_FIELDS)
         with F.context(where):
+            if manifest and "head" not in d and d.get("collective") is not None:
+                d = {**d, "head": None}  # written before heads were marked
+            elif d.get("head", False) is None:
+                raise ManifestError("head: expected true or false, got null")
             return cls(**d)

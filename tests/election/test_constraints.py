@@ -143,17 +143,23 @@ def test_a_head_needs_a_collective_and_is_a_person():
 
 
 def test_a_manifest_written_before_heads_were_marked_keeps_its_flags():
-    """Old constraints objects (no ``heads_marked``) recount as they were published: every
-    member attached to a collective is checked, so a published record still verifies."""
-    old = RuleProfile.from_json({"constraints": {"head_not_above_collective": True,
-                                                 "disciplined_not_completed": True,
-                                                 "collective_top_needs_clean_record": True}})
-    assert old.constraints.heads_marked is False
-    assert "heads_marked" not in old.to_json()["constraints"]  # the old bytes, unchanged
-    units = [Unit("cb", "Chi bộ 3", kind="organisation"), Unit("m1", "A", collective="cb")]
+    """An older manifest's unit names a collective without a ``head`` key: it is read as "not
+    said" and checked as it was published (every member attached to a collective), its bytes
+    unchanged, so a published record still verifies. A new manifest writes ``head`` for every
+    unit with a collective; a counts file's unit without ``head`` is not a head."""
+    old = {"unit_id": "m1", "name": "A", "kind": "member", "group": None, "self_level": None,
+           "proposed_level": None, "score": None, "collective": "cb", "disciplined": False,
+           "outstanding": False}
+    legacy = Unit.from_json(old, manifest=True)
+    assert legacy.head is None and legacy.to_json() == old  # the old bytes, unchanged
+    units = [Unit("cb", "Chi bộ 3", kind="organisation"), legacy]
     votes = {"cb": (0, 9, 1), "m1": (9, 1)}
-    assert codes(run(units, votes, old), "m1") == ["head_above_collective"]
-    assert codes(run(units, votes), "m1") == []  # new default: heads only
-    assert RuleProfile().to_json()["constraints"]["heads_marked"] is True
-    with pytest.raises(ValueError, match="heads_marked: true or left out"):
-        Constraints.from_json({"heads_marked": False})
+    assert codes(run(units, votes), "m1") == ["head_above_collective"]
+    new = Unit.from_json(old)  # a counts file: not a head
+    assert new.head is False and new.to_json() == {**old, "head": False}
+    assert codes(run([units[0], new], votes), "m1") == []
+    assert Unit.from_json(new.to_json(), manifest=True) == new
+    # no collective: no key at all, as before heads were marked
+    assert "head" not in Unit("x", "X").to_json()
+    with pytest.raises(ValueError, match="head: expected true or false, got null"):
+        Unit.from_json({**old, "head": None}, manifest=True)

@@ -93,7 +93,7 @@ def test_rule_profile_json_shape():
                   "group_ratios": {"xa": "1/5"}},
         "second_round": {"enabled": True, "max_k": 3},
         "constraints": {"head_not_above_collective": False, "disciplined_not_completed": True,
-                        "collective_top_needs_clean_record": False, "heads_marked": True},
+                        "collective_top_needs_clean_record": False},
     }
 
 
