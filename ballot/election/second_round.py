@@ -12,7 +12,22 @@ from .quota import split_at_cut
 from .rules import Threshold
 from .text import Text
 
-__all__ = ["SecondRoundResult", "BallotBResult", "second_round"]
+__all__ = ["SecondRoundResult", "BallotBResult", "second_round", "check_at_most_k"]
+
+
+def check_at_most_k(group: str | None, total: int, k: int, ballots: int) -> None:
+    """Refuse ``total`` agree marks in a group of a "vote for at most ``k``" round when
+    ``ballots`` valid ballots cannot hold them: each ballot marks agree at most k times, so the
+    group's marks are at most k × ballots (all a paper count can show of the per-ballot rule)."""
+    if isinstance(ballots, bool) or not isinstance(ballots, int) or ballots < 0:
+        raise CountError(f"ballots: expected a count (an integer ≥ 0), got {ballots!r}")
+    if total > k * ballots:
+        name = "" if group is None else f"group {group}: "
+        raise CountError(
+            f"agree: {name}{total} agree marks in all, but each of the {ballots} valid "
+            f"ballots may mark agree for at most K = {k} candidate(s), so at most "
+            f"K × valid ballots = {k * ballots} (a ballot with more agree marks is "
+            "invalid: count it as invalid, not in the agree totals)")
 
 
 @dataclass(frozen=True)
@@ -60,16 +75,7 @@ def second_round(
         if base is not None and v > base:
             raise CountError(f"agree.{uid}: {v} exceeds the base N = {base}")
     if ballots is not None:
-        if isinstance(ballots, bool) or not isinstance(ballots, int) or ballots < 0:
-            raise CountError(f"ballots: expected a count (an integer ≥ 0), got {ballots!r}")
-        total = sum(agree[uid] for uid in candidates)
-        if total > max_k * ballots:
-            name = "" if group is None else f"group {group}: "
-            raise CountError(
-                f"agree: {name}{total} agree marks in all, but each of the {ballots} valid "
-                f"ballots may mark agree for at most K = {max_k} candidate(s), so at most "
-                f"K × valid ballots = {max_k * ballots} (a ballot with more agree marks is "
-                "invalid: count it as invalid, not in the agree totals)")
+        check_at_most_k(group, sum(agree[uid] for uid in candidates), max_k, ballots)
     if base is not None and threshold is None:
         threshold = Threshold()
     eligible = [uid for uid in candidates
