@@ -37,7 +37,7 @@ from .levels import LevelSet
 from .manifest import Manifest
 from .presets import PRESETS, RULE_OPTIONS, options_to_rules, preset
 from .results import CountResult
-from .rules import RuleProfile, merge_rules
+from .rules import RuleProfile, merge_json, merge_rules
 from .table import format_result
 from .units import Unit
 
@@ -153,9 +153,10 @@ _YES = {"yes": True, "true": True, "1": True, "có": True, "no": False, "false":
 def _int(text: str, where: str) -> int:
     if not re.fullmatch(r"[0-9]+", text.strip()):
         raise CountError(f"{where}: expected a whole number ≥ 0, got {text!r}")
-    value = int(text)
+    digits = text.strip().lstrip("0") or "0"
+    value = int(digits) if len(digits) <= 16 else MAX_COUNT + 1
     if value > MAX_COUNT:
-        raise CountError(f"{where}: {text.strip()} is too large: at most 2^53 − 1 = {MAX_COUNT} "
+        raise CountError(f"{where}: {text.strip()[:30]} is too large: at most 2^53 − 1 = {MAX_COUNT} "
                          "(the same limit as in JSON)")
     return value
 
@@ -175,7 +176,7 @@ def _apply_options(levels: LevelSet, rules: RuleProfile,
     for key, (line, value) in options.items():
         try:
             part = options_to_rules(levels, rules, {key: value})
-            partial = _deep(partial, part)
+            partial = merge_json(partial, part)
         except ManifestError as exc:
             text = str(exc)
             text = text[len(key) + 2:] if text.startswith(f"{key}: ") else text
@@ -184,13 +185,6 @@ def _apply_options(levels: LevelSet, rules: RuleProfile,
         return merge_rules(rules, partial)
     except ManifestError as exc:
         raise CountError(f"header: {exc}") from None
-
-
-def _deep(a: dict, b: dict) -> dict:
-    out = dict(a)
-    for k, v in b.items():
-        out[k] = _deep(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
-    return out
 
 
 def _load_csv(text: str) -> CountsFile:

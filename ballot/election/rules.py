@@ -24,6 +24,7 @@ __all__ = [
     "RuleProfile",
     "QUOTA_BASES",
     "merge_rules",
+    "merge_json",
 ]
 
 #: How the base N is taken from the meeting figures.
@@ -335,13 +336,13 @@ class RuleProfile:
             return cls(**kwargs)
 
 
-def _merge(base: Any, over: Any) -> Any:
+def merge_json(base: Any, over: Any) -> Any:
     """``over`` laid on ``base``: objects merge key by key (recursively), anything else (a
     value, a list, ``null``) replaces."""
     if isinstance(base, dict) and isinstance(over, dict):
         out = dict(base)
         for k, v in over.items():
-            out[k] = _merge(base[k], v) if k in base else v
+            out[k] = merge_json(base[k], v) if k in base else v
         return out
     return over
 
@@ -353,4 +354,4 @@ def merge_rules(base: RuleProfile, partial: Any, where: str = "rules") -> RulePr
     one path by which counts files (JSON and CSV), the web form and presets' options change a
     preset's rules (docs/counting.md, "Partial rules")."""
     F.obj(partial, where)
-    return RuleProfile.from_json(_merge(base.to_json(), partial), where)
+    return RuleProfile.from_json(merge_json(base.to_json(), partial), where)
