@@ -42,8 +42,8 @@ def read_head(text: str) -> bool | None:
 
 _FIELDS = ("unit_id", "name", "kind", "group", "self_level", "proposed_level", "score",
            "collective", "disciplined", "outstanding")
-#: Written only when true, so a manifest without heads keeps the bytes (and hash) it had
-#: before heads were marked (docs/protocol.md).
+#: Written only for a unit with a collective, so a manifest without collectives keeps the
+#: bytes (and hash) it had before heads were marked (docs/protocol.md §5.1.1).
 _OPTIONAL_FIELDS = ("head",)
 
 
