@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from contextlib import contextmanager
 from fractions import Fraction
 from typing import Any, Iterator, Type
@@ -62,6 +63,51 @@ def string(value: Any, name: str, *, empty: bool = False, none: bool = False) ->
         raise ManifestError(f"{name}: must not be empty")
     if value != value.strip():
         raise ManifestError(f"{name}: leading or trailing white space in {value!r}")
+    bad = control_character(value)
+    if bad is not None:
+        raise ManifestError(f"{name}: control character {bad} in {value!r}; a name is one line "
+                            "of printable text")
+    return value
+
+
+def control_character(value: str) -> str | None:
+    """The first control character of ``value`` (``"U+000A"``), or None: C0/C1 controls (a
+    newline, a tab, ...) and the Unicode line and paragraph separators, which would split a
+    row of the printed minutes."""
+    for c in value:
+        if unicodedata.category(c) in ("Cc", "Zl", "Zp"):
+            return f"U+{ord(c):04X}"
+    return None
+
+
+def nfc_string(value: Any, name: str, *, none: bool = False) -> str | None:
+    """:func:`string`, and in Unicode NFC: a name or group that prints the same is the same
+    text. The entrances (counts files, CSV import, the web form) normalise; a manifest, whose
+    bytes are hashed, is refused rather than silently changed."""
+    out = string(value, name, none=none)
+    if out is not None and not unicodedata.is_normalized("NFC", out):
+        raise ManifestError(f"{name}: {out!r} is not in Unicode NFC form (normalise it: the "
+                            "same letters typed as base + combining marks must not make "
+                            "a different name or group)")
+    return out
+
+
+def nfc_document(value: Any, where: str = "", error: Type[ValueError] = ManifestError) -> Any:
+    """A parsed JSON document with every string and object key in Unicode NFC; two keys of one
+    object that differ only by normalisation are refused (they would name the same thing)."""
+    if isinstance(value, str):
+        return unicodedata.normalize("NFC", value)
+    if isinstance(value, list):
+        return [nfc_document(v, f"{where}[{i}]", error) for i, v in enumerate(value)]
+    if isinstance(value, dict):
+        out: dict[str, Any] = {}
+        for k, v in value.items():
+            key = unicodedata.normalize("NFC", k) if isinstance(k, str) else k
+            if key in out:
+                raise error(f"{join(where, key)}: two keys differ only by Unicode "
+                            "normalisation (the same letters typed two ways)")
+            out[key] = nfc_document(v, join(where, key), error)
+        return out
     return value
 
 

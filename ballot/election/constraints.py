@@ -2,8 +2,10 @@
 
 Flags never change a count or a result. Codes:
 
-- ``head_above_collective``: a head, leader or member (a unit that is not an organisation, with
-  ``collective`` set) rated higher than the collective it belongs to;
+- ``head_above_collective``: the head of a collective (``Unit.head``: bí thư, trưởng, người đứng
+  đầu) rated higher than the collective they head. Only the head is bound; the other members
+  attached to a collective are not (a unit of a manifest written before heads were marked,
+  ``head`` None, is checked as it was then: any member or leader with a collective);
 - ``disciplined_above_lowest``: a unit disciplined during the year rated above the lowest level
   ("not completed", with discretion since 2025);
 - ``collective_top_with_disciplined``: a collective rated at the top level while a unit that
@@ -42,8 +44,7 @@ def constraint_flags(
         mine = final.get(u.unit_id)
         if mine is None:
             continue
-        if (constraints.head_not_above_collective and u.collective is not None
-                and u.kind != "organisation"):
+        if constraints.head_not_above_collective and u.bound_by_collective:
             theirs = final.get(u.collective)
             if theirs is not None and levels.rank(mine) < levels.rank(theirs):
                 flags[u.unit_id].append(Flag("head_above_collective", u.unit_id, (u.collective,), Text(

@@ -21,7 +21,7 @@ import dataclasses
 import io
 import json
 import re
-from fractions import Fraction
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -35,9 +35,9 @@ from .counts import MeetingFigures, UnitCounts
 from .errors import CountError, ManifestError
 from .levels import LevelSet
 from .manifest import Manifest
-from .presets import PRESETS, preset
+from .presets import PRESETS, RULE_OPTIONS, options_to_rules, preset
 from .results import CountResult
-from .rules import BASES, RuleProfile, Threshold
+from .rules import RuleProfile, merge_json, merge_rules
 from .table import format_result
 from .units import Unit
 
@@ -47,7 +47,9 @@ COUNTS_FORMAT = "ballot/counts/v1"
 
 _FIGURES = ("convened", "excluded", "present", "ballots_issued", "ballots_valid",
             "ballots_invalid")
-_OPTIONS = ("base", "cumulative", "quorum", "quota_ratio", "top_two_thirds")
+_OPTIONS = RULE_OPTIONS
+#: The largest count a file may hold, in CSV as in JSON: integers below 2^53 (docs/protocol.md).
+MAX_COUNT = 2**53 - 1
 
 
 @dataclasses.dataclass(frozen=True)
@@ -97,7 +99,7 @@ def _load_json(text: str) -> CountsFile:
         doc = parse_json(text)
     except EncodingError as exc:
         raise CountError(f"not valid JSON: {exc}") from None
-    d = F.obj(doc, "", CountError)
+    d = F.nfc_document(F.obj(doc, "", CountError), "", CountError)
     F.keys(d, "", required=("format", "figures", "counts"),
            optional=("title", "manifest", "preset", "levels", "rules", "units"), error=CountError)
     if d["format"] != COUNTS_FORMAT:
@@ -117,7 +119,12 @@ def _load_json(text: str) -> CountsFile:
         if base is None and not ("levels" in d and "rules" in d):
             raise CountError("preset: missing (give a preset, or both levels and rules)")
         levels = LevelSet.from_json(d["levels"], "levels") if "levels" in d else base.levels
-        rules = RuleProfile.from_json(d["rules"], "rules") if "rules" in d else base.rules
+        if base is None:
+            rules = RuleProfile.from_json(d["rules"], "rules")
+        elif "rules" in d:  # only the keys named override the preset's (its quota stays)
+            rules = merge_rules(base.rules, d["rules"], "rules")
+        else:
+            rules = base.rules
         if "units" not in d:
             raise CountError("units: missing")
         units = tuple(Unit.from_json(x, f"units[{i}]")
@@ -135,15 +142,23 @@ def _load_json(text: str) -> CountsFile:
 
 
 # -- CSV ----------------------------------------------------------------------------------------
+#: The unit columns of a CSV counts file (a JSON file's unit objects have the same fields).
+_UNIT_COLUMNS = ("unit_id", "name", "group", "score", "kind", "collective", "head",
+                 "disciplined")
 _HEADER_RE = re.compile(r"^#\s*([A-Za-z_]+)\s*:\s*(.*?)\s*$")
 _YES = {"yes": True, "true": True, "1": True, "có": True, "no": False, "false": False,
-        "0": False, "không": False}
+        "0": False, "không": False, "": False}
 
 
 def _int(text: str, where: str) -> int:
-    if not re.fullmatch(r"[0-9]{1,9}", text.strip()):
+    if not re.fullmatch(r"[0-9]+", text.strip()):
         raise CountError(f"{where}: expected a whole number ≥ 0, got {text!r}")
-    return int(text)
+    digits = text.strip().lstrip("0") or "0"
+    value = int(digits) if len(digits) <= 16 else MAX_COUNT + 1
+    if value > MAX_COUNT:
+        raise CountError(f"{where}: {text.strip()[:30]} is too large: at most 2^53 − 1 = {MAX_COUNT} "
+                         "(the same limit as in JSON)")
+    return value
 
 
 def _yesno(text: str, where: str) -> bool:
@@ -153,30 +168,27 @@ def _yesno(text: str, where: str) -> bool:
         raise CountError(f"{where}: expected yes or no, got {text!r}") from None
 
 
-def _apply_options(rules: RuleProfile, options: dict[str, tuple[int, str]],
-                   levels: LevelSet) -> RuleProfile:
-    changes: dict[str, Any] = {}
+def _apply_options(levels: LevelSet, rules: RuleProfile,
+                   options: dict[str, tuple[int, str]]) -> RuleProfile:
+    """The header's rule options laid on the preset's rules: the same path as a JSON file's
+    partial ``rules`` and the web form (:func:`merge_rules`)."""
+    partial: dict = {}
     for key, (line, value) in options.items():
-        where = f"line {line} ({key})"
-        if key == "base":
-            changes["base"] = F.choice(value, where, BASES)
-        elif key == "cumulative":
-            changes["cumulative"] = _yesno(value, where)
-        elif key == "quorum":
-            changes["quorum"] = F.fraction(value, where)
-        elif key == "quota_ratio":
-            if rules.quota is None:
-                raise CountError(f"{where}: this preset has no quota")
-            ratio = F.fraction(value, where, lo_open=True)
-            changes["quota"] = dataclasses.replace(rules.quota, ratio=ratio)
-        elif key == "top_two_thirds" and _yesno(value, where):
-            others = tuple(p for p in rules.level_thresholds if p[0] != levels.top.code)
-            changes["level_thresholds"] = others + (
-                (levels.top.code, Threshold(Fraction(2, 3), "at_least")),)
-    return dataclasses.replace(rules, **changes)
+        try:
+            part = options_to_rules(levels, rules, {key: value})
+            partial = merge_json(partial, part)
+        except ManifestError as exc:
+            text = str(exc)
+            text = text[len(key) + 2:] if text.startswith(f"{key}: ") else text
+            raise CountError(f"line {line} ({key}): {text}") from None
+    try:
+        return merge_rules(rules, partial)
+    except ManifestError as exc:
+        raise CountError(f"header: {exc}") from None
 
 
 def _load_csv(text: str) -> CountsFile:
+    text = unicodedata.normalize("NFC", text)  # ids, names, groups and headers alike
     lines = text.splitlines()
     header: dict[str, tuple[int, str]] = {}
     first_table = None
@@ -203,7 +215,11 @@ def _load_csv(text: str) -> CountsFile:
                          f"(presets: {', '.join(PRESETS)})")
     base = preset(header["preset"][1])
     levels = base.levels
-    rules = _apply_options(base.rules, {k: v for k, v in header.items() if k in _OPTIONS}, levels)
+    options = {k: v for k, v in header.items() if k in _OPTIONS}
+    if "outstanding" in options and "quota_ratio" in options:
+        raise CountError(f"line {options['outstanding'][0]}: give either outstanding or "
+                         "quota_ratio, not both")
+    rules = _apply_options(levels, base.rules, options)
     fig: dict[str, int] = {}
     for key in _FIGURES:
         if key in header:
@@ -221,11 +237,12 @@ def _load_csv(text: str) -> CountsFile:
     delimiter = ";" if ";" in lines[first_table - 1] else ","
     reader = csv.reader(io.StringIO(table), delimiter=delimiter)
     columns = [c.strip() for c in next(reader)]
-    known = {"unit_id", "name", "group", "score", "abstain", "blank"} | set(levels.codes)
+    known = set(_UNIT_COLUMNS) | {"abstain", "blank"} | set(levels.codes)
     for c in columns:
         if c not in known:
             raise CountError(f"line {first_table}: unknown column {c!r} (expected unit_id, name, "
-                             f"{', '.join(levels.codes)}, abstain, blank, group, score)")
+                             f"{', '.join(levels.codes)}, abstain, blank, "
+                             f"{', '.join(_UNIT_COLUMNS[2:])})")
     if len(set(columns)) != len(columns):
         raise CountError(f"line {first_table}: a column appears twice")
     for c in ("unit_id", "name") + levels.codes:
@@ -244,7 +261,12 @@ def _load_csv(text: str) -> CountsFile:
         where = f"line {line} ({uid or 'no unit_id'})"
         score = _int(cells["score"], f"{where}, column score") if cells.get("score") else None
         try:
-            units.append(Unit(uid, cells["name"], group=cells.get("group") or None, score=score))
+            units.append(Unit(uid, cells["name"], group=cells.get("group") or None, score=score,
+                              kind=cells.get("kind") or "member",
+                              collective=cells.get("collective") or None,
+                              head=_yesno(cells.get("head", ""), f"{where}, column head"),
+                              disciplined=_yesno(cells.get("disciplined", ""),
+                                                 f"{where}, column disciplined")))
         except ManifestError as exc:
             raise CountError(f"{where}: {exc}") from None
         if uid in counts:

@@ -21,11 +21,11 @@ from .quorum import check_quorum
 from .quota import apply_quota
 from .results import CountResult, QuorumResult, UnitResult
 from .rules import RuleProfile
-from .second_round import BallotBResult, second_round
+from .second_round import BallotBResult, check_at_most_k, second_round
 from .text import Text
 from .units import Unit
 
-__all__ = ["count", "count_manifest", "count_ballot_b", "BASE_TEXT"]
+__all__ = ["count", "count_manifest", "count_ballot_b", "check_paper_at_most_k", "BASE_TEXT"]
 
 BASE_TEXT = {
     "convened_minus_excluded": Text("N = số đảng viên chính thức được triệu tập − số được trừ",
@@ -90,7 +90,8 @@ def count_ballot_b(
     outcome: dict[str, tuple[str, Text]] = {}
     for b in bb.ballots:
         agree = {c: counts[c].vote(agree_code) for c in b.candidates}
-        res = second_round(b.candidates, agree, b.k, base=n, threshold=threshold)
+        res = second_round(b.candidates, agree, b.k, base=n, threshold=threshold,
+                           ballots=figures.ballots_valid, group=b.group)
         groups.append(BallotBResult(b.group, b.candidates, res))
         rank = {uid: i + 1 for i, (uid, _) in enumerate(res.ranked)}
         name_vi = b.group if b.group is not None else "(chung)"
@@ -124,13 +125,29 @@ def count_ballot_b(
                        ballot_b=tuple(groups))
 
 
+def check_paper_at_most_k(manifest: Manifest, counts: Sequence[UnitCounts],
+                          ballots_valid: int) -> None:
+    """Paper counts of a second round (one :class:`UnitCounts` per unit, in order): in each
+    group, the agree marks are at most K × the valid paper ballots."""
+    if manifest.ballot_b is None:
+        return
+    agree_code = manifest.levels.levels[0].code
+    by_id = {u.unit_id: c for u, c in zip(manifest.units, counts)}
+    for b in manifest.ballot_b.ballots:
+        total = sum(by_id[c].vote(agree_code) for c in b.candidates if c in by_id)
+        check_at_most_k(b.group, total, b.k, ballots_valid)
+
+
 def check_counts(
     levels: LevelSet, rules: RuleProfile, units: Sequence[Unit],
     counts: Mapping[str, UnitCounts], figures: MeetingFigures,
 ) -> None:
+    """Every unit has counts and nothing else does; each row adds up to the valid ballots.
+    Linear in the number of units (a set, not a list, answers "is this a unit?")."""
     ids = [u.unit_id for u in units]
+    known = set(ids)
     for uid in counts:
-        if uid not in ids:
+        if uid not in known:
             raise CountError(f"counts.{uid}: no such unit")
     for uid in ids:
         c = counts.get(uid)

@@ -33,9 +33,9 @@ class Level:
             )
         if self.code.lower() in RESERVED_CODES:
             raise ManifestError(f"code: {self.code!r} is reserved for a counts column")
-        F.string(self.name_vi, "name_vi")
-        F.string(self.name_en, "name_en")
-        F.string(self.short, "short")
+        F.nfc_string(self.name_vi, "name_vi")
+        F.nfc_string(self.name_en, "name_en")
+        F.nfc_string(self.short, "short")
 
     def to_json(self) -> dict[str, Any]:
         return {"code": self.code, "name_vi": self.name_vi, "name_en": self.name_en,

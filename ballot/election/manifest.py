@@ -175,7 +175,7 @@ class Manifest:
         F.keys(d, "", required=_KEYS, optional=_OPTIONAL_KEYS)
         roll = tuple(RollEntry.from_json(x, f"roll[{i}]")
                      for i, x in enumerate(F.items(d["roll"], "roll")))
-        units = tuple(Unit.from_json(x, f"units[{i}]")
+        units = tuple(Unit.from_json(x, f"units[{i}]", manifest=True)
                       for i, x in enumerate(F.items(d["units"], "units")))
         return cls(
             title=d["title"],

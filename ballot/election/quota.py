@@ -13,7 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Mapping, Sequence
 
-from ._fields import format_fraction
 from .levels import LevelSet
 from .results import QuotaGroup, SecondRoundBallot
 from .rules import QuotaRule, RuleProfile
@@ -100,13 +99,12 @@ def apply_quota(
         n = sum(1 for u in members if voted[u.unit_id] is not None
                 and levels.rank(voted[u.unit_id]) <= levels.rank(against))
         ratio = quota.ratio_for(group) if quota else None
-        x_max = QuotaRule.x_max(ratio, n) if ratio is not None else None
+        x_max = QuotaRule.x_max(ratio, n, quota.base) if ratio is not None else None
         limits = [x for x in (x_max, second.max_k if second.enabled else None) if x is not None]
         limit = min(limits)
         name_vi = group if group is not None else "(chung)"
         name_en = group if group is not None else "(default)"
-        formula = (f"⌊{format_fraction(ratio)}·{n}/(1+{format_fraction(ratio)})⌋ = {x_max}"
-                   if ratio is not None else f"K = {limit}")
+        formula = quota.formula(ratio, n) if ratio is not None else f"K = {limit}"
         ranked = _ranked(cands, top_votes)
         ids = tuple(uid for uid, _ in ranked)
         if len(cands) <= limit:

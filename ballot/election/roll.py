@@ -25,7 +25,7 @@ class RollEntry:
 
     def __post_init__(self) -> None:
         F.ident(self.roll_id, "roll_id")
-        F.string(self.name, "name")
+        F.nfc_string(self.name, "name")
         F.choice(self.status, "status", ROLL_STATUSES)
         F.string(self.reason, "reason", none=True)
         if self.status == "excluded" and self.reason is None:

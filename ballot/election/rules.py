@@ -22,11 +22,18 @@ __all__ = [
     "SecondRoundRule",
     "Constraints",
     "RuleProfile",
+    "QUOTA_BASES",
+    "merge_rules",
+    "merge_json",
 ]
 
 #: How the base N is taken from the meeting figures.
 BASES = ("convened_minus_excluded", "present", "valid_ballots")
 THRESHOLD_KINDS = ("more_than", "at_least")
+#: What "r × the number rated HTTNV" counts: ``against_only`` (default, the literal reading):
+#: the units left at the ``against`` level, so X ≤ r·(n − X); ``against_and_above``: the
+#: units at ``against`` or better, the excellent ones included, so X ≤ r·n.
+QUOTA_BASES = ("against_only", "against_and_above")
 HALF = Fraction(1, 2)
 
 
@@ -91,17 +98,20 @@ class QuotaRule:
 
     With n units at ``against`` or better in a group, X_max = ⌊ratio·n/(1+ratio)⌋: ⌊n/6⌋ at 1/5
     (the QĐ 366 default), ⌊n/5⌋ at 1/4 (outstanding units). ``group_ratios`` overrides the ratio
-    for named groups.
+    for named groups. ``base`` (:data:`QUOTA_BASES`): with ``against_and_above`` the excellent
+    units count in the base too, X_max = ⌊ratio·n⌋ (⌊n/5⌋ at 1/5).
     """
 
     top: str
     against: str
     ratio: Fraction = Fraction(1, 5)
     group_ratios: tuple[tuple[str, Fraction], ...] = ()
+    base: str = "against_only"
 
     def __post_init__(self) -> None:
         F.string(self.top, "top")
         F.string(self.against, "against")
+        F.choice(self.base, "base", QUOTA_BASES)
         if self.top == self.against:
             raise ManifestError(f"against: must be a level below top, got {self.against!r} twice")
         F.fraction(self.ratio, "ratio", lo_open=True)
@@ -109,7 +119,7 @@ class QuotaRule:
             object.__setattr__(self, "group_ratios", tuple(self.group_ratios))
         seen = set()
         for group, ratio in self.group_ratios:
-            F.string(group, "group_ratios")
+            F.nfc_string(group, "group_ratios")
             if group in seen:
                 raise ManifestError(f"group_ratios.{group}: appears twice")
             seen.add(group)
@@ -120,30 +130,43 @@ class QuotaRule:
         return dict(self.group_ratios).get(group, self.ratio) if group is not None else self.ratio
 
     @staticmethod
-    def x_max(ratio: Fraction, n: int) -> int:
-        """The largest X with X ≤ ratio·(n − X), i.e. ⌊ratio·n/(1+ratio)⌋ = ⌊p·n/(p+q)⌋."""
+    def x_max(ratio: Fraction, n: int, base: str = "against_only") -> int:
+        """``against_only``: the largest X with X ≤ ratio·(n − X), i.e. ⌊ratio·n/(1+ratio)⌋ =
+        ⌊p·n/(p+q)⌋; ``against_and_above``: the largest X with X ≤ ratio·n, ⌊p·n/q⌋."""
         p, q = ratio.numerator, ratio.denominator
+        if base == "against_and_above":
+            return (p * n) // q
         return (p * n) // (p + q)
 
+    def formula(self, ratio: Fraction, n: int) -> str:
+        """``"⌊1/5·50/(1+1/5)⌋ = 8"`` or, counting the excellent in the base, ``"⌊1/5·50⌋ = 10"``."""
+        r = F.format_fraction(ratio)
+        if self.base == "against_and_above":
+            return f"⌊{r}·{n}⌋ = {self.x_max(ratio, n, self.base)}"
+        return f"⌊{r}·{n}/(1+{r})⌋ = {self.x_max(ratio, n, self.base)}"
+
     def to_json(self) -> dict[str, Any]:
-        return {
+        out = {
             "top": self.top,
             "against": self.against,
             "ratio": F.format_fraction(self.ratio),
             "group_ratios": {g: F.format_fraction(r) for g, r in self.group_ratios},
         }
+        if self.base != "against_only":  # the default is left out: older manifests' bytes
+            out["base"] = self.base
+        return out
 
     @classmethod
     def from_json(cls, value: Any, where: str = "quota") -> "QuotaRule":
         d = F.obj(value, where)
-        F.keys(d, where, required=("top", "against"), optional=("ratio", "group_ratios"))
+        F.keys(d, where, required=("top", "against"), optional=("ratio", "group_ratios", "base"))
         with F.context(where):
             ratio = F.fraction(d.get("ratio", "1/5"), "ratio", lo_open=True)
             groups = F.obj(d.get("group_ratios", {}), "group_ratios")
             pairs = tuple(
                 (g, F.fraction(r, f"group_ratios.{g}", lo_open=True)) for g, r in groups.items()
             )
-            return cls(d["top"], d["against"], ratio, pairs)
+            return cls(d["top"], d["against"], ratio, pairs, d.get("base", "against_only"))
 
 
 @dataclass(frozen=True)
@@ -311,3 +334,24 @@ class RuleProfile:
                 if name in d:
                     kwargs[name] = d[name]
             return cls(**kwargs)
+
+
+def merge_json(base: Any, over: Any) -> Any:
+    """``over`` laid on ``base``: objects merge key by key (recursively), anything else (a
+    value, a list, ``null``) replaces."""
+    if isinstance(base, dict) and isinstance(over, dict):
+        out = dict(base)
+        for k, v in over.items():
+            out[k] = merge_json(base[k], v) if k in base else v
+        return out
+    return over
+
+
+def merge_rules(base: RuleProfile, partial: Any, where: str = "rules") -> RuleProfile:
+    """``base`` with the keys that ``partial`` (a JSON rule profile, any subset) names, and only
+    those: ``{"cumulative": true}`` over a QĐ 366 preset keeps its quota; ``{"quota":
+    {"ratio": "1/4"}}`` keeps the quota's levels and base; ``{"quota": null}`` removes it. The
+    one path by which counts files (JSON and CSV), the web form and presets' options change a
+    preset's rules (docs/counting.md, "Partial rules")."""
+    F.obj(partial, where)
+    return RuleProfile.from_json(merge_json(base.to_json(), partial), where)

@@ -12,7 +12,22 @@ from .quota import split_at_cut
 from .rules import Threshold
 from .text import Text
 
-__all__ = ["SecondRoundResult", "BallotBResult", "second_round"]
+__all__ = ["SecondRoundResult", "BallotBResult", "second_round", "check_at_most_k"]
+
+
+def check_at_most_k(group: str | None, total: int, k: int, ballots: int) -> None:
+    """Refuse ``total`` agree marks in a group of a "vote for at most ``k``" round when
+    ``ballots`` valid ballots cannot hold them: each ballot marks agree at most k times, so the
+    group's marks are at most k × ballots (all a paper count can show of the per-ballot rule)."""
+    if isinstance(ballots, bool) or not isinstance(ballots, int) or ballots < 0:
+        raise CountError(f"ballots: expected a count (an integer ≥ 0), got {ballots!r}")
+    if total > k * ballots:
+        name = "" if group is None else f"group {group}: "
+        raise CountError(
+            f"agree: {name}{total} agree marks in all, but each of the {ballots} valid "
+            f"ballots may mark agree for at most K = {k} candidate(s), so at most "
+            f"K × valid ballots = {k * ballots} (a ballot with more agree marks is "
+            "invalid: count it as invalid, not in the agree totals)")
 
 
 @dataclass(frozen=True)
@@ -37,7 +52,13 @@ def second_round(
     *,
     base: int | None = None,
     threshold: Threshold | None = None,
+    ballots: int | None = None,
+    group: str | None = None,
 ) -> SecondRoundResult:
+    """Rank ``candidates`` by ``agree`` votes and select at most ``max_k``. With ``ballots``
+    (the valid ballots of the round), counts that no set of ballots can give are refused: a
+    ballot marks "agree" for at most K candidates, so the group's agree marks are at most
+    K × ballots (the check a paper count allows; per-ballot limits are proved electronically)."""
     if isinstance(max_k, bool) or not isinstance(max_k, int) or max_k < 0:
         raise CountError(f"max_k: expected an integer ≥ 0, got {max_k!r}")
     if len(set(candidates)) != len(candidates):
@@ -53,6 +74,8 @@ def second_round(
             raise CountError(f"agree.{uid}: expected a count (an integer ≥ 0), got {v!r}")
         if base is not None and v > base:
             raise CountError(f"agree.{uid}: {v} exceeds the base N = {base}")
+    if ballots is not None:
+        check_at_most_k(group, sum(agree[uid] for uid in candidates), max_k, ballots)
     if base is not None and threshold is None:
         threshold = Threshold()
     eligible = [uid for uid in candidates

@@ -74,8 +74,14 @@ def format_result(result: CountResult, units: Sequence[Unit], title: str | None 
                f"không xếp loại / abstain: {_yes(rules.abstain_allowed)}")
     if rules.quota is not None:
         q = rules.quota
-        out.append(f"Tỷ lệ / quota: {q.top} ≤ {format_fraction(q.ratio)} × {q.against} "
-                   f"(X_max = ⌊r·n/(1+r)⌋, theo nhóm / per group)")
+        if q.base == "against_and_above":
+            out.append(f"Tỷ lệ / quota: {q.top} ≤ {format_fraction(q.ratio)} × ({q.against} "
+                       f"trở lên / or better) (X_max = ⌊r·n⌋, theo nhóm / per group)")
+        else:
+            out.append(f"Tỷ lệ / quota: {q.top} ≤ {format_fraction(q.ratio)} × {q.against} "
+                       f"(X_max = ⌊r·n/(1+r)⌋, theo nhóm / per group)")
+    else:
+        out.append("Tỷ lệ / quota: không áp dụng / none")
     out.append("")
 
     header = ["#", "Mã", "Họ tên / Đơn vị"] + [lv.short for lv in levels] + [

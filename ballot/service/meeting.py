@@ -22,7 +22,7 @@ from ballot.crypto.ballots import BallotError, ballot_from_json, verify_ballot
 from ballot.crypto.elgamal import Ciphertext
 from ballot.crypto.encoding import EncodingError, b64decode, b64encode, canonical_json, parse_json
 from ballot.crypto.threshold import CeremonyError, verify_trustee_public
-from ballot.election.counting import count_manifest
+from ballot.election.counting import check_paper_at_most_k, count_manifest
 from ballot.election.counts import MeetingFigures, UnitCounts
 from ballot.election.errors import CountError
 from ballot.election.levels import LevelSet
@@ -581,6 +581,8 @@ class Meeting:
                     raise CountError("paper: valid + invalid ballots exceed ballots issued")
                 if paper["ballots_issued"] > paper["voters"]:
                     raise CountError("paper: more ballots issued than members voting on paper")
+                if manifest.ballot_b is not None:  # "at most K agree" (docs/counting.md)
+                    check_paper_at_most_k(manifest, counts, paper["ballots_valid"])
                 tokens = repo.tokens_issued(s, election.id)
                 if tokens + paper["voters"] > len(manifest.eligible_voters()):
                     raise CountError(f"paper: {paper['voters']} paper voters + {tokens} tokens "

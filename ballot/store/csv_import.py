@@ -23,6 +23,7 @@ from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from ballot.election.units import read_head
 from ballot.store.lifecycle import require_status
 from ballot.store.models import RollEntry, Unit
 from ballot.store.repo import lock_election
@@ -93,6 +94,7 @@ class UnitRow:
     collective: str | None  # unit_id of the organisation (collective) it heads or belongs to
     disciplined: bool
     outstanding: bool = False
+    head: bool = False  # heads its collective (bí thư, trưởng): bound by its level
 
 
 # --- vocabulary (compared after _fold: no diacritics, đ → d, lower case, single spaces) --------
@@ -135,6 +137,8 @@ _UNIT_COLUMNS = _vocabulary(
         "collective": ("tập thể", "thuộc tập thể", "tập thể lãnh đạo"),
         "disciplined": ("kỷ luật", "kỉ luật", "bị kỷ luật", "bị kỉ luật"),
         "outstanding": ("tiêu biểu", "nổi bật", "tiêu biểu xuất sắc"),
+        "head": ("role", "vai trò", "vai_tro", "chức vụ", "người đứng đầu", "đứng đầu",
+                 "head of collective"),
     }
 )
 _IGNORED_COLUMNS = {_fold(w) for w in ("stt", "tt", "no", "no.", "#", "số tt", "số thứ tự")}
@@ -326,6 +330,11 @@ def _records(table: _Table, problems: _Problems) -> list[tuple[int, dict[str, st
             continue
         values: dict[str, str] = {}
         for position, cell in enumerate(cells):
+            bad = _control_character(cell)
+            if bad is not None:
+                problems.add(line, f"control character {bad} in column {position + 1}: every "
+                                   "value must be one line of printable text (no line break "
+                                   "or tab inside a cell)")
             value = " ".join(cell.split())
             if position >= width or position in table.blank_columns:
                 if value:
@@ -338,6 +347,15 @@ def _records(table: _Table, problems: _Problems) -> list[tuple[int, dict[str, st
                 values[field] = value
         out.append((line, values))
     return out
+
+
+def _control_character(value: str) -> str | None:
+    """The first control character in ``value`` (``"U+000A"``): C0/C1 controls and the
+    Unicode line and paragraph separators (the manifest refuses them in names too)."""
+    for c in value:
+        if unicodedata.category(c) in ("Cc", "Zl", "Zp"):
+            return f"U+{ord(c):04X}"
+    return None
 
 
 # The manifest's identifier rule (ballot.election._fields.IDENT_RE).
@@ -466,7 +484,8 @@ def parse_units_csv(
 ) -> tuple[UnitRow, ...]:
     """Parse a units file: unit_id (mã), name (tên), kind (loại); optional group (nhóm),
     self_level (tự xếp loại), proposed_level (đề xuất), score (điểm), collective (tập thể),
-    disciplined (kỷ luật), outstanding (tiêu biểu). With ``levels`` (e.g. ``["HTXSNV", "HTTNV", "HTNV", "KHTNV"]``) the
+    head (vai trò: bí thư, trưởng… heads the collective), disciplined (kỷ luật), outstanding
+    (tiêu biểu). With ``levels`` (e.g. ``["HTXSNV", "HTTNV", "HTNV", "KHTNV"]``) the
     level columns must name one of them (compared without case or diacritics)."""
     text = _decode(data)
     table = _find_table(text, _UNIT_COLUMNS, _UNIT_REQUIRED, "units")
@@ -520,9 +539,24 @@ def parse_units_csv(
                     f"{field} must be yes/có or no/không (or empty), not {values.get(field)!r}",
                 )
                 ok = False
+        role = values.get("head", "")
+        head = read_head(role)
+        if head is None:
+            problems.add(line, f"unknown role {role!r} (bí thư / trưởng / người đứng đầu / "
+                               "yes for the head of the collective; empty / đảng viên / phó "
+                               "bí thư / no for the others)")
+            ok, head = False, False
+        elif head and not values.get("collective"):
+            problems.add(line, f"role {role!r}: a head needs the collective it heads (column "
+                               "collective / tập thể)")
+            ok = False
+        elif head and kind == "organisation":
+            problems.add(line, f"role {role!r}: an organisation does not head a collective; "
+                               "only a person does")
+            ok = False
         parsed.append(
             dict(
-                ok=ok, line=line, unit_id=unit_id, name=name, kind=kind, group=group,
+                ok=ok, line=line, unit_id=unit_id, name=name, kind=kind, group=group, head=head,
                 self_level=self_level, proposed_level=proposed, score=score,
                 collective=values.get("collective") or None,
                 disciplined=flags.get("disciplined", False),

@@ -397,11 +397,18 @@ def _rules_lines(rules: Mapping[str, Any], levels: Sequence[LevelView],
         extra = ("; riêng " + ", ".join(f"nhóm {g}: {_ratio(r)}" for g, r in groups.items())
                  if groups else "")
         ratio = _ratio(quota.get("ratio", "1/5"))
-        lines.append((f"Tỷ lệ: số {quota['top']} không vượt quá {ratio} số "
-                      f"{quota['against']} trong từng nhóm{extra} (QĐ 366 Điều 11): "
-                      "X ≤ ⌊r·n/(1+r)⌋, n = số đạt "
-                      f"{quota['against']} trở lên",
-                      "excellent quota per group, exact arithmetic"))
+        if quota.get("base") == "against_and_above":  # the excellent counted in the base
+            lines.append((f"Tỷ lệ: số {quota['top']} không vượt quá {ratio} số đạt "
+                          f"{quota['against']} trở lên trong từng nhóm{extra} (QĐ 366 Điều "
+                          f"11): X ≤ ⌊r·n⌋, n = số đạt {quota['against']} trở lên",
+                          "excellent quota per group, of those rated "
+                          f"{quota['against']} or better, exact arithmetic"))
+        else:
+            lines.append((f"Tỷ lệ: số {quota['top']} không vượt quá {ratio} số "
+                          f"{quota['against']} trong từng nhóm{extra} (QĐ 366 Điều 11): "
+                          "X ≤ ⌊r·n/(1+r)⌋, n = số đạt "
+                          f"{quota['against']} trở lên",
+                          "excellent quota per group, exact arithmetic"))
     sr = rules.get("second_round") or {}
     if sr.get("enabled"):
         k = sr.get("max_k")

@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from ballot.election.errors import ManifestError
 from ballot.election.manifest import MEETING_KINDS, Manifest
-from ballot.election.presets import PRESETS
+from ballot.election.presets import PRESETS, preset_with_options
 from ballot.election.roll import RollEntry as ManifestRollEntry
 from ballot.election.trustees import Trustees
 from ballot.election.units import Unit as ManifestUnit
@@ -136,15 +136,20 @@ def _slug_taken(slug: str) -> bool:
 
 
 def _preset(name: str, form: Any) -> Any:
-    factory = PRESETS[name]
-    accepted = inspect.signature(factory).parameters
-    kwargs: dict[str, Any] = {}
-    if "base" in accepted:
-        kwargs["base"] = form.get("base") if form.get("base") in BASES else BASES[0]
+    """The preset with the form's options, through the same path as a counts file's header
+    (``preset_with_options``: only the options named change the preset's rules)."""
+    options: dict[str, Any] = {"base": form.get("base") if form.get("base") in BASES else BASES[0]}
     for option in RULE_OPTIONS:
-        if option in accepted:
-            kwargs[option] = form.get(option) == "on"
-    return factory(**kwargs)
+        if form.get(option) == "on":
+            options[option] = True
+    if form.get("quota_base") == "on":
+        options["quota_base"] = "against_and_above"
+    return preset_with_options(name, options)
+
+
+def _nfc(value: str) -> str:
+    """Form text in Unicode NFC, like every other entrance (CSV files, counts files)."""
+    return unicodedata.normalize("NFC", value)
 
 
 def _csv_problems(exc: CsvImportError, what: str) -> list[str]:
@@ -168,13 +173,13 @@ def new_meeting():
         return render_template("admin/new.html", form=form, errors=[], presets=PRESETS,
                                kinds=MEETING_KINDS, bases=BASES)
     errors: list[str] = []
-    title = form.get("title", "").strip()
-    organisation = form.get("organisation", "").strip()
+    title = _nfc(form.get("title", "").strip())
+    organisation = _nfc(form.get("organisation", "").strip())
     day = form.get("date", "").strip()
     preset_name = form.get("preset", "")
     kind = form.get("meeting_kind", "")
     slug = form.get("slug", "").strip().lower()
-    names = [n.strip() for n in form.get("trustees", "").splitlines() if n.strip()]
+    names = [_nfc(n.strip()) for n in form.get("trustees", "").splitlines() if n.strip()]
     if not title:
         errors.append(_("Give the meeting a title."))
     if not organisation:
@@ -201,7 +206,11 @@ def new_meeting():
                         n=len(names)))
     if slug and not _SLUG.match(slug):
         errors.append(_("The short name may only use a-z, 0-9 and '-'."))
-    levels, rules = _preset(preset_name, form)
+    try:
+        levels, rules = _preset(preset_name, form)
+    except ManifestError as exc:
+        errors.append(_("The counting rules are not valid: %(reason)s", reason=str(exc)))
+        levels, rules = PRESETS[preset_name]()
 
     roll_rows = units_rows = None
     roll_file, units_file = request.files.get("roll"), request.files.get("units")
@@ -226,7 +235,7 @@ def new_meeting():
         units = [ManifestUnit(unit_id=u.unit_id, name=u.name, kind=u.kind, group=u.group,
                               self_level=u.self_level, proposed_level=u.proposed_level,
                               score=u.score, collective=u.collective, disciplined=u.disciplined,
-                              outstanding=u.outstanding) for u in units_rows]
+                              outstanding=u.outstanding, head=u.head) for u in units_rows]
         manifest_args = dict(title=title, organisation=organisation, date=day,
                              meeting_kind=kind, levels=levels, rules=rules, roll=roll,
                              units=units)

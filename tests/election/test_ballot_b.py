@@ -4,6 +4,7 @@ the manifest, absent from first-round manifests, and counted by the second-round
 from __future__ import annotations
 
 import copy
+from fractions import Fraction
 
 import pytest
 
@@ -122,22 +123,50 @@ def counts(agree: int, disagree: int, blank: int) -> UnitCounts:
 
 def test_counting_selects_at_most_k_with_a_majority_of_n():
     m = make()  # N = 10: more than 5 agree needed
-    fig = MeetingFigures(convened=10, excluded=0, present=9, ballots_valid=9)
+    fig = MeetingFigures(convened=10, excluded=0, present=10, ballots_valid=10)
+    # every count is possible: at most K agree marks per ballot (g1: 20 ≤ 2 × 10, g2: 10 ≤ 10)
     result = count_manifest(m, {
-        "u1": counts(8, 1, 0), "u2": counts(6, 2, 1), "u3": counts(7, 2, 0),  # K = 2
-        "u4": counts(6, 3, 0), "u5": counts(6, 0, 3),                        # K = 1: a tie
+        "u1": counts(7, 3, 0), "u2": counts(6, 3, 1), "u3": counts(7, 3, 0),  # K = 2
+        "u4": counts(6, 4, 0), "u5": counts(4, 0, 6),                        # K = 1
     }, fig)
     out = {r.unit_id: r.outcome for r in result.units}
     assert out == {"u1": "selected", "u3": "selected", "u2": "not_selected",
-                   "u4": "second_round_tie", "u5": "second_round_tie"}
+                   "u4": "selected", "u5": "not_selected"}
     assert result.base == 10 and result.unit("u1").level is None
-    assert "Đồng ý 8 > 1/2 N (N = 10)" in result.unit("u1").rule.vi
+    assert "Đồng ý 7 > 1/2 N (N = 10)" in result.unit("u1").rule.vi
+    assert "below the 2 places" in result.unit("u2").rule.en
     g1, g2 = result.ballot_b
     assert (g1.result.selected, g1.result.not_selected) == (("u1", "u3"), ("u2",))
-    assert g2.result.tied == ("u4", "u5")
+    assert g2.result.selected == ("u4",)
     data = result.to_json()
     assert data["ballot_b"][0]["group"] == "g1" and data["ballot_b"][0]["selected"] == ["u1", "u3"]
     assert data["second_round"] == [] and data["quota"] == []
+    tie = count_manifest(m, {
+        "u1": counts(8, 2, 0), "u2": counts(6, 4, 0), "u3": counts(6, 4, 0),
+        "u4": counts(6, 4, 0), "u5": counts(4, 6, 0)}, fig)
+    assert tie.ballot_b[0].result.tied == ("u2", "u3")
+    assert tie.unit("u2").outcome == tie.unit("u3").outcome == "second_round_tie"
+
+
+def test_paper_counts_with_more_agree_marks_than_k_per_ballot_are_refused():
+    """Issue 14, point 4: K = 1 and 5 valid ballots cannot give 14 agree marks; it used to be
+    reported as a tie. The error explains the rule (at most K × valid ballots)."""
+    fig = MeetingFigures(convened=10, excluded=0, present=5, ballots_valid=5,
+                         ballots_invalid=0)
+    quorum_off = make(rules=RuleProfile(quorum=Fraction(0)))
+    ok = {"u1": counts(3, 2, 0), "u2": counts(3, 2, 0), "u3": counts(4, 1, 0)}  # 10 = 2 × 5
+    with pytest.raises(CountError) as info:
+        count_manifest(quorum_off, {**ok, "u4": counts(5, 0, 0), "u5": counts(5, 0, 0)}, fig)
+    message = str(info.value)
+    assert "group g2: 10 agree marks" in message and "at most K = 1" in message
+    assert "K × valid ballots = 5" in message
+    with pytest.raises(CountError, match="group g1: 11 agree marks"):
+        count_manifest(quorum_off, {**ok, "u3": counts(5, 0, 0), "u4": counts(5, 0, 0),
+                                    "u5": counts(0, 5, 0)}, fig)
+    # the limit holds exactly: 2 × 5 in g1 and 1 × 5 in g2 are counted
+    result = count_manifest(quorum_off, {**ok, "u4": counts(5, 0, 0), "u5": counts(0, 5, 0)},
+                            fig)
+    assert result.unit("u4").outcome == "not_selected"  # 5 is not more than 1/2 of N = 10
 
 
 def test_counting_without_a_majority_and_without_quorum():

@@ -62,7 +62,7 @@ def test_json_shape():
     assert doc["units"][1] == {
         "unit_id": "u1", "name": "Nguyễn Văn An", "kind": "leader", "group": None,
         "self_level": "HTXSNV", "proposed_level": "HTTNV", "score": 91, "collective": "org",
-        "disciplined": False, "outstanding": False}
+        "disciplined": False, "outstanding": False, "head": False}
     assert doc["trustees"] == {"members": ["Tổ trưởng", "Thành viên 1", "Thành viên 2"],
                                "threshold": 2}
     assert doc["rules"]["quota"]["ratio"] == "1/5"

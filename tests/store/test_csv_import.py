@@ -287,3 +287,68 @@ def test_parsed_rows_are_valid_manifest_entries():
                        row.outstanding)
     for row in parse_roll_csv(ROLL_VI):
         roll_mod.RollEntry(row.roll_id, row.name, row.status, row.reason)
+
+
+# -- issue 14: the head's role, control characters, NFC ------------------------------------------
+
+UNITS_HEADS = (
+    "Mã;Tên;Loại;Tập thể;Vai trò;Nhóm\n"
+    "CB3;Chi bộ 3;chi bộ;;;\n"
+    "DV01;Nguyễn Văn An;đảng viên;CB3;Bí thư;\n"
+    "DV02;Trần Thị Bình;đảng viên;CB3;Phó bí thư;\n"
+    "DV03;Lê Văn Cường;đảng viên;CB3;;\n"
+    "DV04;Phạm Thu Dung;đảng viên;CB3;người đứng đầu;\n"
+)
+
+
+def test_the_head_role_column_marks_who_heads_the_collective():
+    rows = {r.unit_id: r for r in parse_units_csv(UNITS_HEADS, levels=LEVELS)}
+    assert {uid: r.head for uid, r in rows.items()} == {
+        "CB3": False, "DV01": True, "DV02": False, "DV03": False, "DV04": True}
+    units_mod = pytest.importorskip("ballot.election.units")
+    unit = units_mod.Unit(rows["DV01"].unit_id, rows["DV01"].name, rows["DV01"].kind,
+                          collective=rows["DV01"].collective, head=rows["DV01"].head)
+    assert unit.to_json()["head"] is True
+    english = parse_units_csv("unit_id,name,kind,collective,role\nO,Org,organisation,,\n"
+                              "A,Ann,member,O,head\n")
+    assert [r.head for r in english] == [False, True]
+
+
+@pytest.mark.parametrize(
+    "row,reason",
+    [
+        ("DV09;X;đảng viên;CB3;chủ nhiệm bếp;", "unknown role 'chủ nhiệm bếp'"),
+        ("DV09;X;đảng viên;;bí thư;", "a head needs the collective it heads"),
+        ("CB9;X;chi bộ;CB3;bí thư;", "an organisation does not head a collective"),
+    ],
+)
+def test_bad_head_roles(row, reason):
+    with pytest.raises(CsvImportError) as info:
+        parse_units_csv(UNITS_HEADS + row + "\n", levels=LEVELS)
+    assert info.value.line == 7 and reason in info.value.reason
+
+
+@pytest.mark.parametrize("bad", ["\n", "\r", "\x07", "\u2028", "\x85"])
+def test_control_characters_in_a_cell_are_refused(bad):
+    data = UNITS_HEADS + f'DV09;"Nguyễn{bad}Văn";đảng viên;CB3;;\n'
+    with pytest.raises(CsvImportError) as info:
+        parse_units_csv(data, levels=LEVELS)
+    assert "control character U+" in info.value.reason and info.value.line == 7
+    roll = f'roll_id,name,status\nR1,"Trần{bad}Bình",official\n'
+    with pytest.raises(CsvImportError, match="control character"):
+        parse_roll_csv(roll)
+
+
+def test_names_groups_and_headers_are_nfc_and_ids_differing_only_by_form_are_refused():
+    import unicodedata
+
+    nfd = lambda s: unicodedata.normalize("NFD", s)  # noqa: E731
+    data = (f"{nfd('Mã')};{nfd('Tên')};{nfd('Loại')};{nfd('Nhóm')}\n"
+            f"A1;{nfd('Nguyễn Văn An')};{nfd('đảng viên')};{nfd('xã_phường')}\n"
+            f"A2;Trần Thị Bình;đảng viên;xã_phường\n")
+    rows = parse_units_csv(data)
+    assert {r.group for r in rows} == {"xã_phường"}
+    assert all(unicodedata.is_normalized("NFC", r.name + r.group) for r in rows)
+    # ids are ASCII (the manifest's identifier rule): a Vietnamese id is refused, NFC or NFD
+    with pytest.raises(CsvImportError, match="unit id"):
+        parse_units_csv(data + f"{nfd('Ấ1')};X;đảng viên;\n")
