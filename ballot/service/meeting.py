@@ -56,6 +56,7 @@ from ballot.tally.decryption import (
 )
 from ballot.tally.record import build_record, counts_to_json, paper_from_json, save_record
 
+from . import paper as paper_instead
 from .keys import KeyStore
 
 __all__ = ["ServiceError", "Meeting"]
@@ -504,6 +505,13 @@ class Meeting:
                     BoardEntry.election_id == election.id)),
             }
 
+    def set_aside_token(self, slug: str, roll_id: str) -> dict[str, int]:
+        """A member whose phone session is lost votes on paper instead (service/paper.py)."""
+        return paper_instead.set_aside_token(self, slug, roll_id)
+
+    def paper_instead(self, slug: str) -> dict[str, Any]:
+        return paper_instead.paper_instead_view(self, slug)
+
     def board(self, slug: str) -> list[dict[str, Any]]:
         with transaction(self.factory, read_only=True) as s:
             election = self._election(s, slug)
@@ -581,10 +589,13 @@ class Meeting:
                     raise CountError("paper: valid + invalid ballots exceed ballots issued")
                 if paper["ballots_issued"] > paper["voters"]:
                     raise CountError("paper: more ballots issued than members voting on paper")
-                tokens = repo.tokens_issued(s, election.id)
+                # Members who voted on paper instead of their token are among the paper
+                # voters, and their tokens no longer count (service/paper.py).
+                tokens = paper_instead.token_figures(s, election.id)["valid"]
                 if tokens + paper["voters"] > len(manifest.eligible_voters()):
-                    raise CountError(f"paper: {paper['voters']} paper voters + {tokens} tokens "
-                                     f"exceed the {len(manifest.eligible_voters())} eligible members")
+                    raise CountError(f"paper: {paper['voters']} paper voters + {tokens} valid "
+                                     f"tokens exceed the {len(manifest.eligible_voters())} "
+                                     "eligible members")
             except (CountError, ValueError) as exc:
                 raise ServiceError(str(exc), 422) from None
             if repo.tallies(s, election.id, "paper_counts"):
@@ -622,7 +633,15 @@ class Meeting:
             issued_ids = {r.roll_entry_id for r in s.execute(select(TokenIssuance).where(
                 TokenIssuance.election_id == election.id)).scalars()}
             roll_ids = sorted(e.roll_id for e in repo.roll(s, election.id) if e.id in issued_ids)
-            tokens = len(roll_ids)
+            # Tokens set aside for members who voted on paper instead (service/paper.py) are
+            # not ballots issued: those members are among the paper voters.
+            set_aside = paper_instead.set_aside_roll_ids(s, election.id)
+            tokens = len(roll_ids) - len(set_aside)
+            if B > tokens:
+                raise ServiceError(
+                    f"excess: {B} electronic ballots for {tokens} valid tokens ({len(roll_ids)} "
+                    f"issued, {len(set_aside)} set aside for members who voted on paper): a token "
+                    "set aside was used, so the count cannot stand", 409)
             p_voters = paper["voters"] if paper else 0
             try:
                 figures = MeetingFigures(
@@ -643,7 +662,8 @@ class Meeting:
                 board=[{"position": e.position, "ballot": parse_json(e.ballot_json),
                         "prev_hash": e.prev_hash, "entry_hash": e.entry_hash} for e in board_rows],
                 aggregate=totals, decryptions=list(decs.values()), electronic_counts=electronic,
-                paper=paper, figures=figures, counts=totals_counts, results=results)
+                paper=paper, figures=figures, counts=totals_counts, results=results,
+                paper_instead=set_aside)
             repo.add_tally(s, election.id, "result", canonical_json(
                 {"counts": counts_to_json(unit_ids, totals_counts),
                  "results": results.to_json()}).decode())

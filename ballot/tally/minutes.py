@@ -110,6 +110,8 @@ CHECK_TITLES_VI = {
     "counts": "Số phiếu (điện tử + giấy)",
     "figures": "Số liệu hội nghị",
     "results": "Kết quả tính lại theo quy tắc",
+    "paper_instead": "Thẻ đã gác lại (đã nhận thẻ, bỏ phiếu giấy)",
+    "excess": "Số phiếu điện tử không vượt số thẻ còn hiệu lực (không thừa phiếu)",
 }
 
 #: One colour per level, highest first (enough contrast in grey too).
@@ -244,6 +246,7 @@ class MinutesData:
     quorum_text_en: str
     electronic_voters: int
     paper_voters: int | None
+    paper_instead: int           # token issued, voted on paper (a lost phone session)
     ballots: tuple[tuple[str, str, int | None, int | None, int | None], ...]
     # (label_vi, label_en, electronic, paper or None when no paper, total or None)
     has_paper: bool
@@ -486,7 +489,10 @@ def minutes_data(record: Mapping[str, Any], report: Report | None = None, *,
 
     # Ballots, electronic and paper apart.
     paper = record.get("paper")
-    tokens = len(record.get("issuance_log") or [])
+    # Members who received a token and voted on paper instead: their tokens are set aside,
+    # not ballots issued (docs/protocol.md, "paper_instead").
+    set_aside = len(record.get("paper_instead") or [])
+    tokens = len(record.get("issuance_log") or []) - set_aside
     cast = len(record.get("board") or [])
     p = paper or {}
 
@@ -659,6 +665,7 @@ def minutes_data(record: Mapping[str, Any], report: Report | None = None, *,
         quorum_text_en=str((quorum.get("text") or {}).get("en", "")),
         electronic_voters=tokens,
         paper_voters=_int(p.get("voters")) if paper else None,
+        paper_instead=set_aside,
         ballots=ballots, has_paper=paper is not None,
         levels=tuple(levels),
         rules=_rules_lines(rules, levels, base_vi, base_en) + _ballot_b_lines(manifest),
@@ -913,6 +920,10 @@ def render_minutes_html(record: Mapping[str, Any], report: Report | None = None,
     fact("Số đảng viên có mặt", "present", d.present,
          f"bỏ phiếu điện tử {d.electronic_voters}" +
          (f", bỏ phiếu giấy {d.paper_voters}" if d.paper_voters is not None else ""))
+    if d.paper_instead:
+        fact("Số đảng viên đã nhận thẻ điện tử nhưng bỏ phiếu giấy", "token issued, voted on paper",
+             d.paper_instead, "thẻ điện tử của các đồng chí này đã bị gác lại; "
+             "nếu thẻ được dùng thì số phiếu điện tử vượt số thẻ còn hiệu lực")
     fact("Số đảng viên vắng mặt", "absent", d.absent,
          f"kể cả {d.excluded} đảng viên được trừ" if d.excluded else "")
     quorum_cls = "ok" if d.quorum_met else "bad"

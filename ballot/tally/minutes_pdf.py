@@ -351,6 +351,9 @@ def _story(d: MinutesData, st: dict[str, ParagraphStyle]) -> list[Any]:
     voters = f"bỏ phiếu điện tử {d.electronic_voters}"
     if d.paper_voters is not None:
         voters += f", bỏ phiếu giấy {d.paper_voters}"
+    if d.paper_instead:
+        voters += (f" (trong đó {d.paper_instead} đồng chí đã nhận thẻ điện tử nhưng bỏ phiếu "
+                   "giấy; thẻ đã gác lại)")
     q_colour = "#1b5e20" if d.quorum_met else "#b3261e"
     rows = [
         ("Tổng số đảng viên trong danh sách" + _en("on the roll"), str(d.on_roll),

@@ -300,6 +300,7 @@ def _view(slug: str) -> dict[str, Any]:
         "slips_elsewhere": stash().exists(f"{slug}.invitations")
         and _stash_key(f"{slug}.invitations") is None,
         "rounds": m.rounds(slug),
+        "paper_instead": m.paper_instead(slug) if state["status"] in ("open", "closed") else None,
         **times,
     }
 
@@ -602,3 +603,6 @@ def minutes_pdf(slug: str):
 @admin.app_context_processor
 def _inject() -> dict[str, Any]:
     return {"admin_user": admin_user()}
+
+
+from . import admin_paper  # noqa: E402,F401  (its routes join this blueprint)
