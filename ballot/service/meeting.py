@@ -689,6 +689,12 @@ class Meeting:
             election = self._election(s, slug)
             transition(s, election, "published")
 
+    def published_meetings(self) -> list[dict[str, Any]]:
+        """For the home page (service/publishing.py)."""
+        from .publishing import published_meetings
+
+        return published_meetings(self)
+
     def record_path(self, slug: str) -> Path:
         return self.records_dir / f"{slug}.record.json"
 

@@ -37,7 +37,7 @@ def _state(slug: str) -> dict[str, Any]:
 
 @public.get("/")
 def home():
-    return render_template("home.html")
+    return render_template("home.html", published=meeting().published_meetings())
 
 
 #: Texts the phone's script shows, translated here (the script has no catalog of its own).

@@ -212,6 +212,7 @@
     if (!rec) {
       recKey = sessionStorage.getItem(CURRENT);
       rec = recKey ? load(recKey) : null;
+      if (!rec && info.status !== "open") storedReceipt(); // the receipt after the meeting
       if (!rec) {
         recKey = null;
         if (info.status !== "open") return closedRound();
@@ -219,6 +220,20 @@
       }
     }
     resume();
+  }
+
+  // After the meeting a new tab has no "current" invitation: the receipt this device kept
+  // (localStorage) is shown again, checked against the board (receipt-check.js).
+  function storedReceipt() {
+    for (const k of Object.keys(localStorage)) {
+      if (!k.startsWith(PREFIX + "inv:")) continue;
+      const r = load(k);
+      if (r && r.receipt) {
+        recKey = k;
+        rec = r;
+        return;
+      }
+    }
   }
 
   // The server reads codes leniently (ballot.store.repo.normalize_invitation_code): case,
@@ -763,6 +778,7 @@
       box.textContent = "";
     }
     show("receipt");
+    if (window.BallotReceiptCheck) window.BallotReceiptCheck.render({ api, status: info.status, receipt: r, numberFormat });
     watchSecondRound();
   }
   $("receipt-download").addEventListener("click", () => {
