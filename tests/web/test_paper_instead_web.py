@@ -58,4 +58,13 @@ def test_secretary_records_a_member_voting_on_paper_instead(app, admin_client):
     assert data["figures"]["present"] == 3 and data["figures"]["ballots_issued"] == 3
     minutes = c.get("/admin/m/chi-bo-z/minutes").get_data(as_text=True)
     assert "Số đảng viên đã nhận thẻ điện tử nhưng bỏ phiếu giấy" in minutes
-    assert "không thừa phiếu" in minutes and "2 ballots, 2 valid tokens" in minutes
+    assert "không thừa phiếu" in minutes and "2 phiếu, 2 thẻ còn hiệu lực" in minutes
+    assert "valid tokens" not in minutes  # Vietnamese only; English is a separate version
+    english = c.get("/admin/m/chi-bo-z/minutes?lang=en").get_data(as_text=True)
+    assert '<html lang="en">' in english and "2 ballots, 2 valid tokens" in english
+    assert "Token issued, voted on paper" in english
+    page = c.get("/admin/m/chi-bo-z").get_data(as_text=True)
+    assert 'href="/admin/m/chi-bo-z/minutes?lang=en"' in page
+    download = c.get("/admin/m/chi-bo-z/minutes.html?lang=en")
+    assert "chi-bo-z-minutes-en.html" in download.headers["Content-Disposition"]
+    assert c.get("/admin/m/chi-bo-z/minutes.pdf").data.startswith(b"%PDF")
