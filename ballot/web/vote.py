@@ -40,6 +40,14 @@ def home():
     return render_template("home.html", published=meeting().published_meetings())
 
 
+@public.get("/favicon.ico")
+def favicon():
+    """Browsers ask for /favicon.ico on every site (and pages without a link to it): the icon,
+    not a 404 in every log."""
+    return current_app.send_static_file("favicon.svg"), 200, {
+        "Content-Type": "image/svg+xml", "Cache-Control": "public, max-age=86400"}
+
+
 #: Texts the phone's script shows, translated here (the script has no catalog of its own).
 VOTER_STRINGS = {
     "loading": "Loading the election…",
@@ -74,6 +82,15 @@ VOTER_STRINGS = {
                  "secretary and the trustees.",
     "audit_paste": "Paste an audit (JSON) first.",
     "confirm_next": "Clear everything of this voter from this device?",
+    # long ballots (static/js/ballot-ui.js)
+    "unmarked_short": "Not marked",
+    "quota_note": "Group %(group)s: you marked %(x)s rows %(top)s, but the quota keeps at most "
+                  "%(xmax)s when %(n)s rows are %(against)s or better (ratio %(ratio)s). Your "
+                  "ballot stays valid; the quota is applied to the count.",
+    "group_none": "Other",
+    "kind_member": "Party member",
+    "kind_organisation": "Organisation",
+    "kind_leader": "Cadre",
     # second round (ballot B): "at most K agree" per group
     "limit": "Group %(group)s: choose at most %(k)s “%(agree)s”",
     "limit_count": "%(n)s/%(k)s",

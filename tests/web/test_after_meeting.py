@@ -39,3 +39,9 @@ def test_home_lists_published_meetings_only(app, admin_client):
 def test_phone_page_has_the_after_meeting_check(app, client):
     page = client.get("/static/js/receipt-check.js")
     assert page.status_code == 200 and b"BallotReceiptCheck" in page.data
+
+
+def test_favicon_instead_of_a_404(client):
+    resp = client.get("/favicon.ico")
+    assert resp.status_code == 200 and resp.mimetype == "image/svg+xml" and b"<svg" in resp.data
+    assert 'rel="icon"' in client.get("/").get_data(as_text=True)

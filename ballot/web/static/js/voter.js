@@ -49,6 +49,8 @@
 
   function show(name) {
     for (const s of document.querySelectorAll(".screen")) s.hidden = s.id !== `screen-${name}`;
+    // "Next voter" is not offered while a ballot is encrypted or sent (nor while loading).
+    for (const f of document.querySelectorAll(".voter-foot")) f.hidden = name === "loading" || name === "sealing";
     window.scrollTo(0, 0);
   }
 
@@ -95,6 +97,7 @@
   function forget() {
     if (recKey) {
       localStorage.removeItem(recKey);
+      localStorage.removeItem(recKey + ":choices");
       sessionStorage.removeItem(recKey + ":choices");
     }
     sessionStorage.removeItem(CURRENT);
@@ -102,14 +105,17 @@
     rec = null;
     slipCode = null;
   }
+  // The marks in progress: in localStorage, so that a second tab opened from the same slip
+  // shows them (and follows them: see the "storage" listener below); "next voter" and the
+  // cast remove them.
   function saveChoices() {
-    if (recKey) sessionStorage.setItem(recKey + ":choices", JSON.stringify(choices));
+    if (recKey) localStorage.setItem(recKey + ":choices", JSON.stringify(choices));
   }
   function loadChoices() {
     const n = info.manifest.units.length;
     let saved = null;
     try {
-      saved = JSON.parse(sessionStorage.getItem(recKey + ":choices") || "null");
+      saved = JSON.parse(localStorage.getItem(recKey + ":choices") || sessionStorage.getItem(recKey + ":choices") || "null");
     } catch (e) {
       saved = null;
     }
@@ -297,6 +303,7 @@
       // code) is of no use here any more. The second round's page keeps its own.
       if (rec && !rec.receipt) {
         localStorage.removeItem(recKey);
+        localStorage.removeItem(recKey + ":choices");
         sessionStorage.removeItem(recKey + ":choices");
         sessionStorage.removeItem(CURRENT);
       }
@@ -381,10 +388,14 @@
     $("legend").textContent = levels.map((l) => `${l.short}: ${levelName(l)}`).join(" · ");
     const list = $("units");
     const cols = levels.length + (abstainAllowed ? 1 : 0);
+    const UI = window.BallotUI;
+    const starts = new Set(UI.sectionStarts(info.manifest));
+    const showKind = UI.showsKind(info.manifest);
     info.manifest.units.forEach((u, i) => {
       const li = el("li", "unit");
       li.dataset.i = String(i);
       li.dataset.name = fold(u.name);
+      if (starts.has(i)) li.append(el("h3", "section-head", UI.sectionTitle(info.manifest, i, S)));
       const g = groupOf[i];
       if (g >= 0 && limits[g].units[0] === i) li.append(limitHead(g));
       const head = el("div", "unit-head");
@@ -393,6 +404,7 @@
       const meta = [];
       const self = u.self_level && levelByCode(u.self_level);
       const proposed = u.proposed_level && levelByCode(u.proposed_level);
+      if (showKind) meta.push(UI.kindName(u.kind, S) + (u.group ? ` — ${u.group}` : ""));
       if (self) meta.push(`${S.self}: ${self.short}`);
       if (proposed) meta.push(`${S.proposed}: ${proposed.short}`);
       if (meta.length) li.append(el("div", "unit-meta", meta.join(" · ")));
@@ -420,6 +432,10 @@
       list.append(li);
     });
     const bulk = $("bulk-level");
+    // No level is chosen for the voter: the list starts empty ("—"), and the proposed levels
+    // have their own button.
+    bulk.append(new Option("—", ""));
+    $("bulk-proposed").hidden = !UI.hasProposals(info.manifest, levels);
     // With "at most K agree", "agree" is never applied to every unmarked row at once.
     levels.forEach((l, j) => {
       if (!(limits.length && j === 0)) bulk.append(new Option(`${l.short} — ${levelName(l)}`, String(j)));
@@ -519,6 +535,7 @@
 
   $("bulk-apply").addEventListener("click", () => {
     const v = $("bulk-level").value;
+    if (v === "") return $("bulk-level").focus();
     const c = v === "A" ? "A" : Number(v);
     if (limits.length && c === 0) return;
     choices = choices.map((x) => (x === null ? c : x));
@@ -526,7 +543,101 @@
     saveChoices();
   });
 
+  // "Set every unmarked row to its proposed level" (the proposal column of the units file).
+  $("bulk-proposed").addEventListener("click", () => {
+    let next = window.BallotUI.proposedChoices(info.manifest, levels, choices);
+    if (limits.length) next = next.map((c, i) => (c === 0 && choices[i] !== 0 ? null : c)); // never "agree" in bulk
+    choices = next;
+    renderChoices();
+    saveChoices();
+  });
+
+  // Jump to the next unmarked row (visible under the search), after the one at the top.
+  let cursorRow = -1;
+  $("units").addEventListener("click", (event) => {
+    const row = event.target.closest(".unit");
+    if (row) cursorRow = Number(row.dataset.i);
+  });
+  $("next-unmarked").addEventListener("click", () => {
+    const rows = [...$("units").children];
+    // From the last row jumped to or marked while it is still on screen, else from the first
+    // row whose top is in view below the sticky bar.
+    const last = cursorRow >= 0 ? rows[cursorRow].getBoundingClientRect() : null;
+    let from;
+    if (last && last.bottom > 0 && last.top < window.innerHeight) {
+      from = cursorRow;
+    } else {
+      const bar = document.querySelector(".ballot-bar").getBoundingClientRect().bottom;
+      const top = rows.findIndex((li) => !li.hidden && li.getBoundingClientRect().top >= bar - 2);
+      from = top < 0 ? -1 : top - 1;
+    }
+    const i = window.BallotUI.nextUnmarked(choices, from, (k) => !rows[k].hidden);
+    if (i < 0) return;
+    cursorRow = i;
+    rows[i].scrollIntoView({ block: "start" });
+    const first = rows[i].querySelector("button[data-c]");
+    if (first) first.focus({ preventScroll: true });
+  });
+
+  // Another tab on the same slip changed the marks: follow them.
+  window.addEventListener("storage", (event) => {
+    if (!recKey || event.key !== recKey + ":choices" || !info || !choices.length) return;
+    choices = loadChoices();
+    renderChoices();
+  });
+
   // -- review --------------------------------------------------------------------------------
+
+  // Per-level counts, and a note when more "excellent" marks than the quota can keep.
+  function renderReviewCounts() {
+    const UI = window.BallotUI;
+    const { counts, abstain, unmarked } = UI.levelCounts(levels, choices);
+    const box = $("review-counts");
+    box.replaceChildren();
+    levels.forEach((l, j) => {
+      const li = el("li", "", `${l.short}: `);
+      li.title = levelName(l);
+      li.append(el("b", "", numberFormat.format(counts[j])));
+      box.append(li);
+    });
+    if (abstainAllowed) {
+      const li = el("li", "", `${S.abstain}: `);
+      li.append(el("b", "", numberFormat.format(abstain)));
+      box.append(li);
+    }
+    if (unmarked) {
+      const li = el("li", "unmarked", `${S.unmarked_short}: `);
+      li.append(el("b", "", numberFormat.format(unmarked)));
+      box.append(li);
+    }
+    const notes = UI.quotaNotes(info.manifest, levels, choices);
+    const note = $("review-quota");
+    note.hidden = !notes.length;
+    note.replaceChildren();
+    const top = info.manifest.rules && info.manifest.rules.quota && levelByCode(info.manifest.rules.quota.top);
+    const against = info.manifest.rules && info.manifest.rules.quota && levelByCode(info.manifest.rules.quota.against);
+    for (const q of notes) {
+      note.append(el("p", "", fmt(S.quota_note, {
+        group: q.group || S.group_none, x: q.x, top: top ? top.short : "", xmax: q.xmax, n: q.n,
+        against: against ? against.short : "", ratio: q.ratio,
+      })));
+    }
+  }
+
+  // The browser's Back button on the review screen returns to the ballot.
+  let reviewInHistory = false;
+  window.addEventListener("popstate", () => {
+    if (reviewInHistory && !$("screen-review").hidden) {
+      reviewInHistory = false;
+      show("ballot");
+    } else {
+      reviewInHistory = false;
+    }
+  });
+  function leaveReview() {
+    if (reviewInHistory) history.back(); // the popstate above shows the ballot
+    else show("ballot");
+  }
 
   function choiceText(c) {
     if (c === null) return S.unmarked;
@@ -554,9 +665,14 @@
       $("review-summary").className = "flash error";
       $("seal").disabled = true;
     }
+    renderReviewCounts();
     show("review");
+    if (!reviewInHistory) {
+      history.pushState({ screen: "review" }, "", location.pathname + location.search);
+      reviewInHistory = true;
+    }
   });
-  $("back-to-ballot").addEventListener("click", () => show("ballot"));
+  $("back-to-ballot").addEventListener("click", leaveReview);
   $("sealed-back").addEventListener("click", () => {
     sealed = null;
     show("ballot");
@@ -728,6 +844,7 @@
     delete rec.token;
     save();
     sessionStorage.removeItem(recKey + ":choices");
+    localStorage.removeItem(recKey + ":choices");
     choices = new Array(choices.length).fill(null);
     sealed = null;
     showReceipt();
