@@ -81,6 +81,16 @@ def _hash_secret(tag: str, code: str) -> str:
     return hashlib.sha256(f"{tag}\0{code.strip()}".encode()).hexdigest()
 
 
+def _new_trustee_code() -> str:
+    """A trustee's access code: the invitation codes' alphabet (Crockford base32, 100 bits,
+    groups of five), typed in any case, with or without dashes, O/I/L read as 0/1."""
+    return repo.new_invitation_code()
+
+
+def _trustee_hash(code: str) -> str:
+    return _hash_secret("trustee", repo.normalize_invitation_code(code))
+
+
 @dataclass
 class Meeting:
     """The use cases of one deployment: a database and a keys folder."""
@@ -159,8 +169,8 @@ class Meeting:
                       for i, u in enumerate(manifest.units, 1))
             for i, name in enumerate(trustee_names, 1):
                 t = repo.add_trustee(s, election.id, i, name)
-                codes[name] = secrets.token_urlsafe(12)
-                t.access_hash = _hash_secret("trustee", codes[name])
+                codes[name] = _new_trustee_code()
+                t.access_hash = _trustee_hash(codes[name])
             repo.set_manifest(s, election.id, manifest_json=manifest.canonical_bytes().decode(),
                               manifest_hash=manifest.manifest_hash().hex())
             repo.append_audit(s, election_id=election.id, actor="secretary", action="create",
@@ -194,8 +204,8 @@ class Meeting:
             if t.public_key_json is not None:
                 raise ServiceError(f"trustee {index} has already published keys: their code "
                                    "can no longer be replaced", 409)
-            code = secrets.token_urlsafe(12)
-            t.access_hash = _hash_secret("trustee", code)
+            code = _new_trustee_code()
+            t.access_hash = _trustee_hash(code)
             repo.append_audit(s, election_id=election.id, actor="secretary",
                               action="new_trustee_code", detail={"trustee": index})
             return t.name, code
@@ -203,8 +213,11 @@ class Meeting:
     def trustee_login(self, s: Session, election: Election, index: int, code: str) -> Trustee:
         t = s.execute(select(Trustee).where(Trustee.election_id == election.id,
                                             Trustee.index == index)).scalar_one_or_none()
-        if t is None or not t.access_hash or not secrets.compare_digest(
-                t.access_hash, _hash_secret("trustee", code or "")):
+        code = code if isinstance(code, str) else ""
+        # Codes made before the invitation alphabet (token_urlsafe) are compared as typed.
+        if t is None or not t.access_hash or not (
+                secrets.compare_digest(t.access_hash, _trustee_hash(code))
+                or secrets.compare_digest(t.access_hash, _hash_secret("trustee", code))):
             raise ServiceError("unknown trustee or wrong access code", 403)
         return t
 

@@ -336,8 +336,14 @@ def _verify(record: dict[str, Any], report: Report, progress: Progress | None,
          else f"results differ from the rules' for units {bad[:5] or 'summary'}")
 
 
+#: Tracking codes are base32 (A–Z, 2–7): a typed 0 or 1 can only be the letter O or I.
+_TRACKING_READ = str.maketrans({"0": "O", "1": "I"})
+
+
 def normalise_code(code: str) -> str:
-    return "".join(ch for ch in code.upper() if ch.isalnum())
+    """A typed tracking code: case, spaces and dashes ignored; 0 read as O and 1 as I (base32
+    has neither digit), as invitation codes read O as 0."""
+    return "".join(ch for ch in code.upper() if ch.isalnum()).translate(_TRACKING_READ)
 
 
 def find_receipt(record: dict[str, Any], code: str) -> tuple[int, str] | None:

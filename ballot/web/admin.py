@@ -112,7 +112,9 @@ def logout():
 @login_required
 def meetings():
     with transaction(meeting().factory, read_only=True) as s:
-        rows = [{"slug": e.slug, "title": e.title, "status": e.status, "created_at": e.created_at}
+        rows = [{"slug": e.slug, "title": e.title, "status": e.status, "created_at": e.created_at,
+                 "organisation": json.loads(e.manifest_json).get("organisation", "")
+                 if e.manifest_json else ""}
                 for e in s.execute(select(Election).order_by(Election.created_at.desc())).scalars()]
     return render_template("admin/meetings.html", meetings=rows)
 

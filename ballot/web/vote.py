@@ -135,11 +135,13 @@ def projector(slug: str):
 def board(slug: str):
     state = _state(slug)
     entries = meeting().board(slug)
-    code = "".join(ch for ch in request.args.get("code", "").upper() if ch.isalnum())
+    from ballot.tally.verify import normalise_code
+
+    code = normalise_code(request.args.get("code", ""))
     found = None
     if code:
         found = next((e for e in entries
-                      if e["tracking_code"].replace("-", "") == code), False)
+                      if normalise_code(e["tracking_code"]) == code), False)
     return render_template("board.html", slug=slug, manifest=state["manifest"],
                            status=state["status"], entries=entries, code=code, found=found)
 

@@ -399,3 +399,16 @@ def test_fonts_ship_with_the_package():
     for name in ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf", "LICENSE.txt"):
         assert (fonts / name).is_file(), name
     assert "Bitstream" in (fonts / "LICENSE.txt").read_text(encoding="utf-8")
+
+
+def test_demo_table_speaks_the_locale(record, monkeypatch):
+    from ballot.tally.report import results_table
+
+    monkeypatch.setenv("LANG", "vi_VN.UTF-8")
+    monkeypatch.delenv("LC_ALL", raising=False)
+    monkeypatch.delenv("LC_MESSAGES", raising=False)
+    vi = results_table(record)
+    assert "Không chọn" in vi and "Kết quả" in vi and "Tổng hợp:" in vi
+    assert not re.search(r"\b(passed|no majority|Summary|Result)\b", vi), vi
+    en = results_table(record, lang="en")
+    assert "Abstain" in en and "Summary:" in en and "Không chọn" not in en
