@@ -164,7 +164,7 @@ def _csv_problems(exc: CsvImportError, what: str) -> list[str]:
 @login_required
 def new_meeting():
     form = request.form if request.method == "POST" else {
-        "date": _date.today().isoformat(), "preset": "branch_qd366", "threshold": "2",
+        "date": i18n_today(), "preset": "branch_qd366", "threshold": "2",
         "meeting_kind": "branch_members", "base": BASES[0]}
     if request.method == "GET":
         return render_template("admin/new.html", form=form, errors=[], presets=PRESETS,

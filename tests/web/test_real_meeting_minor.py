@@ -93,3 +93,15 @@ def test_decryptions_wording_and_code_screen(app, admin_client):
     page = c.get("/admin/m/chi-bo-d").get_data(as_text=True)
     assert "Đã nhận 3 phần giải mã (cần 2)" in page and "3 trên 2" not in page
     assert "data-confirm=" in page.split('id="finalize"')[0].rsplit("<form", 1)[1]
+
+
+def test_new_meeting_date_is_the_meetings_not_the_servers(app, admin_client):
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    # UTC+14 and UTC−12 are 26 hours apart: their dates always differ.
+    for zone in ("Pacific/Kiritimati", "Etc/GMT+12"):
+        app.config["TIMEZONE"] = zone
+        html = admin_client.get("/admin/new").get_data(as_text=True)
+        want = dt.datetime.now(ZoneInfo(zone)).date().isoformat()
+        assert f'name="date" type="date" required value="{want}"' in html, zone
