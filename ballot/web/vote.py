@@ -54,7 +54,11 @@ VOTER_STRINGS = {
     "checking": "Checking the election's keys…",
     "issuing": "Getting your anonymous voting token…",
     "used": "This invitation has already been used. Each slip works once. If you voted, your "
-            "receipt is on the phone you voted with; otherwise ask the secretary.",
+            "receipt is on the phone you voted with. If you opened the slip in another browser "
+            "(for example Zalo's) and cannot vote there, ask the secretary: they record that "
+            "you vote on paper instead.",
+    "retry_in": "Trying again in %(s)s s…",
+    "found_on_board": "(found on the board by this phone)",
     "unknown": "This code is not valid for this meeting. Check the code on your slip.",
     "not_open": "Voting is not open.",
     "closed": "Voting is closed.",

@@ -60,15 +60,35 @@
   }
 
   let retryAction = null;
-  function message(text, { retry = null, code = false } = {}) {
+  let retryTimer = null;
+  // auto: seconds before "Try again" runs by itself (a lost answer, a network cut), counted
+  // down on the screen; the button still works at once.
+  function message(text, { retry = null, code = false, auto = 0 } = {}) {
+    clearInterval(retryTimer);
+    retryTimer = null;
     $("message-text").textContent = text;
     retryAction = retry;
     $("message-retry").hidden = !retry;
     $("message-code").hidden = !code;
     $("message-second-round").hidden = true;
+    $("message-auto").hidden = !(retry && auto);
+    if (retry && auto) {
+      let left = auto;
+      $("message-auto").textContent = fmt(S.retry_in, { s: left });
+      retryTimer = setInterval(() => {
+        left -= 1;
+        $("message-auto").textContent = fmt(S.retry_in, { s: Math.max(left, 0) });
+        if (left <= 0 && !$("screen-message").hidden) runRetry();
+      }, 1000);
+    }
     show("message");
   }
-  $("message-retry").addEventListener("click", () => retryAction && retryAction());
+  function runRetry() {
+    clearInterval(retryTimer);
+    retryTimer = null;
+    if (retryAction) retryAction();
+  }
+  $("message-retry").addEventListener("click", runRetry);
   $("message-code").addEventListener("click", () => {
     $("code-input").value = "";
     show("code");
@@ -803,7 +823,7 @@
     try {
       resp = await api("POST", "/ballots", { ballot: sealed.ballot });
     } catch (e) {
-      if (e.network) return message(S.network, { retry: cast });
+      if (e.network) return message(S.network, { retry: cast, auto: 3 });
       if (e.status === 409) return recoverFromBoard(e);
       return message(fmt(S.cast_failed, { reason: e.message }), { retry: () => show("sealed") });
     }
@@ -882,9 +902,14 @@
     const r = rec.receipt;
     $("receipt-code").textContent = r.tracking_code;
     $("receipt-position").textContent = numberFormat.format(r.position);
-    $("receipt-time").textContent = r.accepted_at
-      ? new Date(r.accepted_at).toLocaleString(lang === "vi" ? "vi-VN" : "en-GB")
-      : "–";
+    // A receipt recovered from the board has no server time: the time this phone found it.
+    if (!r.accepted_at && !r.found_at) {
+      r.found_at = new Date().toISOString();
+      save();
+    }
+    const when = r.accepted_at || r.found_at;
+    $("receipt-time").textContent = new Date(when).toLocaleString(lang === "vi" ? "vi-VN" : "en-GB")
+      + (r.accepted_at ? "" : ` ${S.found_on_board}`);
     $("receipt-election").textContent = r.election;
     $("receipt-board").href = `${app.dataset.boardUrl}?code=${encodeURIComponent(r.tracking_code)}`;
     const box = $("receipt-qr");
