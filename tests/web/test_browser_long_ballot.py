@@ -236,8 +236,44 @@ def _phones(browser, origin, invitations, meeting, device, keys, expect, errors)
     assert big.evaluate("document.documentElement.scrollWidth") <= 390
     ctx2.close()
 
+    # A lost session: UV03 opened the slip in Zalo's browser (the token is there), then in
+    # Chrome, which says the slip is used and sends them to the secretary ...
+    zalo, zpage = _page(browser, errors)
+    zpage.goto(f"{origin}/v/{SLUG}#{invitations['UV03']}")
+    expect(zpage.locator("#screen-ballot")).to_be_visible()
+    chrome, cpage = _page(browser, errors)
+    cpage.goto(f"{origin}/v/{SLUG}#{invitations['UV03']}")
+    expect(cpage.locator("#message-text")).to_contain_text("thư ký sẽ ghi nhận đồng chí chuyển "
+                                                           "sang bỏ phiếu giấy")
+    errors[:] = [e for e in errors if "409" not in e]  # the refusal, provoked here
+    chrome.close()
+    # ... who records on the meeting page that UV03 votes on paper instead.
+    from ballot.web.auth import create_admin
+
+    create_admin(meeting.factory, "thuky", "mat-khau-rat-dai-2025")
+    desk = browser.new_context(viewport={"width": 1100, "height": 900})
+    sec = desk.new_page()
+    sec.on("dialog", lambda d: d.accept())
+    sec.goto(f"{origin}/admin/login")
+    sec.fill('input[name="username"]', "thuky")
+    sec.fill('input[name="password"]', "mat-khau-rat-dai-2025")
+    sec.click('button[type="submit"]')
+    sec.goto(f"{origin}/admin/m/{SLUG}")
+    sec.click("#paper-instead summary")
+    sec.select_option("#paper-instead-member", "UV03")
+    sec.click("#paper-instead-submit")
+    expect(sec.locator("#set-aside-list")).to_contain_text("Ủy viên 3 (UV03)")
+    expect(sec.locator("#token-figures")).to_contain_text("Thẻ đã cấp: 3; đã gác lại: 1; "
+                                                          "còn hiệu lực: 2; phiếu điện tử: 2.")
+    shot(sec, "admin-paper-instead", full_page=True)
+    zalo.close()
+
     # After the meeting: a new tab on /v/<slug> shows the kept receipt, on the board, counted.
     meeting.close_voting(SLUG)
+    meeting.enter_paper_counts(SLUG, {
+        "ballots_issued": 1, "ballots_valid": 1, "ballots_invalid": 0, "voters": 1,
+        "counts": [{"unit_id": uid, "votes": {"HTTNV": 1}, "abstain": 0, "blank": 0}
+                   for uid, _, _ in LEADERS + ORGS]})
     late = ctx.new_page()
     late.on("pageerror", lambda e: errors.append(str(e)))
     late.goto(f"{origin}/v/{SLUG}")
@@ -257,4 +293,14 @@ def _phones(browser, origin, invitations, meeting, device, keys, expect, errors)
     expect(late.locator("h1")).to_contain_text("Kết quả")
     late.goto(f"{origin}/")
     expect(late.locator("#published")).to_contain_text("Đánh giá, xếp loại cán bộ và tổ chức")
+    # The record names UV03 as "token issued, voted on paper"; the minutes say so.
+    from ballot.tally.record import load_record
+    from ballot.tally.verify import verify_record
+
+    rec = load_record(meeting.record_path(SLUG))
+    assert rec["paper_instead"] == ["UV03"] and verify_record(rec, workers=1).ok
+    assert rec["figures"]["present"] == 3  # 2 valid tokens + 1 paper voter
+    sec.goto(f"{origin}/admin/m/{SLUG}/minutes")
+    expect(sec.locator("body")).to_contain_text("đã nhận thẻ điện tử nhưng bỏ phiếu giấy")
+    desk.close()
     ctx.close()
