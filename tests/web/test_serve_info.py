@@ -29,3 +29,33 @@ def test_request_log_has_no_client_address_nor_query(app):
     log = out.getvalue()
     assert "GET /v/chi-bo 404" in log and "GET / 200" in log
     assert "192.168.7.42" not in log and "ABCDE" not in log and "code=" not in log
+
+
+def test_serve_with_workers_prints_addresses_and_relays_the_request_log(tmp_path):
+    import json
+    import os
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    env = {**os.environ, "BALLOT_PUBLIC_URL": "http://192.168.1.10:8000"}
+    env.pop("BALLOT_DATABASE_URL", None)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ballot.service.serve_workers", "--workers", "1", "--port", "0",
+         "--instance", str(tmp_path / "instance")],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
+    try:
+        workers = json.loads(proc.stdout.readline())["workers"]
+        lines = [proc.stdout.readline() for _ in range(3)]
+        assert "Secretary / Thư ký: http://192.168.1.10:8000/admin" in "".join(lines), lines
+        with urllib.request.urlopen(f"{workers[0]['url']}/?code=SECRET-CODE") as resp:
+            assert resp.status == 200
+        deadline = time.time() + 20
+        log = ""
+        while "GET / 200" not in log and time.time() < deadline:
+            log += proc.stdout.readline()
+        assert "GET / 200" in log and "127.0.0.1" not in log and "SECRET" not in log, log
+    finally:
+        proc.terminate()
+        proc.wait(20)
