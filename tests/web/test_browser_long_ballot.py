@@ -266,6 +266,19 @@ def _phones(browser, origin, invitations, meeting, device, keys, expect, errors)
     expect(sec.locator("#token-figures")).to_contain_text("Thẻ đã cấp: 3; đã gác lại: 1; "
                                                           "còn hiệu lực: 2; phiếu điện tử: 2.")
     shot(sec, "admin-paper-instead", full_page=True)
+    # The projector at 1080p: text readable across a room, the fingerprint unbroken per group.
+    room = browser.new_context(viewport={"width": 1920, "height": 1080})
+    proj = room.new_page()
+    proj.goto(f"{origin}/p/{SLUG}")
+    sizes = proj.evaluate("""() => ({
+      body: parseFloat(getComputedStyle(document.body).fontSize),
+      steps: parseFloat(getComputedStyle(document.querySelector('.instructions')).fontSize),
+      fp: getComputedStyle(document.querySelector('.fingerprint code')).wordBreak,
+      width: document.documentElement.scrollWidth })""")
+    assert sizes["body"] >= 28 and sizes["steps"] >= 34, sizes
+    assert sizes["fp"] == "normal" and sizes["width"] <= 1920, sizes
+    shot(proj, "projector-1080p")
+    room.close()
     zalo.close()
 
     # After the meeting: a new tab on /v/<slug> shows the kept receipt, on the board, counted.
