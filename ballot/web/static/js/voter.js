@@ -357,7 +357,7 @@
   }
 
   function tokenFailed(e) {
-    if (e.network) return message(S.network, { retry: resume });
+    if (e.network) return message(S.network, { retry: resume, auto: 3 });
     if (e.status === 409 && /already/i.test(e.message)) {
       forget();
       return message(S.used, { code: true });
