@@ -646,17 +646,30 @@
 
   // The browser's Back button on the review screen returns to the ballot.
   let reviewInHistory = false;
+  let rowAfterReview = -1; // a row tapped on the review: shown once back on the ballot
+  function showBallotAt() {
+    show("ballot");
+    const i = rowAfterReview;
+    rowAfterReview = -1;
+    if (i < 0) return;
+    const row = $("units").children[i];
+    row.scrollIntoView({ block: "start" });
+    cursorRow = i;
+    const first = row.querySelector("button[data-c]");
+    if (first) first.focus({ preventScroll: true });
+  }
   window.addEventListener("popstate", () => {
     if (reviewInHistory && !$("screen-review").hidden) {
       reviewInHistory = false;
-      show("ballot");
+      showBallotAt();
     } else {
       reviewInHistory = false;
     }
   });
-  function leaveReview() {
+  function leaveReview(row = -1) {
+    rowAfterReview = row;
     if (reviewInHistory) history.back(); // the popstate above shows the ballot
-    else show("ballot");
+    else showBallotAt();
   }
 
   function choiceText(c) {
@@ -672,6 +685,8 @@
       const c = choices[i];
       const li = el("li", c === null ? "unmarked" : c === "A" ? "abstained" : "");
       li.append(el("span", "name", `${i + 1}. ${u.name}`), el("span", "choice", choiceText(c)));
+      li.dataset.i = String(i);
+      li.tabIndex = 0; // a tap (or Enter) on a row goes back to that row of the ballot
       list.append(li);
     });
     const left = choices.filter((c) => c === null).length;
@@ -692,7 +707,15 @@
       reviewInHistory = true;
     }
   });
-  $("back-to-ballot").addEventListener("click", leaveReview);
+  $("back-to-ballot").addEventListener("click", () => leaveReview());
+  $("review-list").addEventListener("click", (event) => {
+    const li = event.target.closest("li[data-i]");
+    if (li) leaveReview(Number(li.dataset.i));
+  });
+  $("review-list").addEventListener("keydown", (event) => {
+    const li = event.target.closest("li[data-i]");
+    if (li && event.key === "Enter") leaveReview(Number(li.dataset.i));
+  });
   $("sealed-back").addEventListener("click", () => {
     sealed = null;
     show("ballot");
