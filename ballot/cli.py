@@ -179,9 +179,12 @@ def serve(host: str, port: int, threads: int, workers: int) -> None:
 
     from ballot.instance import describe
     from ballot.web import create_app
+    from ballot.web.serve_info import RequestLog, addresses
 
     app = create_app()
     click.echo(describe(Path(app.instance_path),
                         app.extensions["ballot.engine"].url.render_as_string(hide_password=False)))
-    click.echo(f"ballot serving on http://{host}:{port}/")
-    waitress_serve(app, host=host, port=port, threads=threads)
+    for what, url in addresses(host, port, app.config.get("PUBLIC_URL")):
+        click.echo(f"  {what}: {url}")
+    # One line per request, without the client's address (waitress logs none by itself).
+    waitress_serve(RequestLog(app), host=host, port=port, threads=threads)

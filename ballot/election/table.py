@@ -85,7 +85,7 @@ def format_result(result: CountResult, units: Sequence[Unit], title: str | None 
     out.append("")
 
     header = ["#", "Mã", "Họ tên / Đơn vị"] + [lv.short for lv in levels] + [
-        "Không XL", "Bỏ trống", "Kết quả", "Ghi chú"]
+        "Không chọn", "Bỏ trống", "Kết quả", "Ghi chú"]
     rows = []
     for i, r in enumerate(result.units, 1):
         cells = [str(i), r.unit_id, names.get(r.unit_id, "")]
@@ -95,7 +95,7 @@ def format_result(result: CountResult, units: Sequence[Unit], title: str | None 
         rows.append(cells)
     n_levels = len(levels)
     out += _box(header, rows, {0} | set(range(3, 5 + n_levels)))
-    out.append("%: phần trăm của N (percent of N) · Không XL: không xếp loại (abstain) · "
+    out.append("%: phần trăm của N (percent of N) · Không chọn: không xếp loại (abstain) · "
                "Bỏ trống: dòng để trống hoặc đánh hai ô (row left empty or marked twice)")
     seen = []
     for r in result.units:

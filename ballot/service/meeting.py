@@ -56,6 +56,7 @@ from ballot.tally.decryption import (
 )
 from ballot.tally.record import build_record, counts_to_json, paper_from_json, save_record
 
+from . import paper as paper_instead
 from .keys import KeyStore
 
 __all__ = ["ServiceError", "Meeting"]
@@ -78,6 +79,16 @@ def _now() -> str:
 
 def _hash_secret(tag: str, code: str) -> str:
     return hashlib.sha256(f"{tag}\0{code.strip()}".encode()).hexdigest()
+
+
+def _new_trustee_code() -> str:
+    """A trustee's access code: the invitation codes' alphabet (Crockford base32, 100 bits,
+    groups of five), typed in any case, with or without dashes, O/I/L read as 0/1."""
+    return repo.new_invitation_code()
+
+
+def _trustee_hash(code: str) -> str:
+    return _hash_secret("trustee", repo.normalize_invitation_code(code))
 
 
 @dataclass
@@ -158,8 +169,8 @@ class Meeting:
                       for i, u in enumerate(manifest.units, 1))
             for i, name in enumerate(trustee_names, 1):
                 t = repo.add_trustee(s, election.id, i, name)
-                codes[name] = secrets.token_urlsafe(12)
-                t.access_hash = _hash_secret("trustee", codes[name])
+                codes[name] = _new_trustee_code()
+                t.access_hash = _trustee_hash(codes[name])
             repo.set_manifest(s, election.id, manifest_json=manifest.canonical_bytes().decode(),
                               manifest_hash=manifest.manifest_hash().hex())
             repo.append_audit(s, election_id=election.id, actor="secretary", action="create",
@@ -193,8 +204,8 @@ class Meeting:
             if t.public_key_json is not None:
                 raise ServiceError(f"trustee {index} has already published keys: their code "
                                    "can no longer be replaced", 409)
-            code = secrets.token_urlsafe(12)
-            t.access_hash = _hash_secret("trustee", code)
+            code = _new_trustee_code()
+            t.access_hash = _trustee_hash(code)
             repo.append_audit(s, election_id=election.id, actor="secretary",
                               action="new_trustee_code", detail={"trustee": index})
             return t.name, code
@@ -202,8 +213,11 @@ class Meeting:
     def trustee_login(self, s: Session, election: Election, index: int, code: str) -> Trustee:
         t = s.execute(select(Trustee).where(Trustee.election_id == election.id,
                                             Trustee.index == index)).scalar_one_or_none()
-        if t is None or not t.access_hash or not secrets.compare_digest(
-                t.access_hash, _hash_secret("trustee", code or "")):
+        code = code if isinstance(code, str) else ""
+        # Codes made before the invitation alphabet (token_urlsafe) are compared as typed.
+        if t is None or not t.access_hash or not (
+                secrets.compare_digest(t.access_hash, _trustee_hash(code))
+                or secrets.compare_digest(t.access_hash, _hash_secret("trustee", code))):
             raise ServiceError("unknown trustee or wrong access code", 403)
         return t
 
@@ -504,6 +518,13 @@ class Meeting:
                     BoardEntry.election_id == election.id)),
             }
 
+    def set_aside_token(self, slug: str, roll_id: str) -> dict[str, int]:
+        """A member whose phone session is lost votes on paper instead (service/paper.py)."""
+        return paper_instead.set_aside_token(self, slug, roll_id)
+
+    def paper_instead(self, slug: str) -> dict[str, Any]:
+        return paper_instead.paper_instead_view(self, slug)
+
     def board(self, slug: str) -> list[dict[str, Any]]:
         with transaction(self.factory, read_only=True) as s:
             election = self._election(s, slug)
@@ -583,10 +604,13 @@ class Meeting:
                     raise CountError("paper: more ballots issued than members voting on paper")
                 if manifest.ballot_b is not None:  # "at most K agree" (docs/counting.md)
                     check_paper_at_most_k(manifest, counts, paper["ballots_valid"])
-                tokens = repo.tokens_issued(s, election.id)
+                # Members who voted on paper instead of their token are among the paper
+                # voters, and their tokens no longer count (service/paper.py).
+                tokens = paper_instead.token_figures(s, election.id)["valid"]
                 if tokens + paper["voters"] > len(manifest.eligible_voters()):
-                    raise CountError(f"paper: {paper['voters']} paper voters + {tokens} tokens "
-                                     f"exceed the {len(manifest.eligible_voters())} eligible members")
+                    raise CountError(f"paper: {paper['voters']} paper voters + {tokens} valid "
+                                     f"tokens exceed the {len(manifest.eligible_voters())} "
+                                     "eligible members")
             except (CountError, ValueError) as exc:
                 raise ServiceError(str(exc), 422) from None
             if repo.tallies(s, election.id, "paper_counts"):
@@ -624,7 +648,15 @@ class Meeting:
             issued_ids = {r.roll_entry_id for r in s.execute(select(TokenIssuance).where(
                 TokenIssuance.election_id == election.id)).scalars()}
             roll_ids = sorted(e.roll_id for e in repo.roll(s, election.id) if e.id in issued_ids)
-            tokens = len(roll_ids)
+            # Tokens set aside for members who voted on paper instead (service/paper.py) are
+            # not ballots issued: those members are among the paper voters.
+            set_aside = paper_instead.set_aside_roll_ids(s, election.id)
+            tokens = len(roll_ids) - len(set_aside)
+            if B > tokens:
+                raise ServiceError(
+                    f"excess: {B} electronic ballots for {tokens} valid tokens ({len(roll_ids)} "
+                    f"issued, {len(set_aside)} set aside for members who voted on paper): a token "
+                    "set aside was used, so the count cannot stand", 409)
             p_voters = paper["voters"] if paper else 0
             try:
                 figures = MeetingFigures(
@@ -645,7 +677,8 @@ class Meeting:
                 board=[{"position": e.position, "ballot": parse_json(e.ballot_json),
                         "prev_hash": e.prev_hash, "entry_hash": e.entry_hash} for e in board_rows],
                 aggregate=totals, decryptions=list(decs.values()), electronic_counts=electronic,
-                paper=paper, figures=figures, counts=totals_counts, results=results)
+                paper=paper, figures=figures, counts=totals_counts, results=results,
+                paper_instead=set_aside)
             repo.add_tally(s, election.id, "result", canonical_json(
                 {"counts": counts_to_json(unit_ids, totals_counts),
                  "results": results.to_json()}).decode())
@@ -670,6 +703,12 @@ class Meeting:
         with transaction(self.factory) as s:
             election = self._election(s, slug)
             transition(s, election, "published")
+
+    def published_meetings(self) -> list[dict[str, Any]]:
+        """For the home page (service/publishing.py)."""
+        from .publishing import published_meetings
+
+        return published_meetings(self)
 
     def record_path(self, slug: str) -> Path:
         return self.records_dir / f"{slug}.record.json"

@@ -184,12 +184,16 @@ def serve_one(*, host: str, port: int, threads: int, database_url: str, keys_dir
 
     from ballot.web import create_app
 
+    from ballot.web.serve_info import RequestLog
+
     app = create_app({"DATABASE_URL": database_url, "KEYS_DIR": keys_dir,
                       "RECORDS_DIR": records_dir, "MIGRATE": False})
     if stats:
         _install_stats(app)
     sock = _listen(host, port, reuse_port)
-    server = create_server(app, sockets=[sock], threads=threads, connection_limit=1000,
+    # One line per request on stdout (no client address, no query string); the parent relays
+    # them when it is `ballot serve`, and discards them otherwise.
+    server = create_server(RequestLog(app), sockets=[sock], threads=threads, connection_limit=1000,
                            channel_timeout=300)
     signal.signal(signal.SIGTERM, lambda *_: (server.close(), os._exit(0)))
     print(f"{READY} {sock.getsockname()[1]}", flush=True)
@@ -213,6 +217,7 @@ class WorkerProcess:
     reuse_port: bool = False
     stats: bool = False
     log: Path | None = None
+    relay: bool = False  # copy the worker's request log to this process's stdout
     proc: subprocess.Popen | None = field(default=None, repr=False)
 
     @property
@@ -259,9 +264,15 @@ class WorkerProcess:
             hint = f" (see {self.log})" if self.log else ""
             raise RuntimeError(f"worker did not start within {timeout} s{hint}: {line!r}")
         self.port = int(line[0].split()[1])
-        # Keep draining stdout so the child never blocks on a full pipe.
-        threading.Thread(target=proc.stdout.read, daemon=True).start()
+        # Keep draining stdout so the child never blocks on a full pipe (relayed, or dropped).
+        threading.Thread(target=self._drain, args=(proc,), daemon=True).start()
         return self
+
+    def _drain(self, proc: subprocess.Popen) -> None:
+        for line in proc.stdout:  # type: ignore[union-attr]
+            if self.relay:
+                sys.stdout.write(line)
+                sys.stdout.flush()
 
     def start(self, timeout: float = 60) -> "WorkerProcess":
         return self.launch().wait_ready(timeout)
@@ -426,9 +437,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     from ballot.instance import describe
 
     print(describe(instance, url), file=sys.stderr, flush=True)
+    for w in pool.workers:
+        w.relay = True
     pool.start()
     print(json.dumps({"workers": [{"pid": w.pid, "url": w.url} for w in pool.workers]}),
           flush=True)
+    from ballot.web.serve_info import addresses
+
+    for what, address in addresses(args.host, args.port):  # what people type, not the workers'
+        print(f"  {what}: {address}", flush=True)
     try:
         while not stop.wait(1.0):
             for w in pool.workers:  # a crashed worker is restarted on its port

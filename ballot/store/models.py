@@ -46,6 +46,7 @@ __all__ = [
     "Trustee",
     "Invitation",
     "TokenIssuance",
+    "TokenSetAside",
     "BoardEntry",
     "Tally",
     "AuditEntry",
@@ -242,6 +243,26 @@ class TokenIssuance(Base):
     election_id: Mapped[int] = mapped_column(ForeignKey("elections.id"))
     roll_entry_id: Mapped[int] = mapped_column(Integer)
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class TokenSetAside(Base):
+    """A member who received a token and then voted on paper instead (migration 0009): that
+    token is set aside and no longer counts among the tokens that may cast a ballot. Who, never
+    which token (the server cannot know it)."""
+
+    __tablename__ = "token_set_asides"
+    __table_args__ = (
+        UniqueConstraint("election_id", "roll_entry_id"),
+        ForeignKeyConstraint(
+            ["election_id", "roll_entry_id"],
+            ["token_issuance.election_id", "token_issuance.roll_entry_id"],
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    election_id: Mapped[int] = mapped_column(ForeignKey("elections.id"))
+    roll_entry_id: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class BoardEntry(Base):

@@ -1,6 +1,7 @@
 """The minutes of the vote count (biên bản kiểm phiếu), from the election record alone.
 
-Vietnamese first, English only as small secondary labels. Two renderings of one view
+In Vietnamese only, as a biên bản kiểm phiếu; an English version is a separate document
+(``lang="en"``, the same layout with every text in English). Two renderings of one view
 (:func:`minutes_data`): a self-contained printable HTML page (:func:`render_minutes_html`, A4
 print CSS, no script, no external asset unless the caller links :data:`MINUTES_CSS` as a file)
 and an A4 PDF (:func:`ballot.tally.minutes_pdf.render_minutes_pdf`, with the DejaVu Sans fonts
@@ -25,6 +26,7 @@ The committee is the manifest's trustees. Unknown keys are refused (``ValueError
 
 from __future__ import annotations
 
+import contextvars
 import html
 import re
 import unicodedata
@@ -110,6 +112,8 @@ CHECK_TITLES_VI = {
     "counts": "Số phiếu (điện tử + giấy)",
     "figures": "Số liệu hội nghị",
     "results": "Kết quả tính lại theo quy tắc",
+    "paper_instead": "Thẻ đã gác lại (đã nhận thẻ, bỏ phiếu giấy)",
+    "excess": "Số phiếu điện tử không vượt số thẻ còn hiệu lực (không thừa phiếu)",
 }
 
 #: One colour per level, highest first (enough contrast in grey too).
@@ -209,7 +213,8 @@ class CheckView:
     ok: bool
     title_vi: str
     title_en: str
-    detail: str
+    detail: str                  # the verifier's (English)
+    detail_vi: str = ""
 
 
 @dataclass(frozen=True)
@@ -244,6 +249,7 @@ class MinutesData:
     quorum_text_en: str
     electronic_voters: int
     paper_voters: int | None
+    paper_instead: int           # token issued, voted on paper (a lost phone session)
     ballots: tuple[tuple[str, str, int | None, int | None, int | None], ...]
     # (label_vi, label_en, electronic, paper or None when no paper, total or None)
     has_paper: bool
@@ -387,7 +393,7 @@ def _rules_lines(rules: Mapping[str, Any], levels: Sequence[LevelView],
         lines.append(("Không cộng dồn phiếu giữa các mức; không mức nào đạt thì trình cấp có "
                       "thẩm quyền (không bốc thăm)", "no cumulative fallback; never by chance"))
     lines.append(("Dòng để trống hoặc đánh hai ô không tính cho mức nào; phần còn lại của phiếu "
-                  "vẫn hợp lệ" + ("; được chọn «không xếp loại»" if rules.get("abstain_allowed")
+                  "vẫn hợp lệ" + ("; được chọn «Không chọn» (không xếp loại)" if rules.get("abstain_allowed")
                                   else ""),
                   "blank rows count for no level" + ("; abstain allowed"
                                                      if rules.get("abstain_allowed") else "")))
@@ -493,7 +499,10 @@ def minutes_data(record: Mapping[str, Any], report: Report | None = None, *,
 
     # Ballots, electronic and paper apart.
     paper = record.get("paper")
-    tokens = len(record.get("issuance_log") or [])
+    # Members who received a token and voted on paper instead: their tokens are set aside,
+    # not ballots issued (docs/protocol.md, "paper_instead").
+    set_aside = len(record.get("paper_instead") or [])
+    tokens = len(record.get("issuance_log") or []) - set_aside
     cast = len(record.get("board") or [])
     p = paper or {}
 
@@ -502,15 +511,15 @@ def minutes_data(record: Mapping[str, Any], report: Report | None = None, *,
 
     t_valid, t_invalid = total("ballots_valid"), total("ballots_invalid")
     ballots = (
-        ("Số phiếu phát ra", "issued", tokens, _int(p.get("ballots_issued")) if paper else None,
+        ("Số phiếu phát ra", "Ballots issued", tokens, _int(p.get("ballots_issued")) if paper else None,
          total("ballots_issued")),
-        ("Số phiếu thu về", "returned", cast,
+        ("Số phiếu thu về", "Ballots returned", cast,
          (_int(p.get("ballots_valid")) or 0) + (_int(p.get("ballots_invalid")) or 0)
          if paper else None,
          (t_valid or 0) + (t_invalid or 0) if t_valid is not None else None),
-        ("Số phiếu hợp lệ", "valid", cast, _int(p.get("ballots_valid")) if paper else None,
+        ("Số phiếu hợp lệ", "Valid ballots", cast, _int(p.get("ballots_valid")) if paper else None,
          t_valid),
-        ("Số phiếu không hợp lệ", "invalid", 0, _int(p.get("ballots_invalid")) if paper else None,
+        ("Số phiếu không hợp lệ", "Invalid ballots", 0, _int(p.get("ballots_invalid")) if paper else None,
          t_invalid),
     )
 
@@ -635,7 +644,8 @@ def minutes_data(record: Mapping[str, Any], report: Report | None = None, *,
         verified_ok = None
         first_failure = None
     else:
-        checks = tuple(CheckView(c.ok, CHECK_TITLES_VI.get(c.key, c.title), c.title, c.detail)
+        checks = tuple(CheckView(c.ok, CHECK_TITLES_VI.get(c.key, c.title), c.title, c.detail,
+                                 check_detail_vi(c.key, c.ok, record, report))
                        for c in report.checks)
         verified_ok = report.ok
         ff = report.first_failure
@@ -666,6 +676,7 @@ def minutes_data(record: Mapping[str, Any], report: Report | None = None, *,
         quorum_text_en=str((quorum.get("text") or {}).get("en", "")),
         electronic_voters=tokens,
         paper_voters=_int(p.get("voters")) if paper else None,
+        paper_instead=set_aside,
         ballots=ballots, has_paper=paper is not None,
         levels=tuple(levels),
         rules=_rules_lines(rules, levels, base_vi, base_en) + _ballot_b_lines(manifest),
@@ -808,8 +819,65 @@ def _fill(value: str | None, cls: str = "") -> str:
     return f'<span class="fill {cls}"></span>'
 
 
+#: The language of the minutes being rendered: "vi" (the document, Vietnamese only, as a
+#: biên bản kiểm phiếu) or "en" (a separate English version, for observers).
+_LANG: contextvars.ContextVar[str] = contextvars.ContextVar("minutes_lang", default="vi")
+LANGS = ("vi", "en")
+
+
+def L(vi: str, en: str) -> str:  # noqa: N802 (short on purpose: used on every label)
+    """``vi`` in the Vietnamese minutes, ``en`` in the English version."""
+    return en if _LANG.get() == "en" else vi
+
+
 def _en(text: str) -> str:
-    return f' <span class="en">{_e(text)}</span>' if text else ""
+    """Kept for callers of the former bilingual layout: no English gloss any more."""
+    return ""
+
+
+def check_detail_vi(key: str, ok: bool, record: Mapping[str, Any], report: Report) -> str:
+    """The verifier's figures for one check, in Vietnamese (the verifier's own detail is
+    English: it is shown in the English version)."""
+    if not ok:
+        return "KHÔNG ĐẠT — chạy lệnh ballot verify để xem chi tiết"
+    f = report.figures
+    m = record.get("manifest") or {}
+    U = len(m.get("units") or [])
+    B = len(record.get("board") or [])
+    T = len(record.get("issuance_log") or [])
+    S = len(record.get("paper_instead") or [])
+    E = sum(1 for e in m.get("roll") or [] if e.get("status") == "official")
+    tr = m.get("trustees") or {}
+    n, k = len(tr.get("members") or []), int(tr.get("threshold") or 0)
+    dec = sorted(d.get("trustee") for d in record.get("decryptions") or [])
+    paper = record.get("paper") or None
+    fig = record.get("figures") or {}
+    return {
+        "manifest": f"{U} dòng xếp loại, {len(m.get('levels') or [])} mức, "
+                    f"{len(m.get('roll') or [])} người trong danh sách",
+        "manifest_binding": "bộ khóa được tạo cho đúng thông tin cuộc bỏ phiếu này",
+        "ceremony": f"{n} ủy viên, cần {k}; {n * k} chứng minh đã kiểm tra",
+        "base_hash": "khớp với mã tính lại",
+        "issuance": f"{T} thẻ đã cấp cho {E} đảng viên có quyền bỏ phiếu",
+        "board": f"{B} mục",
+        "board_count": f"{B} phiếu, {T} thẻ đã cấp",
+        "paper_instead": f"{S} đảng viên đã nhận thẻ nhưng bỏ phiếu giấy",
+        "excess": f"{B} phiếu, {T - S} thẻ còn hiệu lực",
+        "ballots": f"{B} phiếu: {B} chữ ký thẻ, {B} chữ ký phiếu, {B * U} chứng minh đã "
+                   "kiểm tra",
+        "limits": f"{f.get('limit_proofs', 0)} chứng minh giới hạn đã kiểm tra",
+        "tokens_unique": f"{B} thẻ khác nhau",
+        "chain": f"{B} mục, chuỗi băm liền mạch",
+        "aggregate": f"tổng của {U} dòng tính lại từ {B} phiếu",
+        "decryption": f"ủy viên {', '.join(map(str, dec))}: {len(dec) * U} chứng minh giải mã",
+        "electronic_counts": f"{U} dòng giải mã khớp, mỗi dòng {B} phiếu",
+        "counts": (f"{B} phiếu điện tử + {paper.get('ballots_valid', 0)} phiếu giấy mỗi dòng"
+                   if paper else f"{B} phiếu điện tử, không có phiếu giấy"),
+        "figures": f"hợp lệ {fig.get('ballots_valid')}, không hợp lệ "
+                   f"{fig.get('ballots_invalid')}, phát ra {fig.get('ballots_issued')}, có mặt "
+                   f"{fig.get('present')}",
+        "results": f"{U} kết quả tính lại theo quy tắc",
+    }.get(key, "đạt")
 
 
 def _bars_svg(row: UnitRow, levels: Sequence[LevelView]) -> str:
@@ -818,7 +886,7 @@ def _bars_svg(row: UnitRow, levels: Sequence[LevelView]) -> str:
     w, bh, gap = 100.0, 3.2, 1.0
     items = [(lv.colour, c.share, lv.threshold, f"{lv.short} {c.votes}")
              for lv, c in zip(levels, row.cells)]
-    items.append((ABSTAIN_COLOUR, row.abstain_share, None, f"không xếp loại {row.abstain}"))
+    items.append((ABSTAIN_COLOUR, row.abstain_share, None, f"không chọn {row.abstain}"))
     h = len(items) * (bh + gap) - gap
     parts = [f'<svg class="bars" viewBox="0 0 {w:g} {h:g}" xmlns="http://www.w3.org/2000/svg" '
              f'role="img" aria-label="{_e(", ".join(t for *_, t in items))}">']
@@ -851,115 +919,148 @@ def _count(value: int | None) -> str:
 
 def render_minutes_html(record: Mapping[str, Any], report: Report | None = None, *,
                         meeting: Mapping[str, Any] | None = None,
-                        css_href: str | None = None) -> str:
+                        css_href: str | None = None, lang: str = "vi") -> str:
     """The minutes as one printable HTML page. Every string from the record or ``meeting`` is
     escaped. With ``css_href`` the page links that stylesheet (serve :data:`MINUTES_CSS` there);
-    otherwise the CSS is inlined."""
+    otherwise the CSS is inlined. ``lang``: "vi" (the minutes, Vietnamese only) or "en" (a
+    separate English version)."""
+    if lang not in LANGS:
+        raise ValueError(f"lang: one of {LANGS}")
+    token = _LANG.set(lang)
+    try:
+        return _render_html(record, report, meeting, css_href)
+    finally:
+        _LANG.reset(token)
+
+
+def _render_html(record: Mapping[str, Any], report: Report | None,
+                 meeting: Mapping[str, Any] | None, css_href: str | None) -> str:
     d = minutes_data(record, report, meeting=meeting)
+    en = _LANG.get() == "en"
     out: list[str] = []
     w = out.append
     style = (f'<link rel="stylesheet" href="{_e(css_href)}">' if css_href
              else f"<style>\n{MINUTES_CSS}</style>")
     w("<!DOCTYPE html>")
-    w('<html lang="vi"><head><meta charset="utf-8">')
+    w(f'<html lang="{_LANG.get()}"><head><meta charset="utf-8">')
     w('<meta name="viewport" content="width=device-width, initial-scale=1">')
-    w(f"<title>Biên bản kiểm phiếu — {_e(d.organisation)} — {_e(d.title)}</title>")
+    w(f"<title>{L('Biên bản kiểm phiếu', 'Minutes of the vote count')} — "
+      f"{_e(d.organisation)} — {_e(d.title)}</title>")
     w(style)
     w('</head><body><main class="sheet">')
 
     # Masthead.
-    place_date = f"{_e(d.locality) if d.locality else '…………'}, {_e(d.date_vi)}"
+    place_date = f"{_e(d.locality) if d.locality else '…………'}, {_e(L(d.date_vi, d.date_iso))}"
     w('<div class="masthead"><div>')
     w(f'<div class="org">{_e(d.organisation)}</div>')
-    w('<div class="body">Ban kiểm phiếu</div><div class="star">*</div></div>')
-    w('<div><div class="party">ĐẢNG CỘNG SẢN VIỆT NAM</div>')
+    w(f'<div class="body">{L("Ban kiểm phiếu", "Vote-counting committee")}</div>'
+      '<div class="star">*</div></div>')
+    w(f'<div><div class="party">{L("ĐẢNG CỘNG SẢN VIỆT NAM", "COMMUNIST PARTY OF VIET NAM")}'
+      '</div>')
     w(f'<div class="date">{place_date}</div></div></div>')
 
-    w("<h1>BIÊN BẢN KIỂM PHIẾU</h1>")
-    w('<span class="en">Minutes of the vote count</span>')
+    w(f"<h1>{L('BIÊN BẢN KIỂM PHIẾU', 'MINUTES OF THE VOTE COUNT')}</h1>")
     w(f'<p class="subtitle">{_e(d.title)}</p>')
-
-    w('<p class="intro">Hôm nay, '
-      f"{_e(d.date_vi)}, hồi {_fill(d.started, 'short')}, tại {_fill(d.place)}, "
-      f"{_e(d.organisation)} tiến hành bỏ phiếu kín và kiểm phiếu "
-      f"{_e(d.title[:1].lower() + d.title[1:]) if d.title else ''}.</p>")
+    if en:
+        w(f'<p class="intro">On {_e(d.date_iso)}, at {_fill(d.started, "short")}, in '
+          f"{_fill(d.place)}, {_e(d.organisation)} held a secret ballot and counted the votes: "
+          f"{_e(d.title)}. (English version: the minutes of record are the Vietnamese ones.)</p>")
+    else:
+        w('<p class="intro">Hôm nay, '
+          f"{_e(d.date_vi)}, hồi {_fill(d.started, 'short')}, tại {_fill(d.place)}, "
+          f"{_e(d.organisation)} tiến hành bỏ phiếu kín và kiểm phiếu "
+          f"{_e(d.title[:1].lower() + d.title[1:]) if d.title else ''}.</p>")
 
     # I. Composition.
-    w('<h2>I. Thành phần<span class="en">chair, secretary, vote-counting committee</span></h2>')
+    w(f'<h2>I. {L("Thành phần", "Composition")}</h2>')
     w('<table class="facts">')
-    w(f"<tr><td>Chủ trì hội nghị{_en('chair')}</td><td>{_fill(d.chair)}</td></tr>")
-    w(f"<tr><td>Thư ký hội nghị{_en('secretary')}</td><td>{_fill(d.secretary)}</td></tr>")
-    w(f"<tr><td>Ban kiểm phiếu{_en('committee (trustees)')}</td><td>")
+    w(f"<tr><td>{L('Chủ trì hội nghị', 'Chair')}</td><td>{_fill(d.chair)}</td></tr>")
+    w(f"<tr><td>{L('Thư ký hội nghị', 'Secretary')}</td><td>{_fill(d.secretary)}</td></tr>")
+    w(f"<tr><td>{L('Ban kiểm phiếu', 'Vote-counting committee (trustees)')}</td><td>")
     if d.committee:
         items = []
         for i, name, dec in d.committee:
-            note = " (đã tham gia giải mã)" if dec else ""
-            items.append(f"{i}. <b>{_e(name)}</b> — giữ khóa số {i}"
+            note = L(" (đã tham gia giải mã)", " (took part in the decryption)") if dec else ""
+            items.append(f"{i}. <b>{_e(name)}</b> — {L('giữ khóa số', 'holds key')} {i}"
                          f'<span class="muted">{note}</span>')
         w("<br>".join(items))
-        w(f'<br><span class="muted">Cần {d.trustee_threshold} trong {len(d.committee)} ủy '
-          "viên để giải mã tổng số phiếu; không ai giải mã được từng phiếu.</span>")
+        w('<br><span class="muted">' + L(
+            f"Cần {d.trustee_threshold} trong {len(d.committee)} ủy viên để giải mã tổng số "
+            "phiếu; không ai giải mã được từng phiếu.",
+            f"{d.trustee_threshold} of the {len(d.committee)} members are needed to decrypt "
+            "the totals; nobody can decrypt a single ballot.") + "</span>")
     else:
         w(_fill(None, "wide"))
     w("</td></tr></table>")
 
     # II. Attendance.
-    w('<h2>II. Số lượng đảng viên<span class="en">attendance, base N, quorum</span></h2>')
+    w(f'<h2>II. {L("Số lượng đảng viên", "Attendance, base N, quorum")}</h2>')
     w('<table class="facts">')
 
     def fact(label: str, en: str, value: Any, note: str = "") -> None:
-        w(f"<tr><td>{label}{_en(en)}</td><td class=\"num\">{_e(value)}</td>"
+        w(f"<tr><td>{L(label, en)}</td><td class=\"num\">{_e(value)}</td>"
           f'<td class="note">{note}</td></tr>')
 
-    fact("Tổng số đảng viên trong danh sách", "on the roll", d.on_roll,
-         f"trong đó {d.probationary} đảng viên dự bị (không biểu quyết)" if d.probationary else "")
-    fact("Số đảng viên chính thức được triệu tập", "official members convened", d.convened)
+    fact("Tổng số đảng viên trong danh sách", "On the roll", d.on_roll,
+         L(f"trong đó {d.probationary} đảng viên dự bị (không biểu quyết)",
+           f"of whom {d.probationary} probationary (no vote)") if d.probationary else "")
+    fact("Số đảng viên chính thức được triệu tập", "Official members convened", d.convened)
     excl_note = "; ".join(f"{_e(n)} ({_e(r)})" for n, r in d.excluded_list)
-    fact("Số đảng viên được trừ", "excluded from N", d.excluded, excl_note)
-    fact("Số làm căn cứ tính tỷ lệ N", "base N", d.base, _e(d.base_text_vi))
-    fact("Số đảng viên có mặt", "present", d.present,
-         f"bỏ phiếu điện tử {d.electronic_voters}" +
-         (f", bỏ phiếu giấy {d.paper_voters}" if d.paper_voters is not None else ""))
-    fact("Số đảng viên vắng mặt", "absent", d.absent,
-         f"kể cả {d.excluded} đảng viên được trừ" if d.excluded else "")
+    fact("Số đảng viên được trừ", "Excluded from N", d.excluded, excl_note)
+    fact("Số làm căn cứ tính tỷ lệ N", "Base N", d.base, _e(L(d.base_text_vi, d.base_text_en)))
+    fact("Số đảng viên có mặt", "Present", d.present,
+         L(f"bỏ phiếu điện tử {d.electronic_voters}", f"{d.electronic_voters} electronically") +
+         (L(f", bỏ phiếu giấy {d.paper_voters}", f", {d.paper_voters} on paper")
+          if d.paper_voters is not None else ""))
+    if d.paper_instead:
+        fact("Số đảng viên đã nhận thẻ điện tử nhưng bỏ phiếu giấy",
+             "Token issued, voted on paper", d.paper_instead, L(
+                 "thẻ điện tử của các đồng chí này đã bị gác lại; nếu thẻ được dùng thì số "
+                 "phiếu điện tử vượt số thẻ còn hiệu lực",
+                 "their tokens are set aside; a ballot cast with one would be an excess"))
+    fact("Số đảng viên vắng mặt", "Absent", d.absent,
+         L(f"kể cả {d.excluded} đảng viên được trừ", f"including the {d.excluded} excluded")
+         if d.excluded else "")
     quorum_cls = "ok" if d.quorum_met else "bad"
-    fact("Số lượng có mặt", "quorum", f"{d.present}/{d.quorum_reference}",
-         f'<span class="{quorum_cls}">{_e(d.quorum_text_vi)}</span>')
+    fact("Số lượng có mặt", "Quorum", f"{d.present}/{d.quorum_reference}",
+         f'<span class="{quorum_cls}">{_e(L(d.quorum_text_vi, d.quorum_text_en))}</span>')
     w("</table>")
 
     # III. Ballots.
-    w('<h2>III. Số phiếu<span class="en">ballots, electronic and paper</span></h2>')
+    w(f'<h2>III. {L("Số phiếu", "Ballots")}</h2>')
     w('<table class="grid ballots"><thead><tr><th></th>'
-      f"<th>Điện tử{_en('electronic')}</th>")
+      f"<th>{L('Điện tử', 'Electronic')}</th>")
     if d.has_paper:
-        w(f"<th>Giấy{_en('paper')}</th>")
-    w(f"<th>Tổng cộng{_en('total')}</th></tr></thead><tbody>")
-    for label, en, elec, paper, tot in d.ballots:
-        w(f"<tr><td>{label}{_en(en)}</td><td class=\"num\">{_count(elec)}</td>")
+        w(f"<th>{L('Giấy', 'Paper')}</th>")
+    w(f"<th>{L('Tổng cộng', 'Total')}</th></tr></thead><tbody>")
+    for label, label_en, elec, paper, tot in d.ballots:
+        w(f"<tr><td>{L(label, label_en)}</td><td class=\"num\">{_count(elec)}</td>")
         if d.has_paper:
             w(f'<td class="num">{_count(paper)}</td>')
         w(f'<td class="num"><b>{_count(tot)}</b></td></tr>')
     w("</tbody></table>")
     if not d.has_paper:
-        w('<p class="muted">Không có phiếu giấy. <span class="en">no paper ballots</span></p>')
+        w(f'<p class="muted">{L("Không có phiếu giấy.", "No paper ballots.")}</p>')
 
     # IV. Rules.
-    w('<h2>IV. Nguyên tắc xác định kết quả<span class="en">counting rules</span></h2>')
+    w(f'<h2>IV. {L("Nguyên tắc xác định kết quả", "Counting rules")}</h2>')
     w('<ul class="rules">')
-    for vi, en in d.rules:
-        w(f"<li>{_e(vi)}</li>")
+    for vi, rule_en in d.rules:
+        w(f"<li>{_e(L(vi, rule_en))}</li>")
     w("</ul>")
 
     # V. Results.
-    w('<h2>V. Kết quả kiểm phiếu<span class="en">votes per unit, % of N</span></h2>')
+    w(f'<h2>V. {L("Kết quả kiểm phiếu", "Votes per unit, % of N")}</h2>')
     w('<table class="grid results"><thead><tr>')
-    w(f'<th>TT</th><th>{_e(d.unit_label_vi)}</th><th class="prop">Tự XL<br>Đề xuất</th>')
+    w(f'<th>{L("TT", "No.")}</th><th>{_e(L(d.unit_label_vi, d.unit_label_en))}</th>'
+      f'<th class="prop">{L("Tự XL<br>Đề xuất", "Self<br>Proposed")}</th>')
     for lv in d.levels:
         w(f'<th title="{_e(lv.name_vi)}">{_e(lv.short)}</th>')
-    w("<th>Không XL</th>")
+    w(f"<th>{L('Không chọn', 'Abstain')}</th>")
     if d.has_blank:
-        w("<th>Bỏ trống</th>")
-    w("<th>Biểu đồ</th><th>Kết quả — căn cứ</th></tr></thead><tbody>")
+        w(f"<th>{L('Bỏ trống', 'Blank')}</th>")
+    w(f"<th>{L('Biểu đồ', 'Chart')}</th><th>{L('Kết quả — căn cứ', 'Result — rule')}</th>"
+      "</tr></thead><tbody>")
     for r in d.units:
         w(f'<tr><td class="no">{r.no}</td><td class="name">{_e(r.name)}</td>')
         w(f'<td class="prop">{_e(r.self_level or "—")}<br>{_e(r.proposed_level or "—")}</td>')
@@ -970,76 +1071,90 @@ def render_minutes_html(record: Mapping[str, Any], report: Report | None = None,
         if d.has_blank:
             w(f'<td class="v"><b>{r.blank}</b></td>')
         w(f'<td class="chart">{_bars_svg(r, d.levels)}</td>')
-        head = (f'<span class="lv">{_e(r.level)}</span> · {_e(r.outcome_short_vi)}' if r.level
-                else f'<span class="open">{_e(r.outcome_short_vi)}</span>')
+        outcome = L(r.outcome_short_vi, r.outcome_en)
+        head = (f'<span class="lv">{_e(r.level)}</span> · {_e(outcome)}' if r.level
+                else f'<span class="open">{_e(outcome)}</span>')
         w(f'<td class="res">{head}'
-          f'<span class="rule">{_e(r.rule_vi)}</span>')
+          f'<span class="rule">{_e(L(r.rule_vi, r.rule_en))}</span>')
         for f in r.flags:
             w(f'<span class="flag">⚠ {_e(f)}</span>')
         w("</td></tr>")
     w("</tbody></table>")
     w('<p class="legend">')
     for lv in d.levels:
-        w(f"{_swatch(lv.colour)}{_e(lv.short)}: {_e(lv.name_vi)}")
-    w(f"{_swatch(ABSTAIN_COLOUR)}Không XL: không xếp loại"
-      '<span class="tick"></span>ngưỡng của mức. '
-      "Số dưới mỗi ô: phần trăm của N; ô tô nền: mức theo số phiếu. Tự XL: tự xếp loại.")
+        w(f"{_swatch(lv.colour)}{_e(lv.short)}: {_e(L(lv.name_vi, lv.name_en))}")
+    w(f"{_swatch(ABSTAIN_COLOUR)}" + L(
+        "Không chọn: không xếp loại"
+        '<span class="tick"></span>ngưỡng của mức. '
+        "Số dưới mỗi ô: phần trăm của N; ô tô nền: mức theo số phiếu. Tự XL: tự xếp loại.",
+        "Abstain: no level"
+        '<span class="tick"></span>the level\'s threshold. '
+        "Below each count: its share of N; shaded: the level the votes gave."))
     if d.has_blank:
-        w(" Bỏ trống: dòng để trống hoặc đánh hai ô.")
-    w('<span class="en">% of N; shaded: the level the votes gave</span></p>')
+        w(L(" Bỏ trống: dòng để trống hoặc đánh hai ô.", " Blank: a row left empty or marked twice."))
+    w("</p>")
 
-    w(f'<p class="sum-title"><b>Tổng hợp</b>{_en("summary")}</p>')
+    w(f'<p class="sum-title"><b>{L("Tổng hợp", "Summary")}</b></p>')
     w('<table class="grid summary"><tbody>')
     total_units = len(d.units)
-    for vi, en, n in d.summary:
+    for vi, sum_en, n in d.summary:
         share = vn_percent(Fraction(n, total_units)) if total_units else "—"
-        w(f'<tr><td>{_e(vi)}{_en(en)}</td><td class="num"><b>{n}</b></td>'
+        w(f'<tr><td>{_e(L(vi, sum_en))}</td><td class="num"><b>{n}</b></td>'
           f'<td class="num">{share}</td></tr>')
-    w(f'<tr><td><b>Cộng</b></td><td class="num"><b>{total_units}</b></td><td></td></tr>')
+    w(f'<tr><td><b>{L("Cộng", "Total")}</b></td><td class="num"><b>{total_units}</b></td>'
+      "<td></td></tr>")
     w("</tbody></table>")
 
     # VI. Quota.
     section = 6
     roman = ["", "I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI"]
     if d.quota or d.quota_rule:
-        w(f'<h2>{roman[section]}. Tỷ lệ hoàn thành xuất sắc nhiệm vụ'
-          '<span class="en">excellent quota per group</span></h2>')
+        w(f'<h2>{roman[section]}. '
+          f'{L("Tỷ lệ hoàn thành xuất sắc nhiệm vụ", "Excellent quota per group")}</h2>')
         section += 1
         if not d.quota:
-            w("<p>Không có nhóm nào có đề nghị mức cao nhất.</p>")
+            w(f"<p>{L('Không có nhóm nào có đề nghị mức cao nhất.', 'No group has a proposal at the top level.')}</p>")
         else:
-            w('<table class="grid quota"><thead><tr><th>Nhóm</th><th>Tỷ lệ</th><th>n</th>'
-              "<th>Tối đa X</th><th>Ứng viên</th><th>Giữ</th><th>Chuyển xuống</th>"
-              "<th>Bằng phiếu</th></tr></thead><tbody>")
+            heads = (L("Nhóm", "Group"), L("Tỷ lệ", "Ratio"), "n", L("Tối đa X", "At most X"),
+                     L("Ứng viên", "Candidates"), L("Giữ", "Kept"), L("Chuyển xuống", "Moved down"),
+                     L("Bằng phiếu", "Tied"))
+            w('<table class="grid quota"><thead><tr>' + "".join(f"<th>{h}</th>" for h in heads)
+              + "</tr></thead><tbody>")
             for q in d.quota:
                 w(f"<tr><td>{_e(q.group)}</td><td class=\"num\">{_e(q.ratio or '—')}</td>"
                   f'<td class="num">{q.n}</td><td class="num">{_count(q.x_max)}</td>'
                   f'<td class="num">{len(q.candidates)}</td><td class="num">{len(q.kept)}</td>'
                   f'<td class="num">{len(q.cut)}</td><td class="num">{len(q.tied)}</td></tr>')
-                detail = [_e(q.text_vi)]
+                detail = [_e(L(q.text_vi, q.text_en))]
                 if q.cut:
-                    detail.append("Chuyển xuống mức liền dưới: " + ", ".join(map(_e, q.cut)))
+                    detail.append(L("Chuyển xuống mức liền dưới: ", "Moved to the level below: ")
+                                  + ", ".join(map(_e, q.cut)))
                 if q.second_round:
-                    detail.append("Các ứng viên được đưa vào vòng hai.")
+                    detail.append(L("Các ứng viên được đưa vào vòng hai.",
+                                    "The candidates go to a second round."))
                 w(f'<tr><td colspan="8">{"<br>".join(detail)}</td></tr>')
             w("</tbody></table>")
             for q in d.quota:
                 if q.tied:
-                    w(f'<div class="tie"><b>Đề nghị cấp có thẩm quyền quyết định</b> (nhóm '
-                      f"{_e(q.group)}): bằng phiếu tại ngưỡng tỷ lệ — "
-                      f"{', '.join(map(_e, q.tied))}."
-                      f'<span class="en">tie at the quota cut, left to the deciding body; '
-                      "never by chance</span></div>")
+                    w(f'<div class="tie"><b>'
+                      f'{L("Đề nghị cấp có thẩm quyền quyết định", "For the deciding body")}</b> '
+                      f'({L("nhóm", "group")} {_e(q.group)}): '
+                      f'{L("bằng phiếu tại ngưỡng tỷ lệ", "tie at the quota cut")} — '
+                      f"{', '.join(map(_e, q.tied))}.</div>")
 
     if d.second_round:
-        w(f'<h2>{roman[section]}. Bỏ phiếu vòng hai<span class="en">second round: agree / '
-          "disagree</span></h2>")
+        w(f'<h2>{roman[section]}. {L("Bỏ phiếu vòng hai", "Second round: agree / disagree")}'
+          "</h2>")
         section += 1
         for b in d.second_round:
-            w(f"<p>Nhóm {_e(b.group)}: chọn tối đa <b>{b.k}</b> trong {len(b.rows)} ứng viên "
-              "(mỗi ứng viên: đồng ý / không đồng ý).</p>")
-            w('<table class="grid"><thead><tr><th>TT</th><th>Họ và tên</th><th>Đồng ý</th>'
-              "<th>Không đồng ý</th><th>Kết quả</th></tr></thead><tbody>")
+            w("<p>" + L(f"Nhóm {_e(b.group)}: chọn tối đa <b>{b.k}</b> trong {len(b.rows)} ứng "
+                        "viên (mỗi ứng viên: đồng ý / không đồng ý).",
+                        f"Group {_e(b.group)}: at most <b>{b.k}</b> of {len(b.rows)} candidates "
+                        "(each: agree / disagree).") + "</p>")
+            heads = (L("TT", "No."), L("Họ và tên", "Name"), L("Đồng ý", "Agree"),
+                     L("Không đồng ý", "Disagree"), L("Kết quả", "Result"))
+            w('<table class="grid"><thead><tr>' + "".join(f"<th>{h}</th>" for h in heads)
+              + "</tr></thead><tbody>")
             for i, row in enumerate(b.rows, 1):
                 agree = str(row.agree) if row.agree is not None else _BLANK
                 dis = str(row.disagree) if row.disagree is not None else _BLANK
@@ -1050,64 +1165,77 @@ def render_minutes_html(record: Mapping[str, Any], report: Report | None = None,
                 w(f"<p>{_e(b.text_vi)}</p>")
 
     # Fingerprint and verification.
-    w(f'<h2>{roman[section]}. Mã nhận diện và kiểm tra hồ sơ<span class="en">election '
-      "fingerprint, verification of the record</span></h2>")
+    w(f'<h2>{roman[section]}. '
+      f'{L("Mã nhận diện và kiểm tra hồ sơ", "Election fingerprint, verification of the record")}'
+      "</h2>")
     section += 1
-    w("<p>Mã nhận diện cuộc bỏ phiếu (đọc theo từng nhóm 4 ký tự) "
-      '<span class="en">election fingerprint, base hash</span>:</p>')
+    w(f'<p>{L("Mã nhận diện cuộc bỏ phiếu (đọc theo từng nhóm 4 ký tự)", "Election fingerprint (read in groups of 4)")}:</p>')
     half = (len(d.fingerprint) + 1) // 2
     blocks = "<br>".join(" ".join(f"<span>{_e(b)}</span>" for b in part)
                          for part in (d.fingerprint[:half], d.fingerprint[half:]) if part)
     w(f'<div class="fp">{blocks}</div>')
     if d.checks is None:
-        w('<p class="status">Kiểm tra hồ sơ: <span class="bad">chưa kiểm tra</span>'
-          '<span class="en">not verified</span></p>')
+        w(f'<p class="status">{L("Kiểm tra hồ sơ", "Verification of the record")}: '
+          f'<span class="bad">{L("chưa kiểm tra", "not verified")}</span></p>')
     else:
         if d.verified_ok:
-            w('<p class="status ok">✓ Hồ sơ hợp lệ: mọi bước kiểm tra đều đạt.'
-              '<span class="en">the record verifies: every check passed</span></p>')
+            w('<p class="status ok">✓ ' + L("Hồ sơ hợp lệ: mọi bước kiểm tra đều đạt.",
+                                            "The record verifies: every check passed.") + "</p>")
         else:
-            w(f'<p class="status bad">✗ Hồ sơ KHÔNG hợp lệ: bước «{_e(d.first_failure)}» '
-              'không đạt.<span class="en">the record does not verify</span></p>')
+            first = _e(d.first_failure)
+            w('<p class="status bad">✗ ' + L(f"Hồ sơ KHÔNG hợp lệ: bước «{first}» không đạt.",
+                                             f"The record does NOT verify: «{first}» failed.")
+              + "</p>")
         w('<table class="checks"><tbody>')
         for c in d.checks:
             mark = '<span class="ok">✓</span>' if c.ok else '<span class="bad">✗</span>'
-            w(f'<tr><td class="mark">{mark}</td><td class="title">{_e(c.title_vi)}</td>'
-              f'<td class="detail">{_e(c.detail)}</td></tr>')
+            w(f'<tr><td class="mark">{mark}</td><td class="title">'
+              f"{_e(L(c.title_vi, c.title_en))}</td>"
+              f'<td class="detail">{_e(L(c.detail_vi, c.detail))}</td></tr>')
         w("</tbody></table>")
-    w('<p class="muted small">Bất kỳ ai có hồ sơ bầu cử đều có thể tự kiểm tra '
-      "lại bằng lệnh <code>ballot verify</code>; mỗi đảng viên kiểm tra phiếu của mình bằng mã "
-      "trên biên nhận.</p>")
+    w('<p class="muted small">' + L(
+        "Bất kỳ ai có hồ sơ bầu cử đều có thể tự kiểm tra lại bằng lệnh <code>ballot verify"
+        "</code>; mỗi đảng viên kiểm tra phiếu của mình bằng mã trên biên nhận.",
+        "Anyone with the election record can check it again with <code>ballot verify</code>; "
+        "each member checks their own ballot with the code on their receipt.") + "</p>")
 
     # Complaints.
-    w(f'<h2>{roman[section]}. Khiếu nại, kiến nghị<span class="en">complaints</span></h2>')
+    w(f'<h2>{roman[section]}. {L("Khiếu nại, kiến nghị", "Complaints")}</h2>')
     if d.complaints:
         w(f'<p class="complaints">{_e(d.complaints)}</p>')
     else:
         w('<div class="lines"><span class="fill"></span><span class="fill"></span>'
           '<span class="fill"></span></div>')
 
-    w(f'<p class="closing">Biên bản kết thúc hồi {_fill(d.ended, "short")} cùng ngày, đã đọc '
-      "lại cho hội nghị nghe và được nhất trí thông qua.</p>")
+    w('<p class="closing">' + L(
+        f"Biên bản kết thúc hồi {_fill(d.ended, 'short')} cùng ngày, đã đọc lại cho hội nghị "
+        "nghe và được nhất trí thông qua.",
+        f"The minutes were closed at {_fill(d.ended, 'short')} the same day, read out to the "
+        "meeting and approved.") + "</p>")
 
     # Signatures.
+    sign = L("(Ký, ghi rõ họ tên)", "(signature, full name)")
     w('<div class="signatures"><div class="pair">')
-    for role, name in (("Thư ký", d.secretary), ("Chủ trì hội nghị", d.chair)):
+    for role, name in ((L("Thư ký", "Secretary"), d.secretary),
+                       (L("Chủ trì hội nghị", "Chair"), d.chair)):
         w(f'<div class="sig"><div class="role">{role}</div>'
-          '<div class="hint">(Ký, ghi rõ họ tên)</div>'
+          f'<div class="hint">{sign}</div>'
           f'<div class="name">{_e(name) if name else _BLANK}</div></div>')
     w("</div>")
-    w('<div class="members-title">Các thành viên ban kiểm phiếu</div><div class="members">')
+    w(f'<div class="members-title">{L("Các thành viên ban kiểm phiếu", "Members of the vote-counting committee")}'
+      '</div><div class="members">')
     members = d.committee or tuple((i, "", False) for i in (1, 2, 3))
     for i, name, _ in members:
-        w(f'<div class="sig"><div class="role">Ủy viên {i}</div>'
-          '<div class="hint">(Ký, ghi rõ họ tên)</div>'
+        w(f'<div class="sig"><div class="role">{L("Ủy viên", "Member")} {i}</div>'
+          f'<div class="hint">{sign}</div>'
           f'<div class="name">{_e(name) if name else _BLANK}</div></div>')
     w("</div></div>")
 
     fp_short = " ".join(d.fingerprint[:4])
-    w(f"<footer>Biên bản kiểm phiếu — {_e(d.organisation)} — {_e(d.date_vi)} · mã nhận diện "
-      f"{_e(fp_short)} … · lập từ hồ sơ bầu cử (ballot)</footer>")
+    w(f"<footer>{L('Biên bản kiểm phiếu', 'Minutes of the vote count')} — {_e(d.organisation)}"
+      f" — {_e(L(d.date_vi, d.date_iso))} · {L('mã nhận diện', 'fingerprint')} "
+      f"{_e(fp_short)} … · {L('lập từ hồ sơ bầu cử (ballot)', 'made from the election record (ballot)')}"
+      "</footer>")
     w("</main></body></html>")
     return "\n".join(out) + "\n"
 
@@ -1134,7 +1262,7 @@ def minutes_filename(record: Mapping[str, Any], name: str | None = None) -> str:
 
 def render_minutes_pdf(record: Mapping[str, Any], report: Report | None = None, *,
                        meeting: Mapping[str, Any] | None = None) -> bytes:
-    """The minutes as an A4 PDF (see :mod:`ballot.tally.minutes_pdf`)."""
+    """The minutes as an A4 PDF, in Vietnamese (see :mod:`ballot.tally.minutes_pdf`)."""
     from .minutes_pdf import render_minutes_pdf as render
 
     return render(record, report, meeting=meeting)
@@ -1142,15 +1270,21 @@ def render_minutes_pdf(record: Mapping[str, Any], report: Report | None = None, 
 
 def write_minutes(record: Mapping[str, Any], report: Report | None, out_dir: str | Path, *,
                   meeting: Mapping[str, Any] | None = None,
-                  name: str | None = None) -> tuple[Path, Path]:
-    """Write ``<name-or-title>-minutes.html`` and ``…-minutes.pdf`` into ``out_dir``."""
+                  name: str | None = None, lang: str = "vi") -> tuple[Path, Path | None]:
+    """Write ``<name-or-title>-minutes.html`` and ``…-minutes.pdf`` into ``out_dir``; the
+    English version (``lang="en"``) is ``…-minutes-en.html`` only (the PDF is the minutes of
+    record, in Vietnamese): its PDF path is None."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    stem = minutes_filename(record, name)
+    stem = minutes_filename(record, name) + ("-en" if lang == "en" else "")
     html_path, pdf_path = out / f"{stem}.html", out / f"{stem}.pdf"
-    page = render_minutes_html(record, report, meeting=meeting)
-    pdf = render_minutes_pdf(record, report, meeting=meeting)
-    for path, data in ((html_path, page.encode("utf-8")), (pdf_path, pdf)):
+    page = render_minutes_html(record, report, meeting=meeting, lang=lang)
+    files = [(html_path, page.encode("utf-8"))]
+    if lang == "en":
+        pdf_path = None
+    else:
+        files.append((pdf_path, render_minutes_pdf(record, report, meeting=meeting)))
+    for path, data in files:
         tmp = path.with_name(path.name + ".tmp")
         tmp.write_bytes(data)
         tmp.replace(path)

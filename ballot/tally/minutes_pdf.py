@@ -102,7 +102,9 @@ def _e(value: Any) -> str:
 
 
 def _en(text: str, size: float = 6.8) -> str:
-    return f' <font size="{size}" color="#666666">{_e(text)}</font>' if text else ""
+    """The minutes are in Vietnamese only (a biên bản kiểm phiếu): no English gloss. The
+    English version is the HTML page's (``render_minutes_html(..., lang="en")``)."""
+    return ""
 
 
 DOTS = "." * 60
@@ -220,7 +222,7 @@ def _results_table(d: MinutesData, st: dict[str, ParagraphStyle]) -> Table:
     head = [Paragraph("TT", st["head"]), Paragraph(_e(d.unit_label_vi), st["head"]),
             Paragraph("Tự XL<br/>Đề xuất", st["head"])]
     head += [Paragraph(_e(lv.short), st["head"]) for lv in levels]
-    head.append(Paragraph("Không XL", st["head"]))
+    head.append(Paragraph("Không chọn", st["head"]))
     if d.has_blank:
         head.append(Paragraph("Bỏ trống", st["head"]))
     head += [Paragraph("Biểu đồ", st["head"]), Paragraph("Kết quả — căn cứ", st["head"])]
@@ -274,7 +276,7 @@ def _legend(d: MinutesData, st: dict[str, ParagraphStyle]) -> Table:
     cells: list[Any] = []
     for lv in d.levels:
         cells += [Swatch(lv.colour), Paragraph(f"{_e(lv.short)}: {_e(lv.name_vi)}", st["tiny"])]
-    cells += [Swatch(ABSTAIN_COLOUR), Paragraph("Không XL: không xếp loại", st["tiny"])]
+    cells += [Swatch(ABSTAIN_COLOUR), Paragraph("Không chọn: không xếp loại", st["tiny"])]
     per_row = 3
     pairs = [cells[i:i + 2] for i in range(0, len(cells), 2)]
     rows = []
@@ -351,6 +353,12 @@ def _story(d: MinutesData, st: dict[str, ParagraphStyle]) -> list[Any]:
     voters = f"bỏ phiếu điện tử {d.electronic_voters}"
     if d.paper_voters is not None:
         voters += f", bỏ phiếu giấy {d.paper_voters}"
+    if d.paper_instead:
+        voters += (f" (trong đó {d.paper_instead} đồng chí đã nhận thẻ điện tử nhưng bỏ phiếu "
+                   "giấy; thẻ đã gác lại)")
+    if d.paper_instead:
+        voters += (f" (trong đó {d.paper_instead} đồng chí đã nhận thẻ điện tử nhưng bỏ phiếu "
+                   "giấy; thẻ đã gác lại)")
     q_colour = "#1b5e20" if d.quorum_met else "#b3261e"
     rows = [
         ("Tổng số đảng viên trong danh sách" + _en("on the roll"), str(d.on_roll),
@@ -513,7 +521,7 @@ def _story(d: MinutesData, st: dict[str, ParagraphStyle]) -> list[Any]:
             mark = ('<font color="#1b5e20"><b>✓</b></font>' if c.ok
                     else '<font color="#b3261e"><b>✗</b></font>')
             data.append([P(mark, st["center"]), P(_e(c.title_vi), st["cell"]),
-                         P(_e(c.detail), st["tiny"])])
+                         P(_e(c.detail_vi or c.detail), st["tiny"])])
         t = Table(data, colWidths=[6 * mm, 72 * mm, WIDTH - 78 * mm])
         t.setStyle(TableStyle(style))
         s.append(t)

@@ -23,7 +23,10 @@ RECORD_VERSION = "ballot/v1/record"
 RECORD_KEYS = (
     "version", "manifest", "context", "base_hash", "receipt_key", "issuance_log", "board",
     "aggregate", "decryptions", "electronic_counts", "paper", "figures", "counts", "results",
+    "paper_instead",
 )
+#: Fields added to version 1 later; a record written before them reads as their default.
+OPTIONAL_KEYS = {"paper_instead": []}
 
 
 class RecordError(ValueError):
@@ -47,9 +50,11 @@ def build_record(
     figures: MeetingFigures,
     counts: Sequence[UnitCounts],
     results: CountResult,
+    paper_instead: Sequence[str] = (),
 ) -> dict[str, Any]:
     """``board`` entries: position, ballot (JSON), prev_hash, entry_hash (no times).
-    ``paper``: None, or ballots_issued/ballots_valid/ballots_invalid/voters and per-unit counts."""
+    ``paper``: None, or ballots_issued/ballots_valid/ballots_invalid/voters and per-unit counts.
+    ``paper_instead``: roll ids of members who received a token and voted on paper instead."""
     unit_ids = [u.unit_id for u in ctx.manifest.units]
     return {
         "version": RECORD_VERSION,
@@ -67,6 +72,8 @@ def build_record(
         "figures": figures.to_json(),
         "counts": counts_to_json(unit_ids, counts),
         "results": results.to_json(),
+        # Sorted roll ids: their tokens are set aside (docs/protocol.md, "paper_instead").
+        "paper_instead": sorted(paper_instead),
     }
 
 
@@ -90,6 +97,8 @@ def load_record(path: str | Path) -> dict[str, Any]:
         raise RecordError(f"{path} is not a ballot record: {exc}") from None
     if not isinstance(record, dict) or record.get("version") != RECORD_VERSION:
         raise RecordError(f"{path} is not a {RECORD_VERSION} document")
+    for key, default in OPTIONAL_KEYS.items():
+        record.setdefault(key, default)
     missing = [k for k in RECORD_KEYS if k not in record]
     extra = sorted(set(record) - set(RECORD_KEYS))
     if missing or extra:

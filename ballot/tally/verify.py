@@ -198,6 +198,21 @@ def _verify(record: dict[str, Any], report: Report, progress: Progress | None,
     need(isinstance(board, list), "board", "Bulletin board", "a list of entries")
     need(len(board) <= issued, "board_count", "Ballots ≤ tokens issued",
          f"{len(board)} ballots, {issued} tokens issued")
+    # Members who received a token and voted on paper instead (a lost phone session): their
+    # tokens are set aside, and a ballot cast with one of them shows as an excess
+    # (docs/protocol.md, "paper_instead"; docs/threat-model.md).
+    aside = record.get("paper_instead", [])
+    ok = isinstance(aside, list) and all(isinstance(x, str) for x in aside) \
+        and aside == sorted(set(aside)) and set(aside) <= set(log)
+    need(ok, "paper_instead", "Tokens set aside (voted on paper instead)",
+         f"{len(aside)} members received a token and voted on paper instead" if ok
+         else "not a sorted list of distinct roll ids, each of a member who received a token")
+    valid = issued - len(aside)
+    need(len(board) <= valid, "excess", "Ballots ≤ valid tokens (no excess)",
+         f"{len(board)} ballots, {valid} valid tokens ({issued} issued − {len(aside)} set aside)"
+         if len(board) <= valid else
+         f"excess: {len(board)} ballots for {valid} valid tokens ({issued} issued − "
+         f"{len(aside)} set aside for members who voted on paper): a token set aside was used")
     entries = []
     for i, e in enumerate(board):
         ok = isinstance(e, dict) and set(e) == {"position", "ballot", "prev_hash", "entry_hash"} and e["position"] == i + 1
@@ -218,7 +233,7 @@ def _verify(record: dict[str, Any], report: Report, progress: Progress | None,
              "Board hash chain", f"board position {position}: the hash chain is broken")
         prev = expect
     B, U = len(board), len(manifest.units)
-    report.figures.update(ballots=B, proofs=B * U, tokens=issued)
+    report.figures.update(ballots=B, proofs=B * U, tokens=issued, set_aside=len(aside))
     report.add("ballots", "Ballots (token, signature, proofs)", True,
                f"{B} ballots: {B} token signatures, {B} ballot signatures, {B * U} proofs verified")
     limits = ctx.shape.limits
@@ -304,7 +319,7 @@ def _verify(record: dict[str, Any], report: Report, progress: Progress | None,
     p_issued = paper["ballots_issued"] if paper else 0
     p_invalid = paper["ballots_invalid"] if paper else 0
     ok = (figures.ballots_valid == B + paper_valid and figures.ballots_invalid == p_invalid
-          and figures.ballots_issued == issued + p_issued)
+          and figures.ballots_issued == valid + p_issued)
     need(ok, "figures", "Meeting figures",
          f"valid {figures.ballots_valid}, invalid {figures.ballots_invalid}, issued "
          f"{figures.ballots_issued}, present {figures.present} of N = {figures.roll_base}"
@@ -321,8 +336,14 @@ def _verify(record: dict[str, Any], report: Report, progress: Progress | None,
          else f"results differ from the rules' for units {bad[:5] or 'summary'}")
 
 
+#: Tracking codes are base32 (A–Z, 2–7): a typed 0 or 1 can only be the letter O or I.
+_TRACKING_READ = str.maketrans({"0": "O", "1": "I"})
+
+
 def normalise_code(code: str) -> str:
-    return "".join(ch for ch in code.upper() if ch.isalnum())
+    """A typed tracking code: case, spaces and dashes ignored; 0 read as O and 1 as I (base32
+    has neither digit), as invitation codes read O as 0."""
+    return "".join(ch for ch in code.upper() if ch.isalnum()).translate(_TRACKING_READ)
 
 
 def find_receipt(record: dict[str, Any], code: str) -> tuple[int, str] | None:

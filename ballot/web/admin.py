@@ -112,7 +112,9 @@ def logout():
 @login_required
 def meetings():
     with transaction(meeting().factory, read_only=True) as s:
-        rows = [{"slug": e.slug, "title": e.title, "status": e.status, "created_at": e.created_at}
+        rows = [{"slug": e.slug, "title": e.title, "status": e.status, "created_at": e.created_at,
+                 "organisation": json.loads(e.manifest_json).get("organisation", "")
+                 if e.manifest_json else ""}
                 for e in s.execute(select(Election).order_by(Election.created_at.desc())).scalars()]
     return render_template("admin/meetings.html", meetings=rows)
 
@@ -167,7 +169,7 @@ def _csv_problems(exc: CsvImportError, what: str) -> list[str]:
 @login_required
 def new_meeting():
     form = request.form if request.method == "POST" else {
-        "date": _date.today().isoformat(), "preset": "branch_qd366", "threshold": "2",
+        "date": i18n_today(), "preset": "branch_qd366", "threshold": "2",
         "meeting_kind": "branch_members", "base": BASES[0]}
     if request.method == "GET":
         return render_template("admin/new.html", form=form, errors=[], presets=PRESETS,
@@ -309,6 +311,7 @@ def _view(slug: str) -> dict[str, Any]:
         "slips_elsewhere": stash().exists(f"{slug}.invitations")
         and _stash_key(f"{slug}.invitations") is None,
         "rounds": m.rounds(slug),
+        "paper_instead": m.paper_instead(slug) if state["status"] in ("open", "closed") else None,
         **times,
     }
 
@@ -536,7 +539,12 @@ def record(slug: str):
                      download_name=f"{slug}.record.json")
 
 
-def _minutes(slug: str) -> dict[str, Path]:
+def _minutes_lang() -> str:
+    """The minutes are Vietnamese; ``?lang=en`` asks for the separate English version."""
+    return "en" if request.args.get("lang") == "en" else "vi"
+
+
+def _minutes(slug: str, lang: str = "vi") -> dict[str, Path]:
     """The minutes of a finished tally, written once next to the record: ``html`` and ``pdf``
     (self-contained files to download) and ``view`` (the same page linking its stylesheet, to
     show under this site's CSP). Making them verifies the record first."""
@@ -544,7 +552,7 @@ def _minutes(slug: str) -> dict[str, Path]:
     if not path.exists():
         abort(404, _("The record is written when the tally is finished."))
     out = path.parent / f"{slug}-minutes"
-    view = out / "view.html"
+    view = out / ("view.html" if lang == "vi" else f"view-{lang}.html")
     # A first round's minutes carry its second round's counts once that round is tallied;
     # minutes written before then are written again, once.
     extra = meeting().second_round_minutes(slug)
@@ -563,8 +571,8 @@ def _minutes(slug: str) -> dict[str, Path]:
         try:  # the page first: if it cannot be made, the minutes already written stay
             page = render_minutes_html(rec, report,
                                        css_href=url_for("admin.minutes_css", slug=slug),
-                                       meeting=extra)
-            write_minutes(rec, report, out, name=slug, meeting=extra)
+                                       meeting=extra, lang=lang)
+            write_minutes(rec, report, out, name=slug, meeting=extra, lang=lang)
         except ValueError as exc:
             abort(409, _("The minutes cannot be written: %(reason)s", reason=str(exc)))
         tmp = view.with_name("view.html.tmp")
@@ -572,7 +580,7 @@ def _minutes(slug: str) -> dict[str, Path]:
         tmp.replace(view)
         if extra is not None:
             marker.write_text(json.dumps(extra, sort_keys=True), encoding="utf-8")
-    html = next(out.glob("*-minutes.html"))
+    html = next(out.glob("*-minutes.html" if lang == "vi" else f"*-minutes-{lang}.html"))
     return {"html": html, "pdf": html.with_suffix(".pdf"), "view": view}
 
 
@@ -580,7 +588,7 @@ def _minutes(slug: str) -> dict[str, Path]:
 @login_required
 def minutes(slug: str):
     """The minutes as a page (print it from the browser)."""
-    return send_file(_minutes(slug)["view"], mimetype="text/html")
+    return send_file(_minutes(slug, _minutes_lang())["view"], mimetype="text/html")
 
 
 @admin.get("/m/<slug>/minutes.css")
@@ -594,8 +602,9 @@ def minutes_css(slug: str):
 @admin.get("/m/<slug>/minutes.html")
 @login_required
 def minutes_html(slug: str):
-    return send_file(_minutes(slug)["html"], mimetype="text/html", as_attachment=True,
-                     download_name=f"{slug}-minutes.html")
+    lang = _minutes_lang()
+    return send_file(_minutes(slug, lang)["html"], mimetype="text/html", as_attachment=True,
+                     download_name=f"{slug}-minutes{'-en' if lang == 'en' else ''}.html")
 
 
 @admin.get("/m/<slug>/minutes.pdf")
@@ -611,3 +620,6 @@ def minutes_pdf(slug: str):
 @admin.app_context_processor
 def _inject() -> dict[str, Any]:
     return {"admin_user": admin_user()}
+
+
+from . import admin_paper  # noqa: E402,F401  (its routes join this blueprint)

@@ -37,7 +37,15 @@ def _state(slug: str) -> dict[str, Any]:
 
 @public.get("/")
 def home():
-    return render_template("home.html")
+    return render_template("home.html", published=meeting().published_meetings())
+
+
+@public.get("/favicon.ico")
+def favicon():
+    """Browsers ask for /favicon.ico on every site (and pages without a link to it): the icon,
+    not a 404 in every log."""
+    return current_app.send_static_file("favicon.svg"), 200, {
+        "Content-Type": "image/svg+xml", "Cache-Control": "public, max-age=86400"}
 
 
 #: Texts the phone's script shows, translated here (the script has no catalog of its own).
@@ -46,7 +54,11 @@ VOTER_STRINGS = {
     "checking": "Checking the election's keys…",
     "issuing": "Getting your anonymous voting token…",
     "used": "This invitation has already been used. Each slip works once. If you voted, your "
-            "receipt is on the phone you voted with; otherwise ask the secretary.",
+            "receipt is on the phone you voted with. If you opened the slip in another browser "
+            "(for example Zalo's) and cannot vote there, ask the secretary: they record that "
+            "you vote on paper instead.",
+    "retry_in": "Trying again in %(s)s s…",
+    "found_on_board": "(found on the board by this phone)",
     "unknown": "This code is not valid for this meeting. Check the code on your slip.",
     "not_open": "Voting is not open.",
     "closed": "Voting is closed.",
@@ -74,6 +86,15 @@ VOTER_STRINGS = {
                  "secretary and the trustees.",
     "audit_paste": "Paste an audit (JSON) first.",
     "confirm_next": "Clear everything of this voter from this device?",
+    # long ballots (static/js/ballot-ui.js)
+    "unmarked_short": "Not marked",
+    "quota_note": "Group %(group)s: you marked %(x)s rows %(top)s, but the quota keeps at most "
+                  "%(xmax)s when %(n)s rows are %(against)s or better (ratio %(ratio)s). Your "
+                  "ballot stays valid; the quota is applied to the count.",
+    "group_none": "Other",
+    "kind_member": "Party member",
+    "kind_organisation": "Organisation",
+    "kind_leader": "Cadre",
     # second round (ballot B): "at most K agree" per group
     "limit": "Group %(group)s: choose at most %(k)s “%(agree)s”",
     "limit_count": "%(n)s/%(k)s",
@@ -118,11 +139,13 @@ def projector(slug: str):
 def board(slug: str):
     state = _state(slug)
     entries = meeting().board(slug)
-    code = "".join(ch for ch in request.args.get("code", "").upper() if ch.isalnum())
+    from ballot.tally.verify import normalise_code
+
+    code = normalise_code(request.args.get("code", ""))
     found = None
     if code:
         found = next((e for e in entries
-                      if e["tracking_code"].replace("-", "") == code), False)
+                      if normalise_code(e["tracking_code"]) == code), False)
     return render_template("board.html", slug=slug, manifest=state["manifest"],
                            status=state["status"], entries=entries, code=code, found=found)
 

@@ -124,7 +124,7 @@ def test_figures_and_quorum(record, page):
                          ("Số làm căn cứ tính tỷ lệ N", record["results"]["base"]),
                          ("Số đảng viên có mặt", f["present"]),
                          ("Số đảng viên vắng mặt", f["convened"] - f["present"])]:
-        assert re.search(re.escape(label) + r" \w[^0-9]*? " + str(value) + r"\b", text), label
+        assert re.search(re.escape(label) + r" " + str(value) + r"\b", text), label
     assert record["results"]["base_text"]["vi"] in text
     assert record["results"]["quorum"]["text"]["vi"] in text
     for label in ("Số phiếu phát ra", "Số phiếu thu về", "Số phiếu hợp lệ",
@@ -170,7 +170,28 @@ def test_verification_status(record, report, page):
     bad = Report(checks=[Check("manifest", "Manifest", True, "ok"),
                          Check("chain", "Board hash chain", False, "entry 3 changed")])
     failed = text_of(render_minutes_html(record, bad))
-    assert "KHÔNG hợp lệ" in failed and "✗" in failed and "entry 3 changed" in failed
+    assert "KHÔNG hợp lệ" in failed and "✗" in failed and "KHÔNG ĐẠT" in failed
+    assert "entry 3 changed" not in failed  # the verifier's English: in the English version
+    english = text_of(render_minutes_html(record, bad, lang="en"))
+    assert "does NOT verify" in english and "entry 3 changed" in english
+
+
+def test_minutes_are_vietnamese_only_and_english_is_a_separate_version(record, report, page):
+    text = text_of(page)
+    # no English gloss anywhere: headings, labels, the verification section
+    for english in ("Minutes of the vote count", "chair", "on the roll", "tokens issued",
+                    "eligible members", "ballots", "verified", "Election fingerprint"):
+        assert english not in text, english
+    assert "Mã nhận diện và kiểm tra hồ sơ" in text
+    assert f"{len(record['issuance_log'])} thẻ đã cấp cho" in text
+    assert "Không chọn" in text and "Không XL" not in text  # the phone's term for abstain
+    en = render_minutes_html(record, report, lang="en")
+    assert '<html lang="en">' in en
+    en_text = text_of(en)
+    assert "MINUTES OF THE VOTE COUNT" in en_text and "BIÊN BẢN" not in en_text
+    assert "Official members convened" in en_text and "eligible members" in en_text
+    with pytest.raises(ValueError):
+        render_minutes_html(record, report, lang="fr")
 
 
 def test_self_contained_print_page(record, report, page):
@@ -378,3 +399,16 @@ def test_fonts_ship_with_the_package():
     for name in ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf", "LICENSE.txt"):
         assert (fonts / name).is_file(), name
     assert "Bitstream" in (fonts / "LICENSE.txt").read_text(encoding="utf-8")
+
+
+def test_demo_table_speaks_the_locale(record, monkeypatch):
+    from ballot.tally.report import results_table
+
+    monkeypatch.setenv("LANG", "vi_VN.UTF-8")
+    monkeypatch.delenv("LC_ALL", raising=False)
+    monkeypatch.delenv("LC_MESSAGES", raising=False)
+    vi = results_table(record)
+    assert "Không chọn" in vi and "Kết quả" in vi and "Tổng hợp:" in vi
+    assert not re.search(r"\b(passed|no majority|Summary|Result)\b", vi), vi
+    en = results_table(record, lang="en")
+    assert "Abstain" in en and "Summary:" in en and "Không chọn" not in en

@@ -49,6 +49,8 @@
 
   function show(name) {
     for (const s of document.querySelectorAll(".screen")) s.hidden = s.id !== `screen-${name}`;
+    // "Next voter" is not offered while a ballot is encrypted or sent (nor while loading).
+    for (const f of document.querySelectorAll(".voter-foot")) f.hidden = name === "loading" || name === "sealing";
     window.scrollTo(0, 0);
   }
 
@@ -58,15 +60,35 @@
   }
 
   let retryAction = null;
-  function message(text, { retry = null, code = false } = {}) {
+  let retryTimer = null;
+  // auto: seconds before "Try again" runs by itself (a lost answer, a network cut), counted
+  // down on the screen; the button still works at once.
+  function message(text, { retry = null, code = false, auto = 0 } = {}) {
+    clearInterval(retryTimer);
+    retryTimer = null;
     $("message-text").textContent = text;
     retryAction = retry;
     $("message-retry").hidden = !retry;
     $("message-code").hidden = !code;
     $("message-second-round").hidden = true;
+    $("message-auto").hidden = !(retry && auto);
+    if (retry && auto) {
+      let left = auto;
+      $("message-auto").textContent = fmt(S.retry_in, { s: left });
+      retryTimer = setInterval(() => {
+        left -= 1;
+        $("message-auto").textContent = fmt(S.retry_in, { s: Math.max(left, 0) });
+        if (left <= 0 && !$("screen-message").hidden) runRetry();
+      }, 1000);
+    }
     show("message");
   }
-  $("message-retry").addEventListener("click", () => retryAction && retryAction());
+  function runRetry() {
+    clearInterval(retryTimer);
+    retryTimer = null;
+    if (retryAction) retryAction();
+  }
+  $("message-retry").addEventListener("click", runRetry);
   $("message-code").addEventListener("click", () => {
     $("code-input").value = "";
     show("code");
@@ -95,6 +117,7 @@
   function forget() {
     if (recKey) {
       localStorage.removeItem(recKey);
+      localStorage.removeItem(recKey + ":choices");
       sessionStorage.removeItem(recKey + ":choices");
     }
     sessionStorage.removeItem(CURRENT);
@@ -102,14 +125,17 @@
     rec = null;
     slipCode = null;
   }
+  // The marks in progress: in localStorage, so that a second tab opened from the same slip
+  // shows them (and follows them: see the "storage" listener below); "next voter" and the
+  // cast remove them.
   function saveChoices() {
-    if (recKey) sessionStorage.setItem(recKey + ":choices", JSON.stringify(choices));
+    if (recKey) localStorage.setItem(recKey + ":choices", JSON.stringify(choices));
   }
   function loadChoices() {
     const n = info.manifest.units.length;
     let saved = null;
     try {
-      saved = JSON.parse(sessionStorage.getItem(recKey + ":choices") || "null");
+      saved = JSON.parse(localStorage.getItem(recKey + ":choices") || sessionStorage.getItem(recKey + ":choices") || "null");
     } catch (e) {
       saved = null;
     }
@@ -212,6 +238,7 @@
     if (!rec) {
       recKey = sessionStorage.getItem(CURRENT);
       rec = recKey ? load(recKey) : null;
+      if (!rec && info.status !== "open") storedReceipt(); // the receipt after the meeting
       if (!rec) {
         recKey = null;
         if (info.status !== "open") return closedRound();
@@ -219,6 +246,20 @@
       }
     }
     resume();
+  }
+
+  // After the meeting a new tab has no "current" invitation: the receipt this device kept
+  // (localStorage) is shown again, checked against the board (receipt-check.js).
+  function storedReceipt() {
+    for (const k of Object.keys(localStorage)) {
+      if (!k.startsWith(PREFIX + "inv:")) continue;
+      const r = load(k);
+      if (r && r.receipt) {
+        recKey = k;
+        rec = r;
+        return;
+      }
+    }
   }
 
   // The server reads codes leniently (ballot.store.repo.normalize_invitation_code): case,
@@ -282,6 +323,7 @@
       // code) is of no use here any more. The second round's page keeps its own.
       if (rec && !rec.receipt) {
         localStorage.removeItem(recKey);
+        localStorage.removeItem(recKey + ":choices");
         sessionStorage.removeItem(recKey + ":choices");
         sessionStorage.removeItem(CURRENT);
       }
@@ -315,7 +357,7 @@
   }
 
   function tokenFailed(e) {
-    if (e.network) return message(S.network, { retry: resume });
+    if (e.network) return message(S.network, { retry: resume, auto: 3 });
     if (e.status === 409 && /already/i.test(e.message)) {
       forget();
       return message(S.used, { code: true });
@@ -366,10 +408,14 @@
     $("legend").textContent = levels.map((l) => `${l.short}: ${levelName(l)}`).join(" · ");
     const list = $("units");
     const cols = levels.length + (abstainAllowed ? 1 : 0);
+    const UI = window.BallotUI;
+    const starts = new Set(UI.sectionStarts(info.manifest));
+    const showKind = UI.showsKind(info.manifest);
     info.manifest.units.forEach((u, i) => {
       const li = el("li", "unit");
       li.dataset.i = String(i);
       li.dataset.name = fold(u.name);
+      if (starts.has(i)) li.append(el("h3", "section-head", UI.sectionTitle(info.manifest, i, S)));
       const g = groupOf[i];
       if (g >= 0 && limits[g].units[0] === i) li.append(limitHead(g));
       const head = el("div", "unit-head");
@@ -378,6 +424,7 @@
       const meta = [];
       const self = u.self_level && levelByCode(u.self_level);
       const proposed = u.proposed_level && levelByCode(u.proposed_level);
+      if (showKind) meta.push(UI.kindName(u.kind, S) + (u.group ? ` — ${u.group}` : ""));
       if (self) meta.push(`${S.self}: ${self.short}`);
       if (proposed) meta.push(`${S.proposed}: ${proposed.short}`);
       if (meta.length) li.append(el("div", "unit-meta", meta.join(" · ")));
@@ -405,6 +452,10 @@
       list.append(li);
     });
     const bulk = $("bulk-level");
+    // No level is chosen for the voter: the list starts empty ("—"), and the proposed levels
+    // have their own button.
+    bulk.append(new Option("—", ""));
+    $("bulk-proposed").hidden = !UI.hasProposals(info.manifest, levels);
     // With "at most K agree", "agree" is never applied to every unmarked row at once.
     levels.forEach((l, j) => {
       if (!(limits.length && j === 0)) bulk.append(new Option(`${l.short} — ${levelName(l)}`, String(j)));
@@ -504,6 +555,7 @@
 
   $("bulk-apply").addEventListener("click", () => {
     const v = $("bulk-level").value;
+    if (v === "") return $("bulk-level").focus();
     const c = v === "A" ? "A" : Number(v);
     if (limits.length && c === 0) return;
     choices = choices.map((x) => (x === null ? c : x));
@@ -511,7 +563,114 @@
     saveChoices();
   });
 
+  // "Set every unmarked row to its proposed level" (the proposal column of the units file).
+  $("bulk-proposed").addEventListener("click", () => {
+    let next = window.BallotUI.proposedChoices(info.manifest, levels, choices);
+    if (limits.length) next = next.map((c, i) => (c === 0 && choices[i] !== 0 ? null : c)); // never "agree" in bulk
+    choices = next;
+    renderChoices();
+    saveChoices();
+  });
+
+  // Jump to the next unmarked row (visible under the search), after the one at the top.
+  let cursorRow = -1;
+  $("units").addEventListener("click", (event) => {
+    const row = event.target.closest(".unit");
+    if (row) cursorRow = Number(row.dataset.i);
+  });
+  $("next-unmarked").addEventListener("click", () => {
+    const rows = [...$("units").children];
+    // From the last row jumped to or marked while it is still on screen, else from the first
+    // row whose top is in view below the sticky bar.
+    const last = cursorRow >= 0 ? rows[cursorRow].getBoundingClientRect() : null;
+    let from;
+    if (last && last.bottom > 0 && last.top < window.innerHeight) {
+      from = cursorRow;
+    } else {
+      const bar = document.querySelector(".ballot-bar").getBoundingClientRect().bottom;
+      const top = rows.findIndex((li) => !li.hidden && li.getBoundingClientRect().top >= bar - 2);
+      from = top < 0 ? -1 : top - 1;
+    }
+    const i = window.BallotUI.nextUnmarked(choices, from, (k) => !rows[k].hidden);
+    if (i < 0) return;
+    cursorRow = i;
+    rows[i].scrollIntoView({ block: "start" });
+    const first = rows[i].querySelector("button[data-c]");
+    if (first) first.focus({ preventScroll: true });
+  });
+
+  // Another tab on the same slip changed the marks: follow them.
+  window.addEventListener("storage", (event) => {
+    if (!recKey || event.key !== recKey + ":choices" || !info || !choices.length) return;
+    choices = loadChoices();
+    renderChoices();
+  });
+
   // -- review --------------------------------------------------------------------------------
+
+  // Per-level counts, and a note when more "excellent" marks than the quota can keep.
+  function renderReviewCounts() {
+    const UI = window.BallotUI;
+    const { counts, abstain, unmarked } = UI.levelCounts(levels, choices);
+    const box = $("review-counts");
+    box.replaceChildren();
+    levels.forEach((l, j) => {
+      const li = el("li", "", `${l.short}: `);
+      li.title = levelName(l);
+      li.append(el("b", "", numberFormat.format(counts[j])));
+      box.append(li);
+    });
+    if (abstainAllowed) {
+      const li = el("li", "", `${S.abstain}: `);
+      li.append(el("b", "", numberFormat.format(abstain)));
+      box.append(li);
+    }
+    if (unmarked) {
+      const li = el("li", "unmarked", `${S.unmarked_short}: `);
+      li.append(el("b", "", numberFormat.format(unmarked)));
+      box.append(li);
+    }
+    const notes = UI.quotaNotes(info.manifest, levels, choices);
+    const note = $("review-quota");
+    note.hidden = !notes.length;
+    note.replaceChildren();
+    const top = info.manifest.rules && info.manifest.rules.quota && levelByCode(info.manifest.rules.quota.top);
+    const against = info.manifest.rules && info.manifest.rules.quota && levelByCode(info.manifest.rules.quota.against);
+    for (const q of notes) {
+      note.append(el("p", "", fmt(S.quota_note, {
+        group: q.group || S.group_none, x: q.x, top: top ? top.short : "", xmax: q.xmax, n: q.n,
+        against: against ? against.short : "", ratio: q.ratio,
+      })));
+    }
+  }
+
+  // The browser's Back button on the review screen returns to the ballot.
+  let reviewInHistory = false;
+  let rowAfterReview = -1; // a row tapped on the review: shown once back on the ballot
+  function showBallotAt() {
+    show("ballot");
+    const i = rowAfterReview;
+    rowAfterReview = -1;
+    if (i < 0) return;
+    const row = $("units").children[i];
+    row.scrollIntoView({ block: "start" });
+    cursorRow = i;
+    const first = row.querySelector("button[data-c]");
+    if (first) first.focus({ preventScroll: true });
+  }
+  window.addEventListener("popstate", () => {
+    if (reviewInHistory && !$("screen-review").hidden) {
+      reviewInHistory = false;
+      showBallotAt();
+    } else {
+      reviewInHistory = false;
+    }
+  });
+  function leaveReview(row = -1) {
+    rowAfterReview = row;
+    if (reviewInHistory) history.back(); // the popstate above shows the ballot
+    else showBallotAt();
+  }
 
   function choiceText(c) {
     if (c === null) return S.unmarked;
@@ -526,6 +685,8 @@
       const c = choices[i];
       const li = el("li", c === null ? "unmarked" : c === "A" ? "abstained" : "");
       li.append(el("span", "name", `${i + 1}. ${u.name}`), el("span", "choice", choiceText(c)));
+      li.dataset.i = String(i);
+      li.tabIndex = 0; // a tap (or Enter) on a row goes back to that row of the ballot
       list.append(li);
     });
     const left = choices.filter((c) => c === null).length;
@@ -539,9 +700,22 @@
       $("review-summary").className = "flash error";
       $("seal").disabled = true;
     }
+    renderReviewCounts();
     show("review");
+    if (!reviewInHistory) {
+      history.pushState({ screen: "review" }, "", location.pathname + location.search);
+      reviewInHistory = true;
+    }
   });
-  $("back-to-ballot").addEventListener("click", () => show("ballot"));
+  $("back-to-ballot").addEventListener("click", () => leaveReview());
+  $("review-list").addEventListener("click", (event) => {
+    const li = event.target.closest("li[data-i]");
+    if (li) leaveReview(Number(li.dataset.i));
+  });
+  $("review-list").addEventListener("keydown", (event) => {
+    const li = event.target.closest("li[data-i]");
+    if (li && event.key === "Enter") leaveReview(Number(li.dataset.i));
+  });
   $("sealed-back").addEventListener("click", () => {
     sealed = null;
     show("ballot");
@@ -672,7 +846,7 @@
     try {
       resp = await api("POST", "/ballots", { ballot: sealed.ballot });
     } catch (e) {
-      if (e.network) return message(S.network, { retry: cast });
+      if (e.network) return message(S.network, { retry: cast, auto: 3 });
       if (e.status === 409) return recoverFromBoard(e);
       return message(fmt(S.cast_failed, { reason: e.message }), { retry: () => show("sealed") });
     }
@@ -713,6 +887,7 @@
     delete rec.token;
     save();
     sessionStorage.removeItem(recKey + ":choices");
+    localStorage.removeItem(recKey + ":choices");
     choices = new Array(choices.length).fill(null);
     sealed = null;
     showReceipt();
@@ -750,9 +925,14 @@
     const r = rec.receipt;
     $("receipt-code").textContent = r.tracking_code;
     $("receipt-position").textContent = numberFormat.format(r.position);
-    $("receipt-time").textContent = r.accepted_at
-      ? new Date(r.accepted_at).toLocaleString(lang === "vi" ? "vi-VN" : "en-GB")
-      : "–";
+    // A receipt recovered from the board has no server time: the time this phone found it.
+    if (!r.accepted_at && !r.found_at) {
+      r.found_at = new Date().toISOString();
+      save();
+    }
+    const when = r.accepted_at || r.found_at;
+    $("receipt-time").textContent = new Date(when).toLocaleString(lang === "vi" ? "vi-VN" : "en-GB")
+      + (r.accepted_at ? "" : ` ${S.found_on_board}`);
     $("receipt-election").textContent = r.election;
     $("receipt-board").href = `${app.dataset.boardUrl}?code=${encodeURIComponent(r.tracking_code)}`;
     const box = $("receipt-qr");
@@ -763,6 +943,7 @@
       box.textContent = "";
     }
     show("receipt");
+    if (window.BallotReceiptCheck) window.BallotReceiptCheck.render({ api, status: info.status, receipt: r, numberFormat });
     watchSecondRound();
   }
   $("receipt-download").addEventListener("click", () => {
