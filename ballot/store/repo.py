@@ -386,7 +386,7 @@ def reissue_invitation(
             Invitation.redeemed_at.is_(None),
         )
         .values(code_hash=code_hasher(election)(code),
-                next_round_hash=next_round_hasher(election)(code), created_at=utcnow())
+                next_round_hash=next_round_hasher(election)(code), created_at=minute(utcnow()))
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
