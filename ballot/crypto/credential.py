@@ -17,8 +17,14 @@ import re
 
 from .encoding import sha256
 
-__all__ = ["CREDENTIAL_TAG", "CREDENTIAL_HASH_TAG", "normalize_code", "credential",
-           "credential_hash", "parse_credential"]
+__all__ = [
+    "CREDENTIAL_HASH_TAG",
+    "CREDENTIAL_TAG",
+    "credential",
+    "credential_hash",
+    "normalize_code",
+    "parse_credential",
+]
 
 CREDENTIAL_TAG = "ballot/v1/invitation-credential"
 CREDENTIAL_HASH_TAG = "ballot/v1/invitation-credential-hash"

@@ -13,8 +13,14 @@ from nacl.signing import SigningKey
 
 from ballot.cli import main
 from ballot.clients.http import ApiError, Http
-from ballot.clients.voter import (audit_document, cast, fetch_election, obtain_token, seal,
-                                  seal_unsigned)
+from ballot.clients.voter import (
+    audit_document,
+    cast,
+    fetch_election,
+    obtain_token,
+    seal,
+    seal_unsigned,
+)
 from ballot.crypto.ballots import BallotError, ballot_from_json, sign_ballot
 from ballot.crypto.encoding import b64encode
 from tests.service.test_meeting_flow import SLUG, open_with_one_trustee, server  # noqa: F401

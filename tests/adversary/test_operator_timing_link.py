@@ -16,8 +16,8 @@ from ballot.election.presets import branch_qd366
 from ballot.election.roll import RollEntry
 from ballot.election.units import Unit
 from ballot.store.db import transaction
-from ballot.store.models import AuditEntry, Base, Election, Invitation, RollEntry as RollRow
-from ballot.store.models import TokenIssuance
+from ballot.store.models import AuditEntry, Base, Election, Invitation, TokenIssuance
+from ballot.store.models import RollEntry as RollRow
 from tests.service.test_meeting_flow import server  # noqa: F401 - the fixture
 from tests.service.test_second_round import ceremony
 

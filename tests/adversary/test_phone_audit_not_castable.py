@@ -130,7 +130,7 @@ def candidate_seeds(texts: list[str]) -> list[bytes]:
                        lambda x: base64.b64decode(x + "=" * (-len(x) % 4)), bytes.fromhex):
             try:
                 raw = decode(t)
-            except Exception:  # noqa: BLE001 - not that encoding
+            except ValueError:  # not that encoding (binascii.Error is a ValueError)
                 continue
             if len(raw) == 32:
                 seeds.add(raw)

@@ -10,11 +10,16 @@ import json
 import urllib.error
 import urllib.request
 
+from sqlalchemy import select
+
 from ballot.clients.http import ApiError, Http
 from ballot.clients.voter import fetch_election, vote
 from ballot.election.presets import branch_qd366
 from ballot.election.roll import RollEntry
 from ballot.election.units import Unit
+from ballot.store.db import transaction
+from ballot.store.models import Election, Invitation
+from ballot.store.models import RollEntry as RollRow
 from tests.service.test_meeting_flow import server  # noqa: F401 - the fixture
 from tests.service.test_second_round import MEMBERS, SLUG, ceremony
 
@@ -78,6 +83,20 @@ def test_round_one_token_requests_replayed_into_round_two_are_refused(server):  
     meeting.begin_ceremony(slug2)
     ceremony(meeting, base_url, slug2, trustee_codes)
     assert meeting.open_voting(slug2) == {}  # the round-one slips carry over
+    # Round two's invitations are made in roll order, whatever order round one's were used in
+    # (their ids must not replay round one's order of redemption), and hold round two's hashes.
+    with transaction(meeting.factory, read_only=True) as s:
+        e1, e2 = (s.execute(select(Election.id).where(Election.slug == x)).scalar_one()
+                  for x in (SLUG, slug2))
+        roll2 = {r.id: r.roll_id for r in s.execute(
+            select(RollRow).where(RollRow.election_id == e2)).scalars()}
+        rows2 = list(s.execute(select(Invitation).where(Invitation.election_id == e2)
+                               .order_by(Invitation.id)).scalars())
+        assert [roll2[i.roll_entry_id] for i in rows2] == [rid for rid, _ in MEMBERS]
+        assert all(i.next_round_hash is None and i.redeemed_at is None for i in rows2)
+        hashes1 = {i.code_hash for i in s.execute(
+            select(Invitation).where(Invitation.election_id == e1)).scalars()}
+        assert not hashes1 & {i.code_hash for i in rows2}
 
     # The attack: each captured body, byte for byte, into round two. Refused, and not one
     # token issued.

@@ -10,7 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from ballot.crypto.credential import credential, credential_hash, normalize_code, parse_credential
+from ballot.crypto.credential import (
+    credential,
+    credential_hash,
+    normalize_code,
+    parse_credential,
+)
 from ballot.crypto.encoding import hash_parts
 from ballot.store import repo
 
