@@ -48,6 +48,8 @@ VOTER_STRINGS = {
     "used": "This invitation has already been used. Each slip works once. If you voted, your "
             "receipt is on the phone you voted with; otherwise ask the secretary.",
     "unknown": "This code is not valid for this meeting. Check the code on your slip.",
+    "resume_code": "Your voting token is kept on this phone, locked with the code of your "
+                   "slip. Scan the slip again, or type its code, to continue.",
     "not_open": "Voting is not open.",
     "closed": "Voting is closed.",
     "network": "The server cannot be reached. Check the Wi-Fi and try again.",

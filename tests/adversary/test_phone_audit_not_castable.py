@@ -203,7 +203,13 @@ def test_an_audited_ballot_and_the_phones_storage_cannot_be_cast(site):
                                   " for (const [k, v] of Object.entries(d.session)) sessionStorage.setItem(k, v); })()")
             tpage = thief.new_page()
             tpage.goto(f"{origin}/v/{SLUG}")
-            expect(tpage.locator("#screen-code")).to_be_visible()  # asks for the slip's code
+            # the page asks for the slip's code: what it keeps is locked with it
+            expect(tpage.locator("#message-text")).to_contain_text("khóa bằng mã trên phiếu mời")
+            assert tpage.locator("#screen-ballot").is_hidden()
+            tpage.click("#message-code")
+            tpage.fill("#code-input", "00000-00000-00000-00000")  # a guess: not the slip
+            tpage.click('#code-form button[type="submit"]')
+            expect(tpage.locator("#screen-message")).to_be_visible()
             assert tpage.locator("#screen-ballot").is_hidden()
             thief.close()
             assert meeting.counters(SLUG)["ballots"] == 0
@@ -241,6 +247,7 @@ def test_an_audited_ballot_and_the_phones_storage_cannot_be_cast(site):
             page2.unroute("**/ballots")
             assert meeting.board(SLUG)[-1]["tracking_code"] == sent
             page2.goto(f"{origin}/v/{SLUG}")  # a reload: the code is no longer in the address
+            page2.click("#message-code")
             expect(page2.locator("#screen-code")).to_be_visible()
             page2.fill("#code-input", slips["K2"].lower().replace("-", " "))
             page2.click('#code-form button[type="submit"]')

@@ -194,6 +194,8 @@ def test_ballot_b_on_a_phone(server):
             link.click()
             # The token is kept, sealed under the slip's code (docs/web.md "Storage"): the page
             # asks for the code, then carries on with the same token (no "already used").
+            expect(other.locator("#message-text")).to_contain_text("khóa bằng mã trên phiếu mời")
+            other.click("#message-code")
             expect(other.locator("#screen-code")).to_be_visible()
             other.fill("#code-input", other_code)
             other.click('#code-form button[type="submit"]')

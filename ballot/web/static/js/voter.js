@@ -249,6 +249,7 @@
         // Nothing, or a sealed state that only the slip's code opens: ask for the code.
         recKey = null;
         if (info.status !== "open") return closedRound();
+        if (entry) return message(S.resume_code, { code: true });
         return show("code");
       }
       rec = { receipt: entry.receipt };
