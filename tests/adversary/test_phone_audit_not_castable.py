@@ -223,6 +223,7 @@ def test_an_audited_ballot_and_the_phones_storage_cannot_be_cast(site):
             expect(page.locator("#screen-receipt")).to_be_visible()
             assert page.locator("#receipt-code").inner_text() == real
             after = page.evaluate(DUMP_STORAGE)
+            assert not any(k.endswith(":audit") for k in after["local"]), "the audit outlives the cast"
             assert all(SigningKey(s).verify_key != voter_key
                        for s in candidate_seeds(strings_in(after)))
             codes = [e["tracking_code"] for e in meeting.board(SLUG)]

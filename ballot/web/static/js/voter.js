@@ -762,6 +762,9 @@
   function finishCast(receipt) {
     rec = { receipt }; // the seed, the token and the casts in flight are gone for good
     save();
+    // An audit kept for the verifier page holds choices in clear, often the ones just cast:
+    // not kept past the cast (the member copied or downloaded it to check it elsewhere).
+    localStorage.removeItem(PREFIX + "audit");
     sessionStorage.removeItem(recKey + ":choices");
     choices = new Array(choices.length).fill(null);
     sealed = null;
