@@ -47,7 +47,7 @@ import _load_dbprobe  # noqa: E402
 
 from ballot.clients.http import ApiError, Http  # noqa: E402
 from ballot.clients.trustee import TrusteeDevice  # noqa: E402
-from ballot.clients.voter import fetch_election  # noqa: E402
+from ballot.clients.voter import fetch_election, token_credential  # noqa: E402
 from ballot.crypto import blind_rsa  # noqa: E402
 from ballot.crypto.ballots import body_hash  # noqa: E402
 from ballot.crypto.encoding import b64decode, b64encode, parse_json  # noqa: E402
@@ -209,7 +209,8 @@ def run_phone(kit: _load_crypto.PhoneKit, election: Any, url: str, start_at: flo
     try:
         t0 = time.perf_counter()
         resp = http.post(f"/api/v1/elections/{kit.slug}/tokens",
-                         {"invitation": kit.invitation, "blinded_msg": b64encode(kit.blinded)})
+                         {"credential": token_credential(kit.slug, kit.invitation),
+                          "blinded_msg": b64encode(kit.blinded)})
         out.token_latency = time.perf_counter() - t0
         sig = blind_rsa.finalize(ctx.issuer, kit.prepared, b64decode(resp["blind_sig"]),
                                  kit.state)

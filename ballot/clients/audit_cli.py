@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -20,14 +21,23 @@ def _context(info_or_record: dict) -> ElectionContext:
                                      info_or_record["context"])
 
 
+def is_signed(doc: Any) -> bool:
+    """Does this audit document carry a signed (castable) ballot? The phone's audits since
+    docs/protocol.md §8.4 open an unsigned body; older files carried the signature."""
+    if isinstance(doc, dict) and isinstance(doc.get("ballot"), dict):
+        return "signature" in doc["ballot"]
+    return False
+
+
 def check_audit_document(ctx: ElectionContext, doc: dict) -> tuple[str, list]:
     """(tracking code, choices) of an audited ballot that encrypts what it says; raises
-    BallotError naming the first unit that does not."""
+    BallotError naming the first unit that does not. The ballot is the unsigned body (or, in
+    an older file, the signed ballot)."""
     if isinstance(doc, dict) and isinstance(doc.get("audit"), dict):  # the phone page's file
         doc = {"ballot": doc.get("ballot"), **doc["audit"]}
     if not isinstance(doc, dict) or not {"ballot", "choices", "nonces"} <= set(doc):
         raise BallotError("an audit document has ballot, choices and nonces")
-    ballot = ballot_from_json(doc["ballot"], ctx.shape)
+    ballot = ballot_from_json(doc["ballot"], ctx.shape, signed=is_signed(doc))
     if ballot.election != ctx.base_hash:
         raise BallotError("the audited ballot is for another election")
     try:
@@ -58,7 +68,8 @@ def verify_audit(audit: Path, record: Path | None, server: str | None, slug: str
             ctx = _context(Http(server).get(f"/api/v1/elections/{slug}"))
         else:
             raise click.UsageError("give --record, or --server and --election")
-        code, choices = check_audit_document(ctx, parse_json(audit.read_bytes()))
+        doc = parse_json(audit.read_bytes())
+        code, choices = check_audit_document(ctx, doc)
     except (BallotError, EncodingError, KeyError, ValueError, ApiError) as exc:
         raise click.ClickException(f"audit FAILED: {exc}") from None
     levels = ctx.manifest.levels.codes
@@ -67,3 +78,7 @@ def verify_audit(audit: Path, record: Path | None, server: str | None, slug: str
     for unit, choice in zip(ctx.manifest.units, choices):
         click.echo(f"  {unit.name}: {levels[choice] if choice is not None else 'bỏ qua / abstain'}")
     click.echo("This ballot was audited, so it must not be cast; the phone encrypts again.")
+    if is_signed(doc):
+        click.echo("Warning: this file carries a SIGNED ballot (an older phone page): whoever "
+                   "holds it could cast it while its token is unspent. Phones now open an "
+                   "unsigned body.")

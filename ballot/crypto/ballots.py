@@ -194,19 +194,23 @@ def encrypt_ballot(
     base_hash: bytes,
     public_key: Point,
     token: Token,
-    voter_key: SigningKey,
+    voter_key: SigningKey | None,
     choices: Sequence[int | None],
     *,
     rng: Callable[[], int] = random_scalar,
 ) -> tuple[EncryptedBallot, tuple[int, ...]]:
     """Encrypt and prove every unit's choice; sign. Returns the ballot and the nonces.
 
+    ``voter_key=None``: the ballot body only, unsigned (``signature == b""``), as the phone
+    seals it before the member chooses between audit and cast (docs/protocol.md §8.4); sign it
+    with :func:`sign_ballot` to cast it.
+
     Per unit, in order, ``rng`` gives the encryption nonce r, then the proof's randomness;
     then, for each limit group of the shape in order, that group's proof randomness."""
     if len(choices) != shape.num_units:
         raise ValueError(f"{len(choices)} choices for {shape.num_units} units")
-    vk = bytes(voter_key.verify_key)
-    if token.voter_public_key != vk:
+    vk = token.voter_public_key
+    if voter_key is not None and bytes(voter_key.verify_key) != vk:
         raise ValueError("the token does not carry this voter key")
     units, nonces = [], []
     for u, choice in enumerate(choices):
@@ -230,19 +234,35 @@ def encrypt_ballot(
                                             shape.limit_values(j), rng=rng))
         limits = tuple(proofs)
     unsigned = EncryptedBallot(base_hash, token, tuple(units), b"", limits)
-    signature = voter_key.sign(unsigned.ballot_hash).signature
-    return EncryptedBallot(base_hash, token, tuple(units), signature, limits), tuple(nonces)
+    if voter_key is None:
+        return unsigned, tuple(nonces)
+    return sign_ballot(unsigned, voter_key), tuple(nonces)
+
+
+def sign_ballot(ballot: EncryptedBallot, voter_key: SigningKey) -> EncryptedBallot:
+    """The unsigned ballot body signed with the token's voter key (Ed25519 over ballot_hash)."""
+    if ballot.signature:
+        raise ValueError("this ballot is already signed")
+    if ballot.token.voter_public_key != bytes(voter_key.verify_key):
+        raise ValueError("the token does not carry this voter key")
+    signature = voter_key.sign(ballot.ballot_hash).signature
+    return EncryptedBallot(ballot.election, ballot.token, ballot.units, signature, ballot.limits)
 
 
 _TOP_KEYS = {"version", "election", "token", "units", "signature"}
 _LIMIT_KEYS = _TOP_KEYS | {"limits"}
 
 
-def ballot_from_json(data: Any, shape: BallotShape) -> EncryptedBallot:
-    """Strict decoding: exact keys, canonical encodings, valid group elements."""
+def ballot_from_json(data: Any, shape: BallotShape, *, signed: bool = True) -> EncryptedBallot:
+    """Strict decoding: exact keys, canonical encodings, valid group elements.
+
+    ``signed=False`` decodes a ballot body (an audited ballot, docs/protocol.md §8.4): the same
+    fields but ``signature``, which it must not have (the result's signature is ``b""``)."""
     if not isinstance(data, dict):
         raise BallotError("a ballot is a JSON object")
     want = _LIMIT_KEYS if shape.limits else _TOP_KEYS
+    if not signed:
+        want = want - {"signature"}
     if set(data) != want:
         missing, extra = want - set(data), set(data) - want
         raise BallotError(f"ballot fields: missing {sorted(missing)}, unexpected {sorted(extra)}")
@@ -276,7 +296,7 @@ def ballot_from_json(data: Any, shape: BallotShape) -> EncryptedBallot:
                 DisjunctiveProof.from_bytes(b64decode(text, shape.limit_bytes(j), what=f"limits[{j}]"),
                                             len(shape.limit_values(j)), f"limits[{j}]")
                 for j, text in enumerate(items))
-        signature = b64decode(data["signature"], 64, what="signature")
+        signature = b64decode(data["signature"], 64, what="signature") if signed else b""
     except EncodingError as exc:
         raise BallotError(str(exc)) from None
     return EncryptedBallot(election, token, tuple(units), signature, limits)

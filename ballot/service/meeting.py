@@ -57,6 +57,7 @@ from ballot.tally.decryption import (
 from ballot.tally.record import build_record, counts_to_json, paper_from_json, save_record
 
 from . import paper as paper_instead
+from . import voting
 from .keys import KeyStore
 
 __all__ = ["ServiceError", "Meeting"]
@@ -408,27 +409,33 @@ class Meeting:
             s.execute(delete(RateEvent).where(
                 RateEvent.at < datetime.now(timezone.utc) - timedelta(days=1)))
 
-    def issue_token(self, slug: str, invitation: str, blinded: str, *,
-                    client: str | None = None) -> str:
+    def issue_token(self, slug: str, invitation: str | None, blinded: str, *,
+                    client: str | None = None, credential: str | None = None) -> str:
         """:meth:`_issue_token`, rate-limited per client address across every worker: failed
-        redemptions are counted in the database."""
+        redemptions are counted in the database. ``credential``: the per-round credential the
+        phone sends (docs/protocol.md §7.1); ``invitation``: the code itself (scripts)."""
         self._check_rate(client)
         try:
-            return self._issue_token(slug, invitation, blinded)
+            return self._issue_token(slug, invitation, blinded, credential=credential)
         except ServiceError as exc:
             if exc.status in (403, 404, 409):
                 self._count_failure(client)
             raise
 
-    def _issue_token(self, slug: str, invitation: str, blinded: str) -> str:
+    def _issue_token(self, slug: str, invitation: str | None, blinded: str, *,
+                     credential: str | None = None) -> str:
         """Redeem the invitation once and blind-sign the voter's blinded token message.
 
         Only "roll entry X received a token" is written. Sending the same invitation with the
         same blinded message again returns the same signature (a lost response can be
         retried); a different blinded message is refused.
         """
-        if not isinstance(invitation, str) or not isinstance(blinded, str):
+        if not isinstance(blinded, str):
             raise ServiceError("send invitation and blinded_msg as strings")
+        try:
+            code_hash = voting.stored_hash(slug, credential_hex=credential, invitation=invitation)
+        except voting.CredentialError as exc:
+            raise ServiceError(str(exc)) from None
         with transaction(self.factory) as s:
             election = self._election(s, slug)
             require_status(election, "open", action="issue a token")
@@ -437,9 +444,6 @@ class Meeting:
                 blinded_raw = b64decode(blinded, key.public_key().modulus_bytes, "blinded_msg")
             except EncodingError as exc:
                 raise ServiceError(str(exc)) from None
-            code_hash = repo.hash_invitation_code(invitation) if invitation.strip() else "0" * 64
-            if self.context(s, election).manifest.ballot_b is not None:
-                code_hash = repo.second_round_code_hash(code_hash, slug)
             blinded_hash = hashlib.sha256(blinded_raw).hexdigest()
             inv = s.execute(select(Invitation).where(Invitation.election_id == election.id,
                                                      Invitation.code_hash == code_hash)).scalar_one_or_none()
@@ -717,7 +721,7 @@ class Meeting:
     @staticmethod
     def second_round_slug(slug: str) -> str:
         """The short name of a first round's second round: ``<slug>-v2`` (within 64 characters)."""
-        return f"{slug[:61].rstrip('-')}-v2"
+        return repo.next_round_slug(slug)
 
     def _linked_second_round(self, s: Session, slug: str) -> Election | None:
         """The second-round election made from ``slug`` by :meth:`create_second_round`, if any."""
@@ -765,9 +769,13 @@ class Meeting:
                 raise ServiceError("the first round's record file is missing", 409)
             record_sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
             trustee_hashes = {t.index: t.access_hash for t in repo.trustees(s, first.id)}
-            first_roll = {e.id: e.roll_id for e in repo.roll(s, first.id)}
-            codes = [(first_roll[i.roll_entry_id], i.code_hash) for i in s.execute(
-                select(Invitation).where(Invitation.election_id == first.id)).scalars()]
+            # Each invitation's hash for the second round's slug (made with the code at
+            # round one), in roll order: the rows' own order could follow the redemptions.
+            first_roll = {e.id: (e.position, e.roll_id) for e in repo.roll(s, first.id)}
+            codes = [(roll_id, h) for _, roll_id, h in sorted(
+                (*first_roll[i.roll_entry_id], i.next_round_hash) for i in s.execute(
+                    select(Invitation).where(Invitation.election_id == first.id,
+                                             Invitation.next_round_hash.is_not(None))).scalars())]
         new_slug = self.second_round_slug(slug)
         groups = tuple(SecondRoundBallot(b["group"], tuple(b["candidates"]), b["k"]) for b in ballots)
         units = []
@@ -814,11 +822,12 @@ class Meeting:
                 t.access_hash = trustee_hashes.get(i)  # the round-one access codes log in
             s.flush()
             entry_ids = {e.roll_id: e.id for e in repo.roll(s, election.id)}
-            # The same invitation codes, unused: the stored hash is bound to this election
-            # (repo.second_round_code_hash), since a code hash appears once in the table.
+            # The same invitation codes, unused, under this round's credentials (docs/protocol.md
+            # §7.1): round one's credentials, all a listener on the Wi-Fi saw, do not work here.
+            # A member whose invitation predates them (migration 0006) gets a new slip.
             s.add_all(Invitation(election_id=election.id, roll_entry_id=entry_ids[roll_id],
-                                 code_hash=repo.second_round_code_hash(code_hash, new_slug))
-                      for roll_id, code_hash in codes if roll_id in entry_ids)
+                                 code_hash=next_hash)
+                      for roll_id, next_hash in codes if roll_id in entry_ids)
             repo.set_manifest(s, election.id, manifest_json=manifest2.canonical_bytes().decode(),
                               manifest_hash=manifest2.manifest_hash().hex())
             repo.append_audit(s, election_id=election.id, actor="secretary",

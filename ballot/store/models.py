@@ -218,9 +218,16 @@ class Invitation(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     election_id: Mapped[int] = mapped_column(ForeignKey("elections.id"))
     roll_entry_id: Mapped[int] = mapped_column(Integer)
-    # SHA-256 of the invitation code (repo.hash_invitation_code); the code itself is never stored.
+    # The hash of the code's per-round credential (repo.hash_invitation_code, docs/protocol.md
+    # §7.1); the code itself is never stored.
     code_hash: Mapped[str] = mapped_column(String(HASH_LEN), unique=True)
+    # The same for the second round's slug (migration 0006): copied into the second round's
+    # invitations when it is made; None in a second round.
+    next_round_hash: Mapped[str | None] = mapped_column(String(HASH_LEN))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Set once, when the invitation is used, to the minute voting OPENED (the same for every
+    # invitation of the session): a "used" mark, never the time this member came
+    # (docs/storage.md "Times").
     redeemed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # SHA-256 of the blinded token message signed at redemption (migration 0002), so that a
     # phone whose answer was lost can retry with the same blinded message. It is unlinkable
@@ -229,7 +236,9 @@ class Invitation(Base):
 
 
 class TokenIssuance(Base):
-    """Who received a token, never which one: no token, blinded message or signature here."""
+    """Who received a token, never which one: no token, blinded message or signature here;
+    no time, and a random id (repo.record_token_issued), so that nothing orders the issuances
+    (migration 0006, docs/storage.md "Times")."""
 
     __tablename__ = "token_issuance"
     __table_args__ = (
@@ -242,7 +251,6 @@ class TokenIssuance(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     election_id: Mapped[int] = mapped_column(ForeignKey("elections.id"))
     roll_entry_id: Mapped[int] = mapped_column(Integer)
-    issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class TokenSetAside(Base):
@@ -284,7 +292,8 @@ class BoardEntry(Base):
     tracking_code: Mapped[str] = mapped_column(String(128))
     prev_hash: Mapped[str] = mapped_column(String(HASH_LEN))
     entry_hash: Mapped[str] = mapped_column(String(HASH_LEN))
-    accepted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # No time (migration 0006): the position orders the board; a time would only link an entry
+    # to other stored times (docs/storage.md "Times"). The receipt carries its own.
 
     def __repr__(self) -> str:
         return f"<BoardEntry {self.election_id}#{self.position} {self.tracking_code!r}>"

@@ -24,6 +24,7 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from ballot.crypto.credential import credential, credential_hash, normalize_code
 from ballot.crypto.encoding import EncodingError, canonical_json, parse_json, sha256
 from ballot.store.errors import (
     ChainError,
@@ -65,6 +66,7 @@ __all__ = [
     "roll",
     "new_invitation_code",
     "hash_invitation_code",
+    "next_round_slug",
     "create_invitations",
     "reissue_invitation",
     "redeem_invitation",
@@ -270,7 +272,6 @@ def roll(session: Session, election_id: int) -> list[RollEntry]:
 
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-_CROCKFORD_READ = {**{c: c for c in _CROCKFORD}, "O": "0", "I": "1", "L": "1"}
 
 
 def new_invitation_code() -> str:
@@ -282,40 +283,40 @@ def new_invitation_code() -> str:
 
 def normalize_invitation_code(code: str) -> str:
     """What was typed, as the code: case, spaces and dashes ignored; O read as 0, I and L as
-    1 (Crockford). Anything else is kept, so a wrong code stays wrong."""
-    folded = "".join(ch for ch in code.upper() if ch not in " -\t\n")
-    return "".join(_CROCKFORD_READ.get(ch, ch) for ch in folded)
+    1 (Crockford). Anything else is kept, so a wrong code stays wrong
+    (:func:`ballot.crypto.credential.normalize_code`, docs/protocol.md §7.1)."""
+    return normalize_code(code)
 
 
-def hash_invitation_code(code: str) -> str:
-    """What the database stores for an invitation code: hex SHA-256 with the domain tag
-    ``ballot/v1/invitation-code`` over the normalized code. Codes carry 100 random bits and
-    failed attempts are rate-limited, so no slow hash is needed."""
+def next_round_slug(slug: str) -> str:
+    """The short name of a first round's second round: ``<slug>-v2`` (within 64 characters)."""
+    return f"{slug[:61].rstrip('-')}-v2"
+
+
+def hash_invitation_code(code: str, slug: str) -> str:
+    """What the database stores for an invitation code in the election (round) ``slug``: the
+    hash of the code's per-round credential, ``credential_hash(credential(slug, code))``
+    (docs/protocol.md §7.1), the value the phone's request is looked up by. Codes carry 100
+    random bits and failed attempts are rate-limited, so no slow hash is needed."""
     if not isinstance(code, str) or not normalize_invitation_code(code):
         raise ValueError("empty invitation code")
-    return sha256("ballot/v1/invitation-code",
-                  normalize_invitation_code(code).encode("utf-8")).hex()
-
-
-SECOND_ROUND_CODE_TAG = "ballot/v1/invitation-code/second-round"
-
-
-def second_round_code_hash(code_hash: str, slug: str) -> str:
-    """What a second-round election stores for an invitation code whose first-round hash is
-    ``code_hash``: SHA-256 with the tag ``ballot/v1/invitation-code/second-round`` over the
-    32 hash bytes and the election's slug. The same code works in both rounds, while every
-    row of ``invitations`` keeps a distinct hash (the column is unique across elections)."""
-    _check_hex(code_hash, "code_hash")
-    return sha256(SECOND_ROUND_CODE_TAG, bytes.fromhex(code_hash), slug.encode("utf-8")).hex()
+    return credential_hash(credential(slug, code))
 
 
 def code_hasher(election: Election) -> Callable[[str], str]:
-    """The stored hash of a code in ``election``: :func:`hash_invitation_code`, bound to the
-    election by :func:`second_round_code_hash` when it is a second round (ballot B)."""
+    """The stored hash of a code in ``election`` (:func:`hash_invitation_code` for its slug)."""
+    slug = election.slug
+    return lambda code: hash_invitation_code(code, slug)
+
+
+def next_round_hasher(election: Election) -> Callable[[str], str | None]:
+    """The hash a code will have in the second round of ``election`` (None for a second
+    round, which has no further round): kept with the invitation, so that the second round's
+    invitations are made without the codes, while round one's credentials do not work there."""
     if election.manifest_json and "ballot_b" in parse_json(election.manifest_json):
-        slug = election.slug
-        return lambda code: second_round_code_hash(hash_invitation_code(code), slug)
-    return hash_invitation_code
+        return lambda code: None
+    nxt = next_round_slug(election.slug)
+    return lambda code: hash_invitation_code(code, nxt)
 
 
 def create_invitations(
@@ -341,7 +342,7 @@ def create_invitations(
         .order_by(RollEntry.position)
     )
     wanted = None if roll_entry_ids is None else set(roll_entry_ids)
-    hasher = code_hasher(election)
+    hasher, next_hasher = code_hasher(election), next_round_hasher(election)
     codes: dict[int, str] = {}
     for entry in session.execute(query).scalars():
         if wanted is not None and entry.id not in wanted:
@@ -358,6 +359,7 @@ def create_invitations(
                 election_id=election_id,
                 roll_entry_id=entry.id,
                 code_hash=hasher(code),
+                next_round_hash=next_hasher(code),
             )
         )
         codes[entry.id] = code
@@ -383,7 +385,8 @@ def reissue_invitation(
             Invitation.roll_entry_id == roll_entry_id,
             Invitation.redeemed_at.is_(None),
         )
-        .values(code_hash=code_hasher(election)(code), created_at=utcnow())
+        .values(code_hash=code_hasher(election)(code),
+                next_round_hash=next_round_hasher(election)(code), created_at=minute(utcnow()))
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
@@ -422,10 +425,12 @@ def redeem_invitation(
     invitation, entry = row
     if entry.status != "official":
         raise NotEligible(f"{entry.name} is {entry.status}: only official members vote")
+    # No per-member time (docs/storage.md "Times"): the minute voting opened, the same for
+    # every invitation of the session, marks it used; nothing orders the redemptions.
     result = session.execute(
         update(Invitation)
         .where(Invitation.id == invitation.id, Invitation.redeemed_at.is_(None))
-        .values(redeemed_at=utcnow(), blinded_hash=blinded_hash)
+        .values(redeemed_at=session_minute(election), blinded_hash=blinded_hash)
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
@@ -448,13 +453,34 @@ def record_token_issued(session: Session, election_id: int, roll_entry_id: int) 
         raise LookupError(f"no roll entry {roll_entry_id} in this election")
     if entry.status != "official":
         raise NotEligible(f"{entry.name} is {entry.status}: only official members vote")
-    issuance = TokenIssuance(election_id=election_id, roll_entry_id=roll_entry_id)
-    try:
-        with session.begin_nested():
-            session.add(issuance)
-    except IntegrityError:
-        raise TokenAlreadyIssued(f"{entry.name} has already received a token") from None
-    return issuance
+    for _ in range(_MAX_APPEND_ATTEMPTS):
+        # A random id, not the next one: the ids must not tell in which order members received
+        # their tokens (docs/storage.md "Times"); no time either.
+        issuance = TokenIssuance(id=secrets.randbelow(2**31 - 1) + 1, election_id=election_id,
+                                 roll_entry_id=roll_entry_id)
+        try:
+            with session.begin_nested():
+                session.add(issuance)
+        except IntegrityError:
+            taken = session.execute(select(TokenIssuance.id).where(
+                TokenIssuance.election_id == election_id,
+                TokenIssuance.roll_entry_id == roll_entry_id)).first()
+            if taken is not None:
+                raise TokenAlreadyIssued(f"{entry.name} has already received a token") from None
+            continue  # the random id was taken: draw another
+        return issuance
+    raise StoreError(f"could not record the token after {_MAX_APPEND_ATTEMPTS} attempts")
+
+
+def minute(at: datetime) -> datetime:
+    """``at`` truncated to the minute (UTC): the finest precision of a stored time that could
+    be set against another member's (docs/storage.md "Times")."""
+    return at.astimezone(timezone.utc).replace(second=0, microsecond=0)
+
+
+def session_minute(election: Election) -> datetime:
+    """The minute voting opened in ``election`` (now, if it has no opening time)."""
+    return minute(election.opened_at or utcnow())
 
 
 def tokens_issued(session: Session, election_id: int) -> int:

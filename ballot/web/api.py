@@ -75,8 +75,10 @@ def counters(slug: str):
 @api.post("/elections/<slug>/tokens")
 def tokens(slug: str):
     data = body()
-    sig = meeting().issue_token(slug, field(data, "invitation"), field(data, "blinded_msg"),
-                                client=request.remote_addr)
+    # "credential": the per-round credential the phone derives from the slip's code, which
+    # never travels (docs/protocol.md §7.1); "invitation" (the code) is still read from scripts.
+    sig = meeting().issue_token(slug, data.get("invitation"), field(data, "blinded_msg"),
+                                client=request.remote_addr, credential=data.get("credential"))
     return jsonify(blind_sig=sig)
 
 

@@ -44,6 +44,12 @@ BALLOT = _obj(
 # exactly when the election's manifest has ballot_b; docs/protocol.md §8.5).
 BALLOT["properties"]["limits"] = {"type": "array", "items": B64}
 
+# The phone sends "credential", the per-round credential of the slip's code (docs/protocol.md
+# §7.1: 64 hex digits), never the code; "invitation" (the code itself) is read from scripts.
+TOKEN_REQUEST = _obj(credential=HEX64, blinded_msg=B64)
+TOKEN_REQUEST["properties"]["invitation"] = {"type": "string"}
+TOKEN_REQUEST["required"] = ["blinded_msg"]
+
 SLUG = {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}
 INDEX = {"name": "index", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
 
@@ -52,8 +58,7 @@ PATHS: dict[str, dict[str, Any]] = {
     "/elections/{slug}/counters": {"get": _op("Counts only (projector): eligible, tokens, ballots")},
     "/elections/{slug}/tokens": {"post": _op(
         "Redeem an invitation once and blind-sign the voter's blinded token message",
-        body=_obj(invitation={"type": "string"}, blinded_msg=B64),
-        errors=(400, 403, 404, 409, 413, 429))},
+        body=TOKEN_REQUEST, errors=(400, 403, 404, 409, 413, 429))},
     "/elections/{slug}/ballots": {"post": _op(
         "Cast an encrypted ballot; returns the signed receipt after the commit",
         body=_obj(ballot=BALLOT), ok=201, errors=(400, 404, 409, 413, 422))},

@@ -60,6 +60,8 @@ VOTER_STRINGS = {
     "retry_in": "Trying again in %(s)s s…",
     "found_on_board": "(found on the board by this phone)",
     "unknown": "This code is not valid for this meeting. Check the code on your slip.",
+    "resume_code": "Your voting token is kept on this phone, locked with the code of your "
+                   "slip. Scan the slip again, or type its code, to continue.",
     "not_open": "Voting is not open.",
     "closed": "Voting is closed.",
     "network": "The server cannot be reached. Check the Wi-Fi and try again.",

@@ -295,24 +295,26 @@ function asVoterKey(voterKey) {
 }
 
 /**
- * Encrypt and prove every unit's choice and sign the ballot with the token's voter key.
+ * Encrypt and prove every unit's choice, WITHOUT signing: the ballot body (docs/protocol.md
+ * §8.4). The voter key is the one inside the token. Sign with signBallot only when the member
+ * presses Cast: a body opened for a Benaloh audit then carries no signature and cannot be cast
+ * by whoever holds the audit data.
  *
  * `choices[u]`: a level index (0 = highest) or null (abstain). `rng` gives, per unit in order,
  * the encryption nonce r, then the proof's randomness; then each limit group's proof
  * randomness, in group order (as Python's encrypt_ballot).
- * Returns {ballot (the JSON object to POST), ballotHash (hex), trackingCode, tokenId (hex),
- * nonces (BigInt per unit), audit: {choices, nonces: [b64 32-byte scalars]}}.
+ * Returns {body (no "signature"), ballotHash (hex), trackingCode, tokenId (hex), nonces (BigInt
+ * per unit), audit: {choices, nonces: [b64 32-byte scalars]}}.
  */
-export function encryptBallot(info, token, voterKey, choices, { rng = randomScalar } = {}) {
+export function sealBallot(info, token, choices, { rng = randomScalar } = {}) {
   const election = loadElection(info);
   const { shape, baseHash, publicKey } = election;
   if (!Array.isArray(choices) || choices.length !== shape.numUnits) {
     throw new RangeError(`${choices && choices.length} choices for ${shape.numUnits} units`);
   }
-  const key = asVoterKey(voterKey);
   const tok = tokenBytes(token);
   const parsed = parseTokenMessage(tok.message);
-  if (!bytesEqual(parsed.voterPublicKey, key.publicKey)) throw new RangeError("the token does not carry this voter key");
+  const voterPublicKey = parsed.voterPublicKey;
   if (!bytesEqual(parsed.baseHash, baseHash)) throw new RangeError("the token is for another election");
   shape.limits.forEach((g, j) => {
     const agree = g.units.filter((i) => choices[i] === 0).length;
@@ -325,7 +327,7 @@ export function encryptBallot(info, token, voterKey, choices, { rng = randomScal
   choices.forEach((choice, u) => {
     const m = valueOf(shape, choice);
     const { ciphertext, r } = encrypt(publicKey, m, rng());
-    const proof = proveDisjunctive(unitContext(baseHash, key.publicKey, u), publicKey, ciphertext, r, m, shape.values, { rng });
+    const proof = proveDisjunctive(unitContext(baseHash, voterPublicKey, u), publicKey, ciphertext, r, m, shape.values, { rng });
     units.push(b64encode(concatBytes(ciphertextToBytes(ciphertext), pairsToBytes(proof))));
     nonces.push(r);
     cts.push(ciphertext);
@@ -341,14 +343,13 @@ export function encryptBallot(info, token, voterKey, choices, { rng = randomScal
     body.limits = shape.limits.map((g, j) => {
       const m = g.units.reduce((s, i) => s + ms[i], 0n);
       const r = mod(g.units.reduce((s, i) => s + nonces[i], 0n), L);
-      const proof = proveDisjunctive(limitContext(baseHash, key.publicKey, j), publicKey, groupCiphertext(cts, g.units), r, m, g.values, { rng });
+      const proof = proveDisjunctive(limitContext(baseHash, voterPublicKey, j), publicKey, groupCiphertext(cts, g.units), r, m, g.values, { rng });
       return b64encode(pairsToBytes(proof));
     });
   }
   const hash = ballotHashBytes(body);
-  const ballot = { ...body, signature: b64encode(signDetached(key, hash)) };
   return {
-    ballot,
+    body,
     ballotHash: toHex(hash),
     trackingCode: trackingCode(hash),
     tokenId: toHex(tokenId(tok.message)),
@@ -357,15 +358,43 @@ export function encryptBallot(info, token, voterKey, choices, { rng = randomScal
   };
 }
 
+/**
+ * The ballot to POST: the body of sealBallot signed with the token's voter key (Ed25519 over
+ * the ballot hash). Refuses a voter key that is not the token's, and a body that already
+ * carries a signature.
+ */
+export function signBallot(body, voterKey) {
+  if (!isObject(body) || "signature" in body) throw new BallotError("sign a ballot body (without a signature)");
+  const key = asVoterKey(voterKey);
+  const parsed = parseTokenMessage(b64decode(body.token && body.token.message, undefined, "token.message"));
+  if (!bytesEqual(parsed.voterPublicKey, key.publicKey)) throw new RangeError("the token does not carry this voter key");
+  return { ...body, signature: b64encode(signDetached(key, ballotHashBytes(body))) };
+}
+
+/**
+ * sealBallot then signBallot in one step (tests, benchmarks, scripts). Returns the same object
+ * as sealBallot plus {ballot}: the signed ballot to POST.
+ */
+export function encryptBallot(info, token, voterKey, choices, { rng = randomScalar } = {}) {
+  const key = asVoterKey(voterKey);
+  const parsed = parseTokenMessage(tokenBytes(token).message);
+  if (!bytesEqual(parsed.voterPublicKey, key.publicKey)) throw new RangeError("the token does not carry this voter key");
+  const sealed = sealBallot(info, token, choices, { rng });
+  return { ...sealed, ballot: signBallot(sealed.body, key) };
+}
+
 // -- verification (docs/protocol.md §8.3, 1–5) -----------------------------------------------------
 
-const TOP_KEYS = ["version", "election", "token", "units", "signature"];
-const LIMIT_KEYS = [...TOP_KEYS, "limits"];
+const BODY_KEYS = ["version", "election", "token", "units"];
 
-/** Strict decoding, as Python's ballot_from_json: exact keys, canonical encodings, valid points. */
-export function decodeBallot(ballot, shape) {
+/**
+ * Strict decoding, as Python's ballot_from_json: exact keys, canonical encodings, valid points.
+ * `signed: false` decodes a ballot body (an audited ballot, §8.4): exactly the same fields
+ * but "signature", which it must not have.
+ */
+export function decodeBallot(ballot, shape, { signed = true } = {}) {
   if (!isObject(ballot)) throw new BallotError("a ballot is a JSON object");
-  const want = shape.limits && shape.limits.length ? LIMIT_KEYS : TOP_KEYS;
+  const want = [...BODY_KEYS, ...(signed ? ["signature"] : []), ...(shape.limits && shape.limits.length ? ["limits"] : [])];
   const have = new Set(Object.keys(ballot));
   const missing = want.filter((k) => !have.has(k));
   const extra = [...have].filter((k) => !want.includes(k)).sort();
@@ -402,7 +431,7 @@ export function decodeBallot(ballot, shape) {
       }
       limits = ballot.limits.map((text, j) => pairsFromBytes(b64decode(text, shape.limits[j].bytes, `limits[${j}]`), shape.limits[j].values.length, `limits[${j}]`));
     }
-    const signature = b64decode(ballot.signature, 64, "signature");
+    const signature = signed ? b64decode(ballot.signature, 64, "signature") : null;
     return { election: fromHex(ballot.election, 32, "election"), token, units, limits, signature };
   } catch (e) {
     if (e instanceof EncodingError) throw new BallotError(e.message);
@@ -417,9 +446,21 @@ export function decodeBallot(ballot, shape) {
  * returns {ballotHash, trackingCode, tokenId}.
  */
 export function verifyBallot(info, ballot) {
+  return checkBallot(info, ballot, true);
+}
+
+/**
+ * The same checks for an unsigned ballot body (an audited ballot, §8.4): everything but the
+ * voter's signature, which the body must not carry.
+ */
+export function verifyBody(info, body) {
+  return checkBallot(info, body, false);
+}
+
+function checkBallot(info, ballot, signed) {
   const election = loadElection(info);
   const { shape, baseHash, publicKey } = election;
-  const decoded = decodeBallot(ballot, shape);
+  const decoded = decodeBallot(ballot, shape, { signed });
   if (!bytesEqual(decoded.election, baseHash)) throw new BallotError("the ballot is for another election");
   let voterKey;
   try {
@@ -429,7 +470,7 @@ export function verifyBallot(info, ballot) {
     throw e;
   }
   const hash = ballotHashBytes(ballot);
-  if (!verifyDetached(voterKey, hash, decoded.signature)) {
+  if (signed && !verifyDetached(voterKey, hash, decoded.signature)) {
     throw new BallotError("the ballot's signature does not verify with the token's key");
   }
   decoded.units.forEach(({ ciphertext, proof }, u) => {
@@ -464,7 +505,7 @@ function nonceValue(r, u) {
 export function checkAudit(info, ballot, audit) {
   const election = loadElection(info);
   const { shape, publicKey } = election;
-  const decoded = decodeBallot(ballot, shape);
+  const decoded = decodeBallot(ballot, shape, { signed: isObject(ballot) && "signature" in ballot });
   if (!audit || !Array.isArray(audit.choices) || !Array.isArray(audit.nonces) ||
       audit.choices.length !== shape.numUnits || audit.nonces.length !== shape.numUnits) {
     throw new BallotError("the audit does not cover every unit");

@@ -13,6 +13,8 @@ import * as ballot from "./ballot.js";
 import * as receipt from "./receipt.js";
 import * as threshold from "./threshold.js";
 import * as keyfile from "./keyfile.js";
+import * as credentials from "./credential.js";
+import * as vault from "./vault.js";
 import * as trusteeDevice from "./trustee.js";
 import { ready as sodiumReady } from "./sodium.js";
 
@@ -52,7 +54,16 @@ export function tokenId(tok) {
 }
 
 export const encryptBallot = ballot.encryptBallot;
+/** Encrypt and prove, unsigned: the body a Benaloh audit may open (docs/protocol.md §8.4). */
+export const sealBallot = ballot.sealBallot;
+/** Sign a sealed body with the voter key: only when the member presses Cast. */
+export const signBallot = ballot.signBallot;
 export const verifyBallot = ballot.verifyBallot;
+export const verifyBody = ballot.verifyBody;
+
+/** The per-round invitation credential sent instead of the slip's code (docs/protocol.md §7.1). */
+export const credential = credentials.credential;
+export const normalizeCode = credentials.normalizeCode;
 export const ballotHash = ballot.ballotHash;
 export const trackingCode = ballot.trackingCode;
 export const checkAudit = ballot.checkAudit;
@@ -87,6 +98,7 @@ export const errors = Object.freeze({
   ShareError: threshold.ShareError,
   DecryptionError: threshold.DecryptionError,
   KeyFileError: keyfile.KeyFileError,
+  VaultError: vault.VaultError,
 });
 
 /**
@@ -95,4 +107,4 @@ export const errors = Object.freeze({
  */
 export const trustee = Object.freeze({ ...trusteeDevice, threshold, keyfile });
 
-export { bytes, encoding, group, elgamal, proofs, blindrsa, token, ballot, receipt, threshold, keyfile };
+export { bytes, encoding, group, elgamal, proofs, blindrsa, token, ballot, receipt, threshold, keyfile, credentials, vault };

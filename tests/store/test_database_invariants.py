@@ -63,8 +63,8 @@ def test_one_token_per_roll_entry_per_election(engine, filled):
         with engine.begin() as conn:
             conn.execute(
                 text(
-                    "INSERT INTO token_issuance (election_id, roll_entry_id, issued_at) "
-                    "VALUES (:e, :r, CURRENT_TIMESTAMP)"
+                    "INSERT INTO token_issuance (election_id, roll_entry_id) "
+                    "VALUES (:e, :r)"
                 ),
                 {"e": filled.id, "r": entry},
             )
@@ -76,8 +76,8 @@ def test_token_issuance_must_name_a_roll_entry_of_the_same_election(engine, sf, 
         with engine.begin() as conn:
             conn.execute(
                 text(
-                    "INSERT INTO token_issuance (election_id, roll_entry_id, issued_at) "
-                    "VALUES (:e, :r, CURRENT_TIMESTAMP)"
+                    "INSERT INTO token_issuance (election_id, roll_entry_id) "
+                    "VALUES (:e, :r)"
                 ),
                 {"e": other, "r": filled.roll_entry_ids[1]},
             )
@@ -86,8 +86,7 @@ def test_token_issuance_must_name_a_roll_entry_of_the_same_election(engine, sf, 
 def test_one_ballot_per_token_and_one_entry_per_position(engine, filled):
     insert = (
         "INSERT INTO board_entries (election_id, position, token_id, ballot_json, tracking_code,"
-        " prev_hash, entry_hash, accepted_at) VALUES (:e, :p, :t, '{}', :c, :h, :h,"
-        " CURRENT_TIMESTAMP)"
+        " prev_hash, entry_hash) VALUES (:e, :p, :t, '{}', :c, :h, :h)"
     )
     h = "0" * 64
     for params in (
@@ -103,7 +102,7 @@ def test_one_ballot_per_token_and_one_entry_per_position(engine, filled):
 def test_redeemed_invitation_cannot_be_reset_or_deleted(engine, sf, filled):
     code = filled.codes[filled.roll_entry_ids[0]]
     with transaction(sf) as s:
-        repo.redeem_invitation(s, filled.id, repo.hash_invitation_code(code))
+        repo.redeem_invitation(s, filled.id, repo.hash_invitation_code(code, "cb-2025"))
     _refused(engine, "UPDATE invitations SET redeemed_at = NULL", match="redeemed invitation")
     _refused(engine, "DELETE FROM invitations WHERE redeemed_at IS NOT NULL", match="redeemed")
 

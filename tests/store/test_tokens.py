@@ -17,13 +17,15 @@ from ballot.store.errors import (
 from ballot.store.models import Invitation, TokenIssuance
 from tests.store.helpers import advance, make_draft, open_election, run_threads
 
+SLUG = "cb-2025"  # open_election's default slug
+
 
 def test_invitations_store_only_a_hash(sf):
     election = open_election(sf, members=3)
     assert len(election.codes) == 3
     with transaction(sf) as s:
         stored = {i.code_hash for i in s.execute(select(Invitation)).scalars()}
-    assert stored == {repo.hash_invitation_code(c) for c in election.codes.values()}
+    assert stored == {repo.hash_invitation_code(c, SLUG) for c in election.codes.values()}
     assert not stored & set(election.codes.values())
 
 
@@ -40,7 +42,7 @@ def test_invitations_only_for_official_members(sf):
 def test_redeem_once(sf):
     election = open_election(sf, members=2)
     entry_id = election.roll_entry_ids[0]
-    code_hash = repo.hash_invitation_code(election.codes[entry_id])
+    code_hash = repo.hash_invitation_code(election.codes[entry_id], SLUG)
     with transaction(sf) as s:
         entry = repo.redeem_invitation(s, election.id, code_hash)
         assert entry.id == entry_id and entry.name == "Nguyễn Văn 1"
@@ -49,7 +51,7 @@ def test_redeem_once(sf):
             repo.redeem_invitation(s, election.id, code_hash)
     with pytest.raises(UnknownInvitation):
         with transaction(sf) as s:
-            repo.redeem_invitation(s, election.id, repo.hash_invitation_code("wrong"))
+            repo.redeem_invitation(s, election.id, repo.hash_invitation_code("wrong", SLUG))
 
 
 def test_redeem_needs_an_open_election(sf):
@@ -60,7 +62,7 @@ def test_redeem_needs_an_open_election(sf):
     (code,) = codes.values()
     with pytest.raises(ElectionNotOpen):
         with transaction(sf) as s:
-            repo.redeem_invitation(s, election_id, repo.hash_invitation_code(code))
+            repo.redeem_invitation(s, election_id, repo.hash_invitation_code(code, SLUG))
 
 
 def test_code_of_another_election_is_unknown(sf):
@@ -69,7 +71,7 @@ def test_code_of_another_election_is_unknown(sf):
     (code_a,) = a.codes.values()
     with pytest.raises(UnknownInvitation):
         with transaction(sf) as s:
-            repo.redeem_invitation(s, b.id, repo.hash_invitation_code(code_a))
+            repo.redeem_invitation(s, b.id, repo.hash_invitation_code(code_a, "b"))
 
 
 def test_reissue_replaces_a_lost_code(sf):
@@ -79,9 +81,9 @@ def test_reissue_replaces_a_lost_code(sf):
         new_code = repo.reissue_invitation(s, election.id, entry_id)
     with pytest.raises(UnknownInvitation):
         with transaction(sf) as s:
-            repo.redeem_invitation(s, election.id, repo.hash_invitation_code(old_code))
+            repo.redeem_invitation(s, election.id, repo.hash_invitation_code(old_code, SLUG))
     with transaction(sf) as s:
-        repo.redeem_invitation(s, election.id, repo.hash_invitation_code(new_code))
+        repo.redeem_invitation(s, election.id, repo.hash_invitation_code(new_code, SLUG))
     with pytest.raises(InvitationAlreadyRedeemed):
         with transaction(sf) as s:
             repo.reissue_invitation(s, election.id, entry_id)
@@ -101,8 +103,9 @@ def test_one_token_per_member(sf):
     with transaction(sf) as s:
         assert repo.tokens_issued(s, election.id) == 1
         # the row says who, never which token
+        # and never when (docs/storage.md "Times")
         assert set(TokenIssuance.__table__.columns.keys()) == {
-            "id", "election_id", "roll_entry_id", "issued_at"
+            "id", "election_id", "roll_entry_id"
         }
 
 
@@ -110,7 +113,7 @@ def test_one_token_per_member(sf):
 def test_concurrent_redemption_of_one_invitation(sf):
     election = open_election(sf, members=1)
     (entry_id, code), = election.codes.items()
-    code_hash = repo.hash_invitation_code(code)
+    code_hash = repo.hash_invitation_code(code, SLUG)
 
     def redeem(_):
         with transaction(sf) as s:
@@ -148,7 +151,7 @@ def test_invitation_codes_are_easy_to_type_and_read_back_leniently():
     assert len(code) == 23 and code.count("-") == 3
     assert set(code.replace("-", "")) <= set("0123456789ABCDEFGHJKMNPQRSTVWXYZ")
     typed = code.lower().replace("-", " ").replace("0", "o").replace("1", "l")
-    assert repo.hash_invitation_code(typed) == repo.hash_invitation_code(code)
-    assert repo.hash_invitation_code(code[:-1] + ("A" if code[-1] != "A" else "B")) != \
-        repo.hash_invitation_code(code)
+    assert repo.hash_invitation_code(typed, SLUG) == repo.hash_invitation_code(code, SLUG)
+    assert repo.hash_invitation_code(code[:-1] + ("A" if code[-1] != "A" else "B"), SLUG) != \
+        repo.hash_invitation_code(code, SLUG)
     assert len({repo.new_invitation_code() for _ in range(200)}) == 200

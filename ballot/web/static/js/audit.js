@@ -30,7 +30,10 @@
       const info = await resp.json();
       const election = BC.loadElection(info);
       if (doc.election !== election.baseHashHex) throw new Error("the audit is for another election");
-      const checked = BC.verifyBallot(info, doc.ballot);
+      // An audited ballot is an unsigned body (docs/protocol.md §8.4); older files carried the
+      // signature, and still check.
+      const signed = doc.ballot && typeof doc.ballot === "object" && "signature" in doc.ballot;
+      const checked = signed ? BC.verifyBallot(info, doc.ballot) : BC.verifyBody(info, doc.ballot);
       if (doc.tracking_code && doc.tracking_code !== checked.trackingCode) throw new Error("the tracking code does not match the ballot");
       BC.checkAudit(info, doc.ballot, doc.audit);
       const levels = info.manifest.levels;

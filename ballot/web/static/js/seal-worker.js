@@ -1,11 +1,12 @@
 // Encrypts a ballot off the page's thread and reports progress (docs/js-client.md: the bundle
-// works in a worker). Messages in: {info, token, seed, choices}; out: {progress} …, then
-// {result: {ballot, trackingCode, ballotHash, audit}} or {error}.
+// works in a worker). Messages in: {info, token, choices}; out: {progress} …, then
+// {result: {body, trackingCode, ballotHash, audit}} or {error}. The body is NOT signed (no
+// voter key here): the page signs it when the member presses Cast (docs/protocol.md §8.4).
 "use strict";
 importScripts("ballot-crypto.js");
 const loading = self.BallotCrypto.ready();
 
-// How many scalars encryptBallot draws (js/src/ballot.js): each unit its nonce, the proof's w
+// How many scalars sealBallot draws (js/src/ballot.js): each unit its nonce, the proof's w
 // and two per other branch (2 × |values|); then, for ballot B, each limit group's proof its w
 // and two per other allowed sum (2 × |allowed values| − 1), after every unit.
 function scalarsToDraw(shape) {
@@ -15,7 +16,7 @@ function scalarsToDraw(shape) {
 }
 
 self.onmessage = async (event) => {
-  const { info, token, seed, choices } = event.data;
+  const { info, token, choices } = event.data;
   try {
     await loading;
     const BC = self.BallotCrypto;
@@ -28,8 +29,8 @@ self.onmessage = async (event) => {
       if (calls % step === 0 || calls === total) self.postMessage({ progress: Math.min(1, calls / total) });
       return BC.group.randomScalar();
     };
-    const out = BC.encryptBallot(info, token, seed, choices, { rng });
-    self.postMessage({ result: { ballot: out.ballot, trackingCode: out.trackingCode, ballotHash: out.ballotHash, audit: out.audit } });
+    const out = BC.sealBallot(info, token, choices, { rng });
+    self.postMessage({ result: { body: out.body, trackingCode: out.trackingCode, ballotHash: out.ballotHash, audit: out.audit } });
   } catch (e) {
     self.postMessage({ error: String((e && e.message) || e) });
   }

@@ -5,18 +5,23 @@
 // sees the invitation code once (to blind-sign), then an anonymous token with an encrypted
 // ballot. No cookie is sent with any request (credentials: "omit").
 //
-// Storage (docs/web.md explains the choice):
-// - localStorage "ballot:v1:<slug>:inv:<h>", h = a hash of the invitation code: the voter key
-//   seed and the blinding state until the token is received, then the token until the ballot is
-//   cast, then only the signed receipt. Reopening the slip's link (even in a new tab) resumes,
-//   and after casting shows the receipt instead of a new ballot.
+// Storage (docs/web.md explains the choice; docs/threat-model.md "What the phone keeps"):
+// - localStorage "ballot:v1:<slug>:inv:<h>", h = a hash of the invitation code: {vault} while
+//   the member votes — the voter key seed, the blinding state, then the token, and the tracking
+//   codes of casts in flight, SEALED under a key derived from the slip's code
+//   (BallotCrypto.vault), so that storage alone holds nothing castable — then only the signed
+//   receipt {receipt}. Reopening the slip's link (even in a new tab) resumes, and after
+//   casting shows the receipt instead of a new ballot; a reload without the code asks for it.
+// - The ballot is signed only when the member presses Cast: a Benaloh audit opens an unsigned
+//   body, which nobody can cast.
 // - sessionStorage: which invitation this tab is on, and the marks in progress.
 // - "Next voter on this device" removes every ballot:v1:<slug>: entry from both, so a shared
 //   tablet keeps nothing of one voter when the next begins. The code is also removed from the
 //   address bar (and so from the browser history) as soon as the page has read it.
-// - The invitation code itself stays in this page's memory (slipCode), never in storage once
-//   a token is received: with it the page takes the member from a closed first round to the
-//   second round (/v/<slug>-v2#<code>, docs/web.md "Ballot B"), in the fragment only.
+// - The invitation code itself stays in this page's memory (slipCode), never in storage and
+//   never sent: POST /tokens carries the per-round credential BallotCrypto.credential(slug,
+//   code) (docs/protocol.md §7.1). With the code the page takes the member from a closed first
+//   round to the second round (/v/<slug>-v2#<code>, docs/web.md "Ballot B"), in the fragment.
 "use strict";
 (() => {
   const BC = window.BallotCrypto;
@@ -35,7 +40,8 @@
   let levels = [];
   let abstainAllowed = true;
   let recKey = null; // storage key of the current invitation
-  let rec = null; // {code?, seed?, pending?, blinded?, token?, receipt?}
+  let rec = null; // {seed?, pending?, blinded?, token?, casting?: [tracking codes], receipt?}
+  let vaultKey = null; // the key sealing rec in storage, from the slip's code (memory only)
   let choices = []; // per unit: level index, "A" (abstain) or null (unmarked)
   let sealed = null; // the encrypted ballot not yet cast (memory only)
   let slipCode = null; // the invitation code this page was given (memory only, never logged)
@@ -111,8 +117,33 @@
       return null;
     }
   }
+  // What goes to storage: the receipt in clear once cast; before that everything sealed
+  // under the code's key (nothing castable without the slip), or nothing without the key.
   function save() {
-    if (recKey && rec) localStorage.setItem(recKey, JSON.stringify(rec));
+    if (!recKey || !rec) return;
+    if (rec.receipt) {
+      localStorage.setItem(recKey, JSON.stringify({ receipt: rec.receipt }));
+    } else if (vaultKey) {
+      const secret = {};
+      for (const k of ["seed", "pending", "blinded", "token", "casting"]) if (rec[k] !== undefined) secret[k] = rec[k];
+      localStorage.setItem(recKey, JSON.stringify({ vault: BC.vault.sealState(vaultKey, secret) }));
+    }
+  }
+  // The stored entry, opened with the code's key: {receipt} or the sealed state ({} if none).
+  function openEntry(entry) {
+    if (!entry) return {};
+    if (entry.receipt) return { receipt: entry.receipt };
+    if (entry.vault && vaultKey) {
+      try {
+        return BC.vault.openState(vaultKey, entry.vault) || {};
+      } catch (e) {
+        return {};
+      }
+    }
+    // an entry of an older page (kept in clear): take it over, sealed from now on
+    const out = {};
+    for (const k of ["seed", "pending", "blinded", "token"]) if (entry[k] !== undefined) out[k] = entry[k];
+    return out;
   }
   function forget() {
     if (recKey) {
@@ -124,6 +155,7 @@
     recKey = null;
     rec = null;
     slipCode = null;
+    vaultKey = null;
   }
   // The marks in progress: in localStorage, so that a second tab opened from the same slip
   // shows them (and follows them: see the "storage" listener below); "next voter" and the
@@ -151,6 +183,7 @@
     sealed = null;
     choices = [];
     slipCode = null;
+    vaultKey = null;
     stopRoundsPolling();
     roundsPolls = 0;
     roundsDone = false;
@@ -237,12 +270,18 @@
     buildBallot();
     if (!rec) {
       recKey = sessionStorage.getItem(CURRENT);
-      rec = recKey ? load(recKey) : null;
-      if (!rec && info.status !== "open") storedReceipt(); // the receipt after the meeting
-      if (!rec) {
+      const entry = recKey ? load(recKey) : null;
+      if (entry && entry.receipt) {
+        rec = { receipt: entry.receipt };
+      } else {
+        // Nothing, or a sealed state that only the slip's code opens.
         recKey = null;
-        if (info.status !== "open") return closedRound();
-        return show("code");
+        if (info.status !== "open") storedReceipt(); // the receipt after the meeting
+        if (!rec) {
+          if (info.status !== "open") return closedRound();
+          if (entry) return message(S.resume_code, { code: true });
+          return show("code");
+        }
       }
     }
     resume();
@@ -256,33 +295,29 @@
       const r = load(k);
       if (r && r.receipt) {
         recKey = k;
-        rec = r;
+        rec = { receipt: r.receipt };
         return;
       }
     }
   }
 
-  // The server reads codes leniently (ballot.store.repo.normalize_invitation_code): case,
-  // spaces and dashes ignored, O read as 0, I and L as 1. The same here, so that a scanned and
-  // a typed code find the same saved state.
-  function normalizeCode(code) {
-    const map = { O: "0", I: "1", L: "1" };
-    return code.toUpperCase().replace(/[\s-]+/g, "").replace(/[OIL]/g, (c) => map[c]);
-  }
-
+  // Codes are read leniently (BallotCrypto.normalizeCode, docs/protocol.md §7.1): case, spaces
+  // and dashes ignored, O read as 0, I and L as 1, so that a scanned and a typed code find the
+  // same saved state and the same credential.
   function useCode(code) {
-    code = normalizeCode(code);
+    code = BC.normalizeCode(code);
     slipCode = code;
+    vaultKey = BC.vault.vaultKey(slug, code);
     recKey = storageKey(code);
     sessionStorage.setItem(CURRENT, recKey);
-    rec = load(recKey) || {};
-    if (!rec.receipt && !rec.token) rec.code = code;
+    rec = openEntry(load(recKey));
     save();
   }
 
   async function resume() {
     if (rec.receipt) return showReceipt();
     if (info.status !== "open") return closedRound();
+    if (rec.casting && rec.casting.length && (await recoverFromBoard(rec.casting))) return;
     if (!rec.token) {
       try {
         await obtainToken();
@@ -297,11 +332,11 @@
 
   // -- the second round (ballot B) -------------------------------------------------------------
 
-  // The code this page still knows: read from the fragment or typed here (memory), or still in
-  // the stored invitation entry (kept there only until the token is received). Never sent
-  // anywhere but in the POST body of /tokens; here it only goes into a fragment.
+  // The code this page knows: read from the fragment or typed here (memory only). Never sent
+  // anywhere (the token request carries the per-round credential); here it only goes into a
+  // fragment.
   function knownCode() {
-    return slipCode || (rec && rec.code) || null;
+    return slipCode || null;
   }
   // /v/<second slug>#<code>: the fragment never reaches the server; the second round's page
   // reads it and removes it from the address bar, as this page did.
@@ -348,11 +383,11 @@
       rec.blinded = t.request.blinded_msg;
       save(); // kept before sending: a retry sends the same blinded message
     }
-    const resp = await api("POST", "/tokens", { invitation: rec.code, blinded_msg: rec.blinded });
+    // The per-round credential, never the code (docs/protocol.md §7.1).
+    const resp = await api("POST", "/tokens", { credential: BC.credential(slug, slipCode), blinded_msg: rec.blinded });
     rec.token = BC.finishToken(info, rec.pending, resp.blind_sig);
     delete rec.pending;
     delete rec.blinded;
-    delete rec.code;
     save();
   }
 
@@ -756,7 +791,7 @@
         worker.terminate();
         reject(new Error("worker"));
       };
-      worker.postMessage({ info, token: rec.token, seed: rec.seed, choices: values });
+      worker.postMessage({ info, token: rec.token, choices: values }); // no key: nothing is signed there
     });
   }
 
@@ -773,14 +808,15 @@
       $("seal-progress").removeAttribute("value");
       await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 30)));
       try {
-        const out = BC.encryptBallot(info, rec.token, rec.seed, values);
-        result = { ballot: out.ballot, trackingCode: out.trackingCode, ballotHash: out.ballotHash, audit: out.audit };
+        const out = BC.sealBallot(info, rec.token, values);
+        result = { body: out.body, trackingCode: out.trackingCode, ballotHash: out.ballotHash, audit: out.audit };
       } catch (e) {
         return message(fmt(S.error, { reason: e.message }), { retry: () => show("review") });
       }
     }
-    sealed = result;
+    sealed = result; // unsigned: signed only when the member presses Cast
     $("sealed-code").textContent = sealed.trackingCode;
+    $("audit").disabled = false;
     show("sealed");
   }
   $("seal").addEventListener("click", seal);
@@ -789,13 +825,14 @@
   // -- audit (Benaloh challenge) ---------------------------------------------------------------
 
   $("audit").addEventListener("click", () => {
-    if (!sealed) return;
+    // A body that was signed (Cast was pressed) is never opened: it may be on the board.
+    if (!sealed || sealed.ballot) return;
     const doc = {
       version: "ballot/v1/audit",
       election: info.base_hash,
       slug,
       tracking_code: sealed.trackingCode,
-      ballot: sealed.ballot,
+      ballot: sealed.body, // unsigned (docs/protocol.md §8.4): not castable
       audit: sealed.audit,
     };
     sealed = null; // opened: this encryption can never be cast
@@ -841,13 +878,28 @@
 
   async function cast() {
     if (!sealed) return;
+    if (!sealed.ballot) {
+      // Signed now, and only now; its tracking code is kept (sealed) before it is sent, so
+      // that a lost answer can be recovered from the board, even after a reload.
+      try {
+        sealed.ballot = BC.signBallot(sealed.body, rec.seed);
+      } catch (e) {
+        return message(fmt(S.error, { reason: e.message }));
+      }
+      $("audit").disabled = true;
+      rec.casting = [...(rec.casting || []).filter((c) => c !== sealed.trackingCode), sealed.trackingCode];
+      save();
+    }
     busy(S.sending);
     let resp;
     try {
       resp = await api("POST", "/ballots", { ballot: sealed.ballot });
     } catch (e) {
       if (e.network) return message(S.network, { retry: cast, auto: 3 });
-      if (e.status === 409) return recoverFromBoard(e);
+      if (e.status === 409) {
+        if (await recoverFromBoard(rec.casting || [sealed.trackingCode])) return;
+        return message(fmt(S.cast_failed, { reason: e.message }));
+      }
       return message(fmt(S.cast_failed, { reason: e.message }), { retry: () => show("sealed") });
     }
     try {
@@ -859,13 +911,15 @@
   }
   $("cast").addEventListener("click", cast);
 
-  // A cast whose answer was lost: the token is spent; the board says whether it was this ballot.
-  async function recoverFromBoard(err) {
+  // A cast whose answer was lost: the token is spent; the board says whether it was one of
+  // the ballots this phone signed and sent (their tracking codes are kept, sealed). True when
+  // the receipt was recovered.
+  async function recoverFromBoard(codes) {
     try {
       const board = (await api("GET", "/board")).board;
-      const hit = board.find((e) => e.tracking_code === sealed.trackingCode);
+      const hit = board.find((e) => codes.includes(e.tracking_code));
       if (hit) {
-        return finishCast({
+        finishCast({
           version: "ballot/v1/receipt",
           election: info.base_hash,
           position: hit.position,
@@ -874,18 +928,20 @@
           accepted_at: null,
           signature: null,
         });
+        return true;
       }
     } catch (e) {
       /* fall through */
     }
-    return message(fmt(S.cast_failed, { reason: err.message }));
+    return false;
   }
 
   function finishCast(receipt) {
-    rec.receipt = receipt;
-    delete rec.seed;
-    delete rec.token;
+    rec = { receipt }; // the seed, the token and the casts in flight are gone for good
     save();
+    // An audit kept for the verifier page holds choices in clear, often the ones just cast:
+    // not kept past the cast (the member copied or downloaded it to check it elsewhere).
+    localStorage.removeItem(PREFIX + "audit");
     sessionStorage.removeItem(recKey + ":choices");
     localStorage.removeItem(recKey + ":choices");
     choices = new Array(choices.length).fill(null);
