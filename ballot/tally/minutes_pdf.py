@@ -517,6 +517,8 @@ def _story(d: MinutesData, st: dict[str, ParagraphStyle]) -> list[Any]:
         t = Table(data, colWidths=[6 * mm, 72 * mm, WIDTH - 78 * mm])
         t.setStyle(TableStyle(style))
         s.append(t)
+    for line in d.verification_lines:
+        s.append(P(_e(line), st["tiny"]))
     s.append(Spacer(1, 1 * mm))
     s.append(P("Bất kỳ ai có hồ sơ bầu cử đều có thể tự kiểm tra lại bằng lệnh "
                "<b>ballot verify</b>; mỗi đảng viên kiểm tra phiếu của mình bằng mã trên biên "

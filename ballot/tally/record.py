@@ -16,14 +16,23 @@ from ballot.election.results import CountResult
 from .context import ElectionContext
 from .decryption import TrusteeDecryption
 
-__all__ = ["RECORD_VERSION", "RecordError", "build_record", "load_record", "save_record",
+__all__ = ["RECORD_VERSION", "RECORD_VERSION_1", "RECORD_FIELDS", "RecordError", "build_record", "load_record", "save_record",
            "counts_to_json", "counts_from_json", "paper_from_json"]
 
-RECORD_VERSION = "ballot/v1/record"
+RECORD_VERSION_1 = "ballot/v1/record"
+#: Version 2 adds ``close`` (attendance, paper figures, board head fixed at the close) and
+#: ``audit`` (the audit entries that order the close before the decryptions); its manifest
+#: binds the receipt key. Each version's fields, in one table so that a later field (e.g. the
+#: trustees' approvals) slots in as one more entry.
+RECORD_VERSION = "ballot/v2/record"
 RECORD_KEYS = (
     "version", "manifest", "context", "base_hash", "receipt_key", "issuance_log", "board",
     "aggregate", "decryptions", "electronic_counts", "paper", "figures", "counts", "results",
 )
+RECORD_FIELDS: dict[str, tuple[str, ...]] = {
+    RECORD_VERSION_1: RECORD_KEYS,
+    RECORD_VERSION: RECORD_KEYS + ("close", "audit"),
+}
 
 
 class RecordError(ValueError):
@@ -47,8 +56,12 @@ def build_record(
     figures: MeetingFigures,
     counts: Sequence[UnitCounts],
     results: CountResult,
+    close: Mapping[str, Any],
+    audit: Sequence[Mapping[str, Any]],
 ) -> dict[str, Any]:
-    """``board`` entries: position, ballot (JSON), prev_hash, entry_hash (no times).
+    """``close``: the close's figures (:func:`ballot.tally.close.close_detail`); ``audit``: the
+    audit entries of the close, the paper counts and the decryptions, in seq order.
+    ``board`` entries: position, ballot (JSON), prev_hash, entry_hash (no times).
     ``paper``: None, or ballots_issued/ballots_valid/ballots_invalid/voters and per-unit counts."""
     unit_ids = [u.unit_id for u in ctx.manifest.units]
     return {
@@ -67,6 +80,8 @@ def build_record(
         "figures": figures.to_json(),
         "counts": counts_to_json(unit_ids, counts),
         "results": results.to_json(),
+        "close": dict(close),
+        "audit": [dict(a) for a in audit],
     }
 
 
@@ -88,10 +103,12 @@ def load_record(path: str | Path) -> dict[str, Any]:
         record = parse_json(data)
     except EncodingError as exc:
         raise RecordError(f"{path} is not a ballot record: {exc}") from None
-    if not isinstance(record, dict) or record.get("version") != RECORD_VERSION:
-        raise RecordError(f"{path} is not a {RECORD_VERSION} document")
-    missing = [k for k in RECORD_KEYS if k not in record]
-    extra = sorted(set(record) - set(RECORD_KEYS))
+    if not isinstance(record, dict) or record.get("version") not in RECORD_FIELDS:
+        raise RecordError(f"{path} is not a ballot record (versions: "
+                          f"{', '.join(RECORD_FIELDS)})")
+    keys = RECORD_FIELDS[record["version"]]
+    missing = [k for k in keys if k not in record]
+    extra = sorted(set(record) - set(keys))
     if missing or extra:
         raise RecordError(f"{path}: missing fields {missing}, unexpected fields {extra}")
     return record
