@@ -76,7 +76,8 @@ def verify_bytes(data: bytes, *, progress: Progress | None = None,
                  workers: int | None = None) -> VerifiedRecord:
     """Verify a record from its bytes (no cache)."""
     record = _load(data)
-    return VerifiedRecord(record, verify_record(record, progress=progress, workers=workers),
+    return VerifiedRecord(record, verify_record(record, progress=progress, workers=workers,
+                                                data=data),
                           hashlib.sha256(data).hexdigest())
 
 

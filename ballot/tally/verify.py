@@ -157,17 +157,17 @@ def _verify_form(record: Any, report: Report, data: bytes | None) -> None:
     """0. The record's version, fields, canonical form and ordering."""
     title = "Record format (version, fields, canonical form, order)"
     fields = RECORD_FIELDS.get(record.get("version")) if isinstance(record, dict) else None
-    report.need(fields is not None and set(record) == set(fields), "format", title,
+    report.must(fields is not None and set(record) == set(fields), "format", title,
                 f"not a ballot record: version one of {', '.join(RECORD_FIELDS)}, with exactly "
                 "its fields")
     if data is not None:
-        report.need(canonical_json(record) == data, "format", title,
+        report.must(canonical_json(record) == data, "format", title,
                     "the file is not the record's canonical JSON (docs/protocol.md §1.2)")
     decs = record["decryptions"]
     ok = isinstance(decs, list) and all(isinstance(d, dict) for d in decs) and \
         [d.get("trustee") for d in decs] == sorted(
             (d.get("trustee") for d in decs), key=lambda t: (not isinstance(t, int), t))
-    report.need(ok, "format", title, "decryptions: sorted by trustee")
+    report.must(ok, "format", title, "decryptions: sorted by trustee")
     report.need(True, "format", title, f"{record['version']}"
                 + (", canonical JSON" if data is not None else "") + ", fields in order")
 

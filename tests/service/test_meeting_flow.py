@@ -229,15 +229,20 @@ def test_results_downloads_after_tally(server, tmp_path):
     http = Http(base_url)
     with pytest.raises(ApiError) as e:
         http.get(f"/api/v1/elections/{SLUG}/results.json")
-    assert e.value.status == 404 and "once the tally is finished" in e.value.message
+    assert e.value.status == 404 and "once the secretary publishes" in e.value.message
     election = fetch_election(http, SLUG)
     for rid, _ in MEMBERS[:5]:
         vote(http, SLUG, invitations[rid], [1] * len(MEMBERS), election)
     meeting.close_voting(SLUG)
     device.decrypt(keys)
     meeting.finalize(SLUG)
+    for what in ("results.json", "results.csv", "record"):  # not public before "publish"
+        with pytest.raises(ApiError) as e:
+            http.get(f"/api/v1/elections/{SLUG}/{what}")
+        assert e.value.status == 404, what
+    meeting.publish(SLUG)
     res = http.get(f"/api/v1/elections/{SLUG}/results.json")
-    assert res["status"] == "tallied" and len(res["results"]["units"]) == len(MEMBERS)
+    assert res["status"] == "published" and len(res["results"]["units"]) == len(MEMBERS)
     import urllib.request
 
     with urllib.request.urlopen(f"{base_url}/api/v1/elections/{SLUG}/results.csv") as resp:
@@ -327,6 +332,10 @@ def test_results_page_once_counted(server):
     meeting.close_voting(SLUG)
     device.decrypt(keys)
     meeting.finalize(SLUG)
+    with pytest.raises(urllib.error.HTTPError) as e:  # public once published
+        urllib.request.urlopen(f"{base_url}/r/{SLUG}")
+    assert e.value.code == 404
+    meeting.publish(SLUG)
     with urllib.request.urlopen(f"{base_url}/r/{SLUG}?lang=vi") as resp:
         page = resp.read().decode("utf-8")
     assert "Kết quả" in page and "Trần Thị Bình" in page
