@@ -529,6 +529,9 @@ class Meeting:
     def _totals(self, s: Session, election: Election) -> tuple[Ciphertext, ...]:
         rows = repo.tallies(s, election.id, "aggregate")
         if not rows:
+            if election.status != "open" and repo.board(s, election.id) == []:
+                raise ServiceError("no electronic ballot was cast: there is nothing to decrypt",
+                                   409)
             raise ServiceError("voting is not closed yet", 409)
         units = parse_json(rows[-1].payload_json)["units"]
         return tuple(Ciphertext.from_bytes(b64decode(u, 64)) for u in units)
