@@ -48,7 +48,7 @@ def check_close(record: dict[str, Any], report: Any, *, eligible: int, issued: i
     need(True, "close", title,
          f"present {close['present']}, {close['tokens']} tokens, paper: {p['voters']} voters, "
          f"{p['ballots_issued']} issued, {p['ballots_valid']} valid, {p['ballots_invalid']} "
-         f"invalid; board {len(board)} ballots, head {head[:16]}…")
+         f"invalid; board {len(board)} ballots, head {head}")
 
     # 16. The audit entries: each hash, and the order close → paper counts → decryptions.
     title = "Audit order: figures fixed before the decryptions"
@@ -92,7 +92,7 @@ def check_close(record: dict[str, Any], report: Any, *, eligible: int, issued: i
          f"decryption entries {early} come before the figures were fixed (entry "
          f"#{last_fixed}): the attendance or paper counts were entered after a decryption")
     need(True, "audit_order", title,
-         f"close entry #{first['seq']} {first['entry_hash'][:16]}…"
+         f"close entry #{first['seq']} {first['entry_hash']}"
          + (f", paper counts #{paper_entries[0]['seq']}" if paper_entries else "")
          + (f", then decryptions #{', #'.join(str(e['seq']) for e in decs)}" if decs
             else ", no decryption (an empty board)"))
