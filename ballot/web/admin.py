@@ -525,8 +525,13 @@ def finalize(slug: str):
             m.finalize(slug, progress=lambda done, total: events.put(("progress", done, total)))
         except (ServiceError, StoreError, ValueError) as exc:
             events.put(("error", str(exc), 0))
-        else:
-            events.put(("done", "", 0))
+            return
+        events.put(("done", "", 0))
+        try:  # make the PDF minutes now, so that the secretary's first download is immediate
+            v = m.verified_record(slug)
+            _minutes_pdf_bytes(v, {**(m.second_round_minutes(slug) or {}), "verification": v.line})
+        except (ServiceError, ValueError):
+            pass
 
     threading.Thread(target=work, daemon=True).start()
     texts = {"progress": _("Verifying the record: %(done)s of %(total)s ballots checked"),
@@ -601,6 +606,21 @@ def _minutes_source(slug: str) -> tuple[Any, dict[str, Any]]:
 _PDF_CACHE: dict[str, bytes] = {}
 
 
+def _minutes_pdf_bytes(v: Any, extra: dict[str, Any]) -> bytes:
+    """The PDF minutes of a verified record, kept in this process's memory by the record's
+    SHA-256 and what the minutes add (never on disk, where the operator could edit them)."""
+    from ballot.tally.minutes import render_minutes_pdf
+
+    key = hashlib.sha256(json.dumps([v.sha256, extra], sort_keys=True).encode()).hexdigest()
+    pdf = _PDF_CACHE.get(key)
+    if pdf is None:
+        pdf = render_minutes_pdf(v.record, v.report, meeting=extra)
+        if len(_PDF_CACHE) > 16:
+            _PDF_CACHE.clear()
+        _PDF_CACHE[key] = pdf
+    return pdf
+
+
 def _minutes_html(slug: str, css_href: str | None = None) -> str:
     from ballot.tally.minutes import render_minutes_html
 
@@ -637,19 +657,11 @@ def minutes_html(slug: str):
 @admin.get("/m/<slug>/minutes.pdf")
 @login_required
 def minutes_pdf(slug: str):
-    from ballot.tally.minutes import render_minutes_pdf
-
     v, extra = _minutes_source(slug)
-    key = hashlib.sha256(json.dumps([v.sha256, extra], sort_keys=True).encode()).hexdigest()
-    pdf = _PDF_CACHE.get(key)
-    if pdf is None:
-        try:
-            pdf = render_minutes_pdf(v.record, v.report, meeting=extra)
-        except ValueError as exc:
-            abort(409, _("The minutes cannot be written: %(reason)s", reason=str(exc)))
-        if len(_PDF_CACHE) > 16:
-            _PDF_CACHE.clear()
-        _PDF_CACHE[key] = pdf
+    try:
+        pdf = _minutes_pdf_bytes(v, extra)
+    except ValueError as exc:
+        abort(409, _("The minutes cannot be written: %(reason)s", reason=str(exc)))
     return Response(pdf, mimetype="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="{slug}-minutes.pdf"'})
 
