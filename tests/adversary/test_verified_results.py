@@ -127,3 +127,43 @@ def test_the_minutes_come_from_the_cached_verification(server, monkeypatch):
 
     page = render_minutes_html(v.record, v.report, meeting={"verification": v.line})
     assert v.sha256 in page
+
+
+def test_round_ones_minutes_print_round_two_from_its_verified_record(server):
+    """Round one's minutes print round two's outcome from round two's verified record — not
+    from its ``tallies`` rows — with round two's own SHA-256 and verification line."""
+    from ballot.clients.voter import vote
+
+    from service.test_second_round import SLUG as R1
+    from service.test_second_round import first_round, open_round_two
+
+    meeting, base_url = server
+    codes, invitations = first_round(meeting, base_url)
+    slug2, devices, keys, http, election = open_round_two(meeting, base_url, codes)
+    for rid, choices in (("M01", [0, 0, 1, 1]), ("M02", [0, 1, None, 1])):
+        vote(http, slug2, invitations[rid], choices, election)
+    meeting.close_voting(slug2)
+    for i in (1, 2):
+        devices[i].decrypt(keys[i])
+    path2 = meeting.finalize(slug2)
+    before = meeting.second_round_minutes(R1)
+    assert hashlib.sha256(path2.read_bytes()).hexdigest() in before["second_round"]["verification"]
+    rec2 = load_record(path2)
+    forged = json.loads(json.dumps(rec2["results"]))
+    for u in forged["units"]:
+        u["outcome"] = "selected"
+    with transaction(meeting.factory) as s:
+        try:
+            s.execute(text("UPDATE tallies SET payload_json = :p WHERE kind = 'result' AND "
+                           "election_id = (SELECT id FROM elections WHERE slug = :s)"),
+                      {"p": json.dumps({"counts": rec2["counts"], "results": forged}),
+                       "s": slug2})
+        except Exception:
+            pass
+    assert meeting.second_round_minutes(R1) == before
+    # Round two's record edited: round one's minutes refuse to print it.
+    write(edited(path2, lambda r: r["results"]["units"][0].update(outcome="selected")), path2)
+    verified._CACHE.clear()
+    with pytest.raises(ServiceError) as e:
+        meeting.second_round_minutes(R1)
+    assert e.value.status == 409
