@@ -40,23 +40,6 @@ def trustee_code() -> str:
     return auth[len("Bearer "):]
 
 
-#: The endpoints that show results: public only once published (ballot.service.publishing).
-RESULT_ENDPOINTS = {"api.record", "api.results_json", "api.results_csv"}
-
-
-@api.before_request
-def _visible():
-    """A draft is the secretary's only; results only once published (docs/web.md)."""
-    from ballot.service.publishing import require_public
-
-    from .security import admin_user
-
-    slug = (request.view_args or {}).get("slug")
-    if slug is not None:
-        require_public(meeting(), slug, results=request.endpoint in RESULT_ENDPOINTS,
-                       secretary=bool(admin_user()))
-
-
 @api.errorhandler(ServiceError)
 def _service_error(exc: ServiceError):
     return jsonify(error=str(exc)), exc.status

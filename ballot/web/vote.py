@@ -24,22 +24,6 @@ def meeting() -> Meeting:
     return current_app.extensions["ballot.meeting"]
 
 
-@public.before_request
-def _visible():
-    """A draft is the secretary's only; the results page only once published (docs/web.md)."""
-    from ballot.service.publishing import require_public
-
-    from .security import admin_user
-
-    slug = (request.view_args or {}).get("slug")
-    if slug is not None:
-        try:
-            require_public(meeting(), slug, results=request.endpoint == "public.results",
-                           secretary=bool(admin_user()))
-        except ServiceError as exc:
-            abort(exc.status, str(exc))
-
-
 def _state(slug: str) -> dict[str, Any]:
     try:
         state = meeting().ceremony_state(slug)

@@ -14,7 +14,8 @@ def test_a_draft_is_not_public(app, admin_client):
                 "/api/v1/elections/chi-bo-d/rounds", "/api/v1/elections/chi-bo-d/aggregate",
                 "/api/v1/elections/chi-bo-d/close", "/api/v1/elections/chi-bo-d/record",
                 "/api/v1/elections/chi-bo-d/results.json", "/v/chi-bo-d", "/p/chi-bo-d",
-                "/b/chi-bo-d", "/r/chi-bo-d", "/v/chi-bo-d/audit"):
+                "/b/chi-bo-d", "/r/chi-bo-d", "/v/chi-bo-d/audit", "/t/chi-bo-d",
+                "/t/chi-bo-d/progress"):
         resp = anon.get(url)
         assert resp.status_code == 404, url
         assert "Nguyễn" not in resp.get_data(as_text=True), url
