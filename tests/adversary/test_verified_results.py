@@ -97,13 +97,13 @@ def test_a_record_that_fails_verification_is_never_shown(server):
 
     write(edited(path, lie), path)
     sha = hashlib.sha256(path.read_bytes()).hexdigest()
-    with transaction(meeting.factory) as s:
-        s.execute(text("DROP TRIGGER IF EXISTS audit_log_no_update"))
-        try:
-            s.execute(text("UPDATE audit_log SET detail_json = :d WHERE action = 'tallied'"),
-                      {"d": json.dumps({"record_sha256": sha})})
-        except Exception:
-            pytest.skip("the audit log refuses UPDATE even to the operator here")
+    with transaction(meeting.factory) as s:  # the operator drops the append-only trigger
+        if s.get_bind().dialect.name == "postgresql":
+            s.execute(text("DROP TRIGGER IF EXISTS audit_log_append_only ON audit_log"))
+        else:
+            s.execute(text("DROP TRIGGER IF EXISTS audit_log_no_update"))
+        s.execute(text("UPDATE audit_log SET detail_json = :d WHERE action = 'tallied'"),
+                  {"d": json.dumps({"record_sha256": sha})})
     verified._CACHE.clear()
     with pytest.raises(ServiceError) as e:
         meeting.results(SLUG)
