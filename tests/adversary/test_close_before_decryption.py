@@ -165,3 +165,32 @@ def test_a_ballot_slipped_onto_the_board_after_the_close_stops_finalize(server):
     with pytest.raises(ServiceError) as e:
         meeting.finalize(SLUG)
     assert "not the one closed" in str(e.value)
+
+
+def test_paper_figures_and_roll_figures_are_verifier_checks(server):
+    """The checks the service makes at entry are the verifier's too: a record (its close entry
+    re-hashed to match) with more paper ballots issued than paper voters, or figures that are
+    not the roll's, fails."""
+    meeting, base_url = server
+    path, _, _ = tallied_meeting(meeting, base_url)
+
+    def issued_more(r):
+        for p in (r["paper"], r["close"], r["audit"][0]["detail"]["paper"]):
+            p["ballots_issued"] = 2
+        r["figures"]["ballots_issued"] += 1
+        rehash_audit(r)
+        recount(r)
+
+    record = edited(path, issued_more)
+    report = verify_record(record, workers=1)
+    assert report.first_failure.key == "counts" and "voting on paper" in report.first_failure.detail
+
+    def convened(r):
+        r["figures"]["convened"] += 1
+
+    report = verify_record(edited(path, convened), workers=1)
+    assert report.first_failure.key == "figures" and "the roll has" in report.first_failure.detail
+
+    def negative(r):
+        r["counts"][0]["abstain"] = -1
+    assert verify_record(edited(path, negative), workers=1).first_failure.key == "counts"
