@@ -22,9 +22,6 @@ from ballot.crypto.ballots import BallotError, ballot_from_json, verify_ballot
 from ballot.crypto.elgamal import Ciphertext
 from ballot.crypto.encoding import EncodingError, b64decode, b64encode, canonical_json, parse_json
 from ballot.crypto.threshold import CeremonyError, verify_trustee_public
-from ballot.election.counting import count_manifest
-from ballot.election.counts import MeetingFigures, UnitCounts
-from ballot.election.errors import CountError
 from ballot.election.levels import LevelSet
 from ballot.election.manifest import Manifest
 from ballot.election.roll import RollEntry as ManifestRollEntry
@@ -41,7 +38,6 @@ from ballot.store.models import (
     Invitation,
     RateEvent,
     RollEntry,
-    TokenIssuance,
     Trustee,
     Unit,
 )
@@ -50,11 +46,8 @@ from ballot.tally.context import ContextError, ElectionContext, trustee_public_f
 from ballot.tally.decryption import (
     DecryptionError,
     TrusteeDecryption,
-    aggregate_accepted,
-    combine_decryptions,
     verify_decryption,
 )
-from ballot.tally.record import build_record, counts_to_json, paper_from_json, save_record
 
 from . import counting, verified
 from .keys import KeyStore

@@ -13,7 +13,6 @@ import json
 import re
 import unicodedata
 from datetime import date as _date
-from pathlib import Path
 from typing import Any
 
 from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template,
