@@ -83,7 +83,9 @@ def demo(voters: int, units: int, trustees: int, threshold: int, record: Path | 
 
 @main.command()
 @click.argument("record", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--receipt", "receipt", default=None, help="A tracking code to look up.")
+@click.option("--receipt", "receipt", default=None,
+              help="The receipt file the phone saved (“Lưu biên nhận”): its signature, position "
+                   "and entry hash are checked; or a tracking code to look up.")
 @click.option("--workers", type=int, default=None, help="Processes for ballot checks.")
 @click.option("--first-round", "first_round", default=None,
               type=click.Path(dir_okay=False, path_type=Path),
@@ -91,13 +93,18 @@ def demo(voters: int, units: int, trustees: int, threshold: int, record: Path | 
                    "this round's candidates, groups, K and base come from its results.")
 def verify(record: Path, receipt: str | None, workers: int | None,
            first_round: Path | None) -> None:
-    """Verify an election record from the file alone (exit 0 only if every check passes)."""
+    """Verify an election record from the file alone.
+
+    Exit status: 0 every check passed (and the receipt, if given, is on the board as signed);
+    1 the record fails a check; 2 bad usage; 3 the receipt is not on the board, or the receipt
+    file does not check (signature, position, entry hash)."""
     from ballot.tally.record import RecordError, load_record
     from ballot.tally.report import checklist
     from ballot.tally.verify import find_receipt, verify_record
 
     try:
         rec = load_record(record)
+        rec_bytes = record.read_bytes()
     except RecordError as exc:
         raise click.ClickException(str(exc)) from None
     first_rec = first_bytes = None
@@ -128,7 +135,7 @@ def verify(record: Path, receipt: str | None, workers: int | None,
                 state["shown"] = True
         return progress
 
-    report = verify_record(rec, progress=progress_for("Ballots"), workers=workers)
+    report = verify_record(rec, progress=progress_for("Ballots"), workers=workers, data=rec_bytes)
     if first_rec is not None:
         from ballot.tally.verify_link import verify_link
 
@@ -142,7 +149,25 @@ def verify(record: Path, receipt: str | None, workers: int | None,
                    f"first failing check: {failure1.title}: {failure1.detail}" if failure1 else
                    "no check run")
     click.echo(checklist(report))
-    if receipt is not None:
+    receipt_file = Path(receipt) if receipt is not None else None
+    if receipt_file is not None and (receipt_file.is_file() or receipt.lstrip().startswith("{")):
+        from ballot.crypto.encoding import EncodingError, parse_json
+        from ballot.tally.verify_receipt import check_receipt_file
+
+        try:
+            text = receipt_file.read_text(encoding="utf-8") if receipt_file.is_file() else receipt
+            checked = check_receipt_file(rec, parse_json(text))
+        except (OSError, UnicodeDecodeError, EncodingError) as exc:
+            raise click.ClickException(f"cannot read the receipt file {receipt}: {exc}") from None
+        for line in checked.lines:
+            click.echo(f"  Receipt: {line}")
+        if not checked.ok:
+            click.echo(f"Receipt file {receipt}: DOES NOT CHECK — {checked.failure}.")
+            sys.exit(3)
+        counted = "and counted in the verified tally" if report.ok else \
+            "but the record does not verify, so the count cannot be confirmed"
+        click.echo(f"Receipt file {receipt}: on the board as signed, {counted}.")
+    elif receipt is not None:
         try:
             found = find_receipt(rec, receipt)
         except ValueError as exc:

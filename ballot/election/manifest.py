@@ -29,7 +29,7 @@ _KEYS = ("version", "title", "organisation", "date", "meeting_kind", "roll", "un
          "rules", "trustees", "issuer_public_key")
 #: Present only in a second-round election (ballot B), so a first-round manifest's bytes and
 #: hash are exactly those of a manifest written before second rounds existed.
-_OPTIONAL_KEYS = ("ballot_b",)
+_OPTIONAL_KEYS = ("ballot_b", "receipt_key")
 
 
 def _check_date(value: Any) -> str:
@@ -57,6 +57,10 @@ class Manifest:
     version: str = MANIFEST_VERSION
     #: a second round (ballot B): the first round, its base N and "at most K" per group
     ballot_b: BallotB | None = None
+    #: b64 of the server's Ed25519 receipt key (32 bytes): bound to the election through the
+    #: manifest hash, hence the fingerprint (docs/protocol.md §9). Absent in manifests written
+    #: before it was bound (records of version 1), so their hashes stay the same.
+    receipt_key: str | None = None
 
     def __post_init__(self) -> None:
         if self.version != MANIFEST_VERSION:
@@ -81,6 +85,12 @@ class Manifest:
                 b64decode(self.issuer_public_key, what="issuer_public_key")
             except EncodingError as exc:
                 raise ManifestError(str(exc)) from None
+        if self.receipt_key is not None:
+            try:
+                b64decode(self.receipt_key, 32, "receipt_key")
+            except (EncodingError, TypeError) as exc:
+                raise ManifestError(str(exc) if isinstance(exc, EncodingError)
+                                    else "receipt_key: expected a string") from None
         self._check_roll()
         check_units(self.units, self.levels)
         self.rules.check_levels(self.levels)
@@ -166,6 +176,8 @@ class Manifest:
         }
         if self.ballot_b is not None:
             out["ballot_b"] = self.ballot_b.to_json()
+        if self.receipt_key is not None:
+            out["receipt_key"] = self.receipt_key
         return out
 
     @classmethod
@@ -190,6 +202,7 @@ class Manifest:
             issuer_public_key=d["issuer_public_key"],
             version=d["version"],
             ballot_b=BallotB.from_json(d["ballot_b"]) if "ballot_b" in d else None,
+            receipt_key=d.get("receipt_key"),
         )
 
     def canonical_bytes(self) -> bytes:

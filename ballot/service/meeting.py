@@ -22,9 +22,6 @@ from ballot.crypto.ballots import BallotError, ballot_from_json, verify_ballot
 from ballot.crypto.elgamal import Ciphertext
 from ballot.crypto.encoding import EncodingError, b64decode, b64encode, canonical_json, parse_json
 from ballot.crypto.threshold import CeremonyError, verify_trustee_public
-from ballot.election.counting import check_paper_at_most_k, count_manifest
-from ballot.election.counts import MeetingFigures, UnitCounts
-from ballot.election.errors import CountError
 from ballot.election.levels import LevelSet
 from ballot.election.manifest import Manifest
 from ballot.election.roll import RollEntry as ManifestRollEntry
@@ -41,7 +38,6 @@ from ballot.store.models import (
     Invitation,
     RateEvent,
     RollEntry,
-    TokenIssuance,
     Trustee,
     Unit,
 )
@@ -50,14 +46,11 @@ from ballot.tally.context import ContextError, ElectionContext, trustee_public_f
 from ballot.tally.decryption import (
     DecryptionError,
     TrusteeDecryption,
-    aggregate_accepted,
-    combine_decryptions,
     verify_decryption,
 )
-from ballot.tally.record import build_record, counts_to_json, paper_from_json, save_record
 
+from . import counting, verified, voting
 from . import paper as paper_instead
-from . import voting
 from .keys import KeyStore
 
 __all__ = ["ServiceError", "Meeting"]
@@ -130,6 +123,10 @@ class Meeting:
         self._contexts[ctx.base_hash.hex()] = (election.context_json, ctx)
         return ctx
 
+    def _receipt_key_b64(self) -> str:
+        """The receipt key, bound into every new manifest (hence the fingerprint)."""
+        return b64encode(bytes(self.keys.receipt_key().verify_key))
+
     # -- set-up (secretary) ------------------------------------------------------------------
     def create(
         self,
@@ -153,6 +150,7 @@ class Meeting:
             roll=tuple(roll), units=tuple(units), levels=levels, rules=rules,
             trustees=Trustees(tuple(trustee_names), threshold),
             issuer_public_key=b64encode(issuer.public_key().to_der()),
+            receipt_key=self._receipt_key_b64(),
         )
         codes = {}
         with transaction(self.factory) as s:
@@ -368,7 +366,8 @@ class Meeting:
                 "manifest": ctx.manifest.to_json(),
                 "context": ctx.to_json(),
                 "base_hash": ctx.base_hash.hex(),
-                "receipt_key": b64encode(bytes(self.keys.receipt_key().verify_key)),
+                # the key bound in the manifest (older manifests: the server's)
+                "receipt_key": ctx.manifest.receipt_key or self._receipt_key_b64(),
                 # "at most K agree" groups of ballot B (empty for a first round): the phone
                 # builds the same ballot shape (and checks it against the manifest).
                 "limits": [{"units": list(ix), "max": k} for ix, k in ctx.shape.limits],
@@ -535,22 +534,21 @@ class Meeting:
             return [{"position": e.position, "tracking_code": e.tracking_code,
                      "entry_hash": e.entry_hash} for e in repo.board(s, election.id)]
 
-    def close_voting(self, slug: str) -> None:
-        with transaction(self.factory) as s:
-            election = self._election(s, slug)
-            transition(s, election, "closed")
-            ctx = self.context(s, election)
-            totals = aggregate_accepted((parse_json(e.ballot_json)["units"]
-                                         for e in repo.board(s, election.id)), ctx.shape.num_units)
-            repo.add_tally(s, election.id, "aggregate", canonical_json(
-                {"units": [b64encode(c.to_bytes()) for c in totals]}).decode())
-            repo.append_audit(s, election_id=election.id, actor="secretary", action="close",
-                              detail={})
+    def close_voting(self, slug: str, *, present: int | None = None,
+                     paper: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Close voting with the attendance and the paper figures (:mod:`.counting`)."""
+        return counting.close_voting(self, slug, present=present, paper=paper)
+
+    def close_state(self, slug: str) -> dict[str, Any] | None:
+        return counting.close_state(self, slug)
 
     # -- tally -------------------------------------------------------------------------------
     def _totals(self, s: Session, election: Election) -> tuple[Ciphertext, ...]:
         rows = repo.tallies(s, election.id, "aggregate")
         if not rows:
+            if election.status != "open" and repo.board(s, election.id) == []:
+                raise ServiceError("no electronic ballot was cast: there is nothing to decrypt",
+                                   409)
             raise ServiceError("voting is not closed yet", 409)
         units = parse_json(rows[-1].payload_json)["units"]
         return tuple(Ciphertext.from_bytes(b64decode(u, 64)) for u in units)
@@ -569,6 +567,7 @@ class Meeting:
             election = self._election(s, slug)
             require_status(election, "closed", action="decrypt the tally")
             self.trustee_login(s, election, index, code)
+            counting.require_paper_counts_before_decryption(self, s, election)
             ctx = self.context(s, election)
             totals = self._totals(s, election)
             try:
@@ -588,120 +587,25 @@ class Meeting:
             return len(done) + 1
 
     def enter_paper_counts(self, slug: str, paper: dict[str, Any]) -> None:
-        """Counts of paper ballots per unit, from the committee; kept apart in the record.
+        """Per-unit paper counts, before the first decryption (:mod:`.counting`)."""
+        counting.enter_paper_counts(self, slug, paper)
 
-        ``paper``: ballots_issued, ballots_valid, ballots_invalid, voters (members who voted
-        on paper) and counts (one {unit_id, votes, abstain, blank} per unit, in order)."""
-        with transaction(self.factory) as s:
-            election = self._election(s, slug)
-            require_status(election, "closed", action="enter paper counts")
-            manifest = self.manifest(s, election)
-            try:
-                counts = paper_from_json(paper, [u.unit_id for u in manifest.units])
-                for c in counts:
-                    unknown = set(dict(c.votes)) - set(manifest.levels.codes)
-                    if unknown:
-                        raise CountError(f"paper counts: unknown levels {sorted(unknown)}")
-                if paper["ballots_valid"] + paper["ballots_invalid"] > paper["ballots_issued"]:
-                    raise CountError("paper: valid + invalid ballots exceed ballots issued")
-                if paper["ballots_issued"] > paper["voters"]:
-                    raise CountError("paper: more ballots issued than members voting on paper")
-                if manifest.ballot_b is not None:  # "at most K agree" (docs/counting.md)
-                    check_paper_at_most_k(manifest, counts, paper["ballots_valid"])
-                # Members who voted on paper instead of their token are among the paper
-                # voters, and their tokens no longer count (service/paper.py).
-                tokens = paper_instead.token_figures(s, election.id)["valid"]
-                if tokens + paper["voters"] > len(manifest.eligible_voters()):
-                    raise CountError(f"paper: {paper['voters']} paper voters + {tokens} valid "
-                                     f"tokens exceed the {len(manifest.eligible_voters())} "
-                                     "eligible members")
-            except (CountError, ValueError) as exc:
-                raise ServiceError(str(exc), 422) from None
-            if repo.tallies(s, election.id, "paper_counts"):
-                raise ServiceError("paper counts are already entered", 409)
-            repo.add_tally(s, election.id, "paper_counts", canonical_json(paper).decode())
-            repo.append_audit(s, election_id=election.id, actor="committee", action="paper_counts",
-                              detail={"ballots_valid": paper["ballots_valid"],
-                                      "ballots_invalid": paper["ballots_invalid"],
-                                      "voters": paper["voters"]})
+    def finalize(self, slug: str, *, progress: Any = None) -> Path:
+        """Count, write the record and verify it; → tallied (:mod:`.counting`)."""
+        return counting.finalize(self, slug, progress=progress)
 
-    def finalize(self, slug: str, *, present: int | None = None) -> Path:
-        """Combine k decryptions, count, apply the rules, write the record; → tallied."""
-        with transaction(self.factory) as s:
-            election = self._election(s, slug)
-            require_status(election, "closed", action="finalize the tally")
-            ctx = self.context(s, election)
-            manifest = ctx.manifest
-            totals = self._totals(s, election)
-            decs = {t.trustee_index: TrusteeDecryption.from_json(parse_json(t.payload_json), len(totals))
-                    for t in repo.tallies(s, election.id, "partial_decryption")}
-            if len(decs) < ctx.threshold:
-                raise ServiceError(f"{len(decs)} of the {ctx.threshold} decryptions needed are in", 409)
-            board_rows = repo.board(s, election.id)
-            B = len(board_rows)
-            electronic = combine_decryptions(ctx, totals, decs, B)
-            paper_rows = repo.tallies(s, election.id, "paper_counts")
-            paper = parse_json(paper_rows[-1].payload_json) if paper_rows else None
-            unit_ids = [u.unit_id for u in manifest.units]
-            paper_counts = ([UnitCounts(c["votes"], c["abstain"], c["blank"]) for c in paper["counts"]]
-                            if paper else [UnitCounts({}) for _ in unit_ids])
-            codes = manifest.levels.codes
-            totals_counts = [UnitCounts({c: e.vote(c) + p.vote(c) for c in codes},
-                                        e.abstain + p.abstain, e.blank + p.blank)
-                             for e, p in zip(electronic, paper_counts)]
-            issued_ids = {r.roll_entry_id for r in s.execute(select(TokenIssuance).where(
-                TokenIssuance.election_id == election.id)).scalars()}
-            roll_ids = sorted(e.roll_id for e in repo.roll(s, election.id) if e.id in issued_ids)
-            # Tokens set aside for members who voted on paper instead (service/paper.py) are
-            # not ballots issued: those members are among the paper voters.
-            set_aside = paper_instead.set_aside_roll_ids(s, election.id)
-            tokens = len(roll_ids) - len(set_aside)
-            if B > tokens:
-                raise ServiceError(
-                    f"excess: {B} electronic ballots for {tokens} valid tokens ({len(roll_ids)} "
-                    f"issued, {len(set_aside)} set aside for members who voted on paper): a token "
-                    "set aside was used, so the count cannot stand", 409)
-            p_voters = paper["voters"] if paper else 0
-            try:
-                figures = MeetingFigures(
-                    convened=manifest.convened(), excluded=manifest.excluded(),
-                    present=present if present is not None else tokens + p_voters,
-                    ballots_valid=B + (paper["ballots_valid"] if paper else 0),
-                    ballots_invalid=paper["ballots_invalid"] if paper else 0,
-                    ballots_issued=tokens + (paper["ballots_issued"] if paper else 0))
-            except CountError as exc:
-                raise ServiceError(f"the meeting's figures do not add up: {exc}", 409) from None
-            try:
-                results = count_manifest(manifest, dict(zip(unit_ids, totals_counts)), figures)
-            except CountError as exc:
-                raise ServiceError(f"cannot count: {exc}", 409) from None
-            record = build_record(
-                ctx=ctx, receipt_key=bytes(self.keys.receipt_key().verify_key),
-                issued_roll_ids=roll_ids,
-                board=[{"position": e.position, "ballot": parse_json(e.ballot_json),
-                        "prev_hash": e.prev_hash, "entry_hash": e.entry_hash} for e in board_rows],
-                aggregate=totals, decryptions=list(decs.values()), electronic_counts=electronic,
-                paper=paper, figures=figures, counts=totals_counts, results=results,
-                paper_instead=set_aside)
-            repo.add_tally(s, election.id, "result", canonical_json(
-                {"counts": counts_to_json(unit_ids, totals_counts),
-                 "results": results.to_json()}).decode())
-            transition(s, election, "tallied")
-            path = save_record(record, self.records_dir / f"{slug}.record.json")
-            repo.append_audit(s, election_id=election.id, actor="system", action="tallied",
-                              detail={"record_sha256": hashlib.sha256(path.read_bytes()).hexdigest()})
-            return path
+    def verified_record(self, slug: str) -> verified.VerifiedRecord:
+        """The tallied election's record, verified (cached by its SHA-256)."""
+        return verified.verified_record(self, slug)
 
     def results(self, slug: str) -> dict[str, Any]:
-        """The counts and results of a tallied election (the record's, from the database)."""
+        """The counts and results of a tallied election, from its verified record file."""
+        v = self.verified_record(slug)
         with transaction(self.factory, read_only=True) as s:
-            election = self._election(s, slug)
-            rows = repo.tallies(s, election.id, "result")
-            if not rows:
-                raise ServiceError("the results exist once the tally is finished", 404)
-            manifest = self.manifest(s, election)
-            return {"manifest": manifest.to_json(), "base_hash": election.base_hash,
-                    "status": election.status, **parse_json(rows[-1].payload_json)}
+            status = self._election(s, slug).status
+        return {"manifest": v.record["manifest"], "base_hash": v.record["base_hash"],
+                "status": status, "counts": v.record["counts"], "results": v.record["results"],
+                "record_sha256": v.sha256, "verified": v.report.ok}
 
     def publish(self, slug: str) -> None:
         with transaction(self.factory) as s:
@@ -754,20 +658,17 @@ class Meeting:
             if first.status not in ("tallied", "published"):
                 raise ServiceError("the first round is not finalized yet: finish its tally "
                                    "before holding the second round", 409)
-            rows = repo.tallies(s, first.id, "result")
-            if not rows:
-                raise ServiceError("the first round has no results", 409)
-            results = parse_json(rows[-1].payload_json)["results"]
+        v = self.verified_record(slug)  # results from the verified record only
+        with transaction(self.factory, read_only=True) as s:
+            first = self._election(s, slug)
+            results = v.record["results"]
             ballots = results.get("second_round") or []
             if not ballots:
                 raise ServiceError("the results send no candidate to a second round", 409)
             if self._linked_second_round(s, slug) is not None:
                 raise ServiceError(f"the second round already exists: "
                                    f"{self.second_round_slug(slug)}", 409)
-            path = self.record_path(slug)
-            if not path.exists():
-                raise ServiceError("the first round's record file is missing", 409)
-            record_sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
+            record_sha256 = v.sha256
             trustee_hashes = {t.index: t.access_hash for t in repo.trustees(s, first.id)}
             # Each invitation's hash for the second round's slug (made with the code at
             # round one), in roll order: the rows' own order could follow the redemptions.
@@ -800,6 +701,7 @@ class Meeting:
                 meeting_kind=manifest.meeting_kind, roll=manifest.roll, units=tuple(units),
                 levels=levels, rules=rules, trustees=manifest.trustees,
                 issuer_public_key=b64encode(issuer.public_key().to_der()),
+                receipt_key=self._receipt_key_b64(),
                 ballot_b=BallotB(FirstRound(slug, manifest.manifest_hash().hex(), record_sha256),
                                  int(results["base"]), groups))
         except ValueError as exc:
@@ -865,19 +767,19 @@ class Meeting:
             other = self._linked_second_round(s, slug)
             if other is None or other.status not in ("tallied", "published"):
                 return None
-            rows = repo.tallies(s, other.id, "result")
-            if not rows:
-                return None
             manifest = self.manifest(s, other)
-            agree, disagree = (lv.code for lv in manifest.levels)
-            payload = parse_json(rows[-1].payload_json)
-            counts, results = payload["counts"], payload["results"]
-            texts = {(g.get("group") or ""): g["text"]["vi"] for g in results.get("ballot_b") or []}
-            if not texts:  # no group counted: the quorum failed
-                texts = {(b.group or ""): results["quorum"]["text"]["vi"]
-                         for b in manifest.ballot_b.ballots}  # type: ignore[union-attr]
-            return {"second_round": {
-                "agree": {c["unit_id"]: c["votes"].get(agree, 0) for c in counts},
-                "disagree": {c["unit_id"]: c["votes"].get(disagree, 0) for c in counts},
-                "outcome": {u["unit_id"]: u["outcome"] for u in results["units"]},
-                "texts": texts}}
+            other_slug = other.slug
+        v = self.verified_record(other_slug)  # refused if round two's record does not verify
+        if v.record["manifest"] != manifest.to_json():
+            raise ServiceError("the second round's record is not for its manifest", 409)
+        agree, disagree = (lv.code for lv in manifest.levels)
+        counts, results = v.record["counts"], v.record["results"]
+        texts = {(g.get("group") or ""): g["text"]["vi"] for g in results.get("ballot_b") or []}
+        if not texts:  # no group counted: the quorum failed
+            texts = {(b.group or ""): results["quorum"]["text"]["vi"]
+                     for b in manifest.ballot_b.ballots}  # type: ignore[union-attr]
+        return {"second_round": {
+            "agree": {c["unit_id"]: c["votes"].get(agree, 0) for c in counts},
+            "disagree": {c["unit_id"]: c["votes"].get(disagree, 0) for c in counts},
+            "outcome": {u["unit_id"]: u["outcome"] for u in results["units"]},
+            "texts": texts, "verification": v.line}}

@@ -56,7 +56,7 @@ __all__ = [
 
 #: The keys ``meeting`` may carry; every one is optional.
 MEETING_KEYS = ("locality", "place", "started", "ended", "chair", "secretary", "complaints",
-                "second_round")
+                "second_round", "verification")
 
 OUTCOME_VI = {
     "passed": "Đạt",
@@ -269,6 +269,9 @@ class MinutesData:
     verified_ok: bool | None
     first_failure: str | None
     complaints: str | None
+    #: The verification line of each round's own record (this one, then its second round's),
+    #: from the server's verified record (ballot.service.verified).
+    verification_lines: tuple[str, ...] = ()
 
 
 #: How the minutes name a second-round candidate's result.
@@ -337,14 +340,16 @@ def _check_meeting(meeting: Mapping[str, Any] | None) -> dict[str, Any]:
     if unknown:
         raise ValueError(f"meeting: unknown keys {unknown} (known: {', '.join(MEETING_KEYS)})")
     out = dict(meeting)
-    for key in ("locality", "place", "started", "ended", "chair", "secretary", "complaints"):
+    for key in ("locality", "place", "started", "ended", "chair", "secretary", "complaints",
+                "verification"):
         v = out.get(key)
         if v is not None and not isinstance(v, str):
             raise ValueError(f"meeting.{key}: expected a string")
         out[key] = (v.strip() or None) if isinstance(v, str) else None
     sr = out.get("second_round")
     if sr is not None:
-        if not isinstance(sr, Mapping) or set(sr) - {"agree", "disagree", "outcome", "texts"}:
+        if not isinstance(sr, Mapping) or set(sr) - {"agree", "disagree", "outcome", "texts",
+                                                               "verification"}:
             raise ValueError("meeting.second_round: expected {'agree': {unit_id: n}, "
                              "'disagree': {unit_id: n}} (and 'outcome', 'texts')")
         for part in ("agree", "disagree"):
@@ -686,6 +691,10 @@ def minutes_data(record: Mapping[str, Any], report: Report | None = None, *,
         base_hash=base_hash, fingerprint=fingerprint_blocks(base_hash),
         checks=checks, verified_ok=verified_ok, first_failure=first_failure,
         complaints=mt.get("complaints"),
+        verification_lines=tuple(x for x in (
+            mt.get("verification"),
+            (f"Vòng hai: {sr_counts['verification']}"
+             if isinstance(sr_counts.get("verification"), str) else None)) if x),
     )
 
 
@@ -1193,6 +1202,8 @@ def _render_html(record: Mapping[str, Any], report: Report | None,
               f"{_e(L(c.title_vi, c.title_en))}</td>"
               f'<td class="detail">{_e(L(c.detail_vi, c.detail))}</td></tr>')
         w("</tbody></table>")
+    for line in d.verification_lines:
+        w(f'<p class="small verification">{_e(line)}</p>')
     w('<p class="muted small">' + L(
         "Bất kỳ ai có hồ sơ bầu cử đều có thể tự kiểm tra lại bằng lệnh <code>ballot verify"
         "</code>; mỗi đảng viên kiểm tra phiếu của mình bằng mã trên biên nhận.",

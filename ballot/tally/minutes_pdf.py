@@ -8,6 +8,8 @@ Every page carries the organisation, the date, the start of the election fingerp
 
 from __future__ import annotations
 
+import threading
+
 import io
 from fractions import Fraction
 from pathlib import Path
@@ -58,14 +60,23 @@ BAD = colors.HexColor("#b3261e")
 WIN = colors.HexColor("#e8f0e0")
 
 
+_FONTS_LOCK = threading.Lock()
+_fonts_ready = False
+
+
 def register_fonts() -> None:
-    """Register DejaVu Sans (regular, bold) from the package once; <b> selects the bold."""
-    if FONT in pdfmetrics.getRegisteredFontNames():
-        return
-    pdfmetrics.registerFont(TTFont(FONT, str(FONTS_DIR / "DejaVuSans.ttf")))
-    pdfmetrics.registerFont(TTFont(FONT_BOLD, str(FONTS_DIR / "DejaVuSans-Bold.ttf")))
-    pdfmetrics.registerFontFamily(FONT, normal=FONT, bold=FONT_BOLD, italic=FONT,
-                                  boldItalic=FONT_BOLD)
+    """Register DejaVu Sans (regular, bold) from the package once; <b> selects the bold. Under
+    a lock: the secretary's first download may render while finalize pre-renders, and a
+    renderer that saw the regular font but not yet its family fails."""
+    global _fonts_ready
+    with _FONTS_LOCK:
+        if _fonts_ready:
+            return
+        pdfmetrics.registerFont(TTFont(FONT, str(FONTS_DIR / "DejaVuSans.ttf")))
+        pdfmetrics.registerFont(TTFont(FONT_BOLD, str(FONTS_DIR / "DejaVuSans-Bold.ttf")))
+        pdfmetrics.registerFontFamily(FONT, normal=FONT, bold=FONT_BOLD, italic=FONT,
+                                      boldItalic=FONT_BOLD)
+        _fonts_ready = True
 
 
 def _styles() -> dict[str, ParagraphStyle]:
@@ -525,6 +536,8 @@ def _story(d: MinutesData, st: dict[str, ParagraphStyle]) -> list[Any]:
         t = Table(data, colWidths=[6 * mm, 72 * mm, WIDTH - 78 * mm])
         t.setStyle(TableStyle(style))
         s.append(t)
+    for line in d.verification_lines:
+        s.append(P(_e(line), st["tiny"]))
     s.append(Spacer(1, 1 * mm))
     s.append(P("Bất kỳ ai có hồ sơ bầu cử đều có thể tự kiểm tra lại bằng lệnh "
                "<b>ballot verify</b>; mỗi đảng viên kiểm tra phiếu của mình bằng mã trên biên "

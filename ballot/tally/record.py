@@ -16,17 +16,24 @@ from ballot.election.results import CountResult
 from .context import ElectionContext
 from .decryption import TrusteeDecryption
 
-__all__ = ["RECORD_VERSION", "RecordError", "build_record", "load_record", "save_record",
+__all__ = ["RECORD_VERSION", "RECORD_VERSION_1", "RECORD_FIELDS", "RecordError", "build_record", "load_record", "save_record",
            "counts_to_json", "counts_from_json", "paper_from_json"]
 
-RECORD_VERSION = "ballot/v1/record"
+RECORD_VERSION_1 = "ballot/v1/record"
+#: Version 2 adds ``close`` (attendance, paper figures, board head fixed at the close) and
+#: ``audit`` (the audit entries that order the close before the decryptions); its manifest
+#: binds the receipt key. Each version's fields, in one table so that a later field (e.g. the
+#: trustees' approvals) slots in as one more entry.
+RECORD_VERSION = "ballot/v2/record"
 RECORD_KEYS = (
     "version", "manifest", "context", "base_hash", "receipt_key", "issuance_log", "board",
     "aggregate", "decryptions", "electronic_counts", "paper", "figures", "counts", "results",
-    "paper_instead",
 )
-#: Fields added to version 1 later; a record written before them reads as their default.
-OPTIONAL_KEYS = {"paper_instead": []}
+RECORD_FIELDS: dict[str, tuple[str, ...]] = {
+    RECORD_VERSION_1: RECORD_KEYS,
+    # paper_instead: roll ids of members who received a token and voted on paper instead.
+    RECORD_VERSION: RECORD_KEYS + ("close", "audit", "paper_instead"),
+}
 
 
 class RecordError(ValueError):
@@ -50,9 +57,13 @@ def build_record(
     figures: MeetingFigures,
     counts: Sequence[UnitCounts],
     results: CountResult,
+    close: Mapping[str, Any],
+    audit: Sequence[Mapping[str, Any]],
     paper_instead: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """``board`` entries: position, ballot (JSON), prev_hash, entry_hash (no times).
+    """``close``: the close's figures (:func:`ballot.tally.close.close_detail`); ``audit``: the
+    audit entries of the close, the paper counts and the decryptions, in seq order.
+    ``board`` entries: position, ballot (JSON), prev_hash, entry_hash (no times).
     ``paper``: None, or ballots_issued/ballots_valid/ballots_invalid/voters and per-unit counts.
     ``paper_instead``: roll ids of members who received a token and voted on paper instead."""
     unit_ids = [u.unit_id for u in ctx.manifest.units]
@@ -72,6 +83,8 @@ def build_record(
         "figures": figures.to_json(),
         "counts": counts_to_json(unit_ids, counts),
         "results": results.to_json(),
+        "close": dict(close),
+        "audit": [dict(a) for a in audit],
         # Sorted roll ids: their tokens are set aside (docs/protocol.md, "paper_instead").
         "paper_instead": sorted(paper_instead),
     }
@@ -95,12 +108,12 @@ def load_record(path: str | Path) -> dict[str, Any]:
         record = parse_json(data)
     except EncodingError as exc:
         raise RecordError(f"{path} is not a ballot record: {exc}") from None
-    if not isinstance(record, dict) or record.get("version") != RECORD_VERSION:
-        raise RecordError(f"{path} is not a {RECORD_VERSION} document")
-    for key, default in OPTIONAL_KEYS.items():
-        record.setdefault(key, default)
-    missing = [k for k in RECORD_KEYS if k not in record]
-    extra = sorted(set(record) - set(RECORD_KEYS))
+    if not isinstance(record, dict) or record.get("version") not in RECORD_FIELDS:
+        raise RecordError(f"{path} is not a ballot record (versions: "
+                          f"{', '.join(RECORD_FIELDS)})")
+    keys = RECORD_FIELDS[record["version"]]
+    missing = [k for k in keys if k not in record]
+    extra = sorted(set(record) - set(keys))
     if missing or extra:
         raise RecordError(f"{path}: missing fields {missing}, unexpected fields {extra}")
     return record

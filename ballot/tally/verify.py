@@ -15,7 +15,7 @@ from typing import Any, Callable, Sequence
 from ballot.crypto import blind_rsa
 from ballot.crypto.ballots import BallotError, BallotShape, ballot_from_json, verify_ballot
 from ballot.crypto.elgamal import ZERO_CIPHERTEXT, Ciphertext
-from ballot.crypto.encoding import EncodingError, b64encode
+from ballot.crypto.encoding import EncodingError, b64encode, canonical_json
 from ballot.crypto.group import Point, base_mul
 from ballot.election.counting import count_manifest
 from ballot.election.counts import MeetingFigures
@@ -24,7 +24,7 @@ from ballot.election.manifest import Manifest
 
 from .board import GENESIS, entry_hash
 from .parallel import mp_context
-from .record import counts_from_json, paper_from_json
+from .record import RECORD_FIELDS, RECORD_VERSION_1, counts_from_json, paper_from_json
 from .context import ContextError, ElectionContext
 from .decryption import (
     DecryptionError,
@@ -141,13 +141,35 @@ def _run_ballot_checks(ctx: ElectionContext, entries: list[tuple[int, Any]], pro
 
 
 def verify_record(record: dict[str, Any], *, progress: Progress | None = None,
-                  workers: int | None = None) -> Report:
+                  workers: int | None = None, data: bytes | None = None) -> Report:
+    """Every check of docs/protocol.md §12. ``data``: the record file's bytes, if the record
+    was read from a file: they must be the record's canonical JSON (§11)."""
     report = Report()
     try:
+        _verify_form(record, report, data)
         _verify(record, report, progress, workers)
     except StopChecks:
         pass
     return report
+
+
+def _verify_form(record: Any, report: Report, data: bytes | None) -> None:
+    """0. The record's version, fields, canonical form and ordering."""
+    title = "Record format (version, fields, canonical form, order)"
+    fields = RECORD_FIELDS.get(record.get("version")) if isinstance(record, dict) else None
+    report.must(fields is not None and set(record) == set(fields), "format", title,
+                f"not a ballot record: version one of {', '.join(RECORD_FIELDS)}, with exactly "
+                "its fields")
+    if data is not None:
+        report.must(canonical_json(record) == data, "format", title,
+                    "the file is not the record's canonical JSON (docs/protocol.md §1.2)")
+    decs = record["decryptions"]
+    ok = isinstance(decs, list) and all(isinstance(d, dict) for d in decs) and \
+        [d.get("trustee") for d in decs] == sorted(
+            (d.get("trustee") for d in decs), key=lambda t: (not isinstance(t, int), t))
+    report.must(ok, "format", title, "decryptions: sorted by trustee")
+    report.need(True, "format", title, f"{record['version']}"
+                + (", canonical JSON" if data is not None else "") + ", fields in order")
 
 
 def _verify(record: dict[str, Any], report: Report, progress: Progress | None,
@@ -179,6 +201,14 @@ def _verify(record: dict[str, Any], report: Report, progress: Progress | None,
     ok = record["base_hash"] == ctx.base_hash.hex()
     need(ok, "base_hash", "Election fingerprint", f"base hash {ctx.base_hash.hex()}" if ok
          else f"the record says {record['base_hash']!r}, recomputed {ctx.base_hash.hex()}")
+    v2 = record["version"] != RECORD_VERSION_1
+    if v2 or manifest.receipt_key is not None:
+        # The receipt key is in the manifest, hence in the fingerprint (docs/protocol.md §9).
+        ok = manifest.receipt_key is not None and record["receipt_key"] == manifest.receipt_key
+        need(ok, "receipt_key", "Receipt key bound to the election",
+             f"receipt key {str(record['receipt_key'])[:16]}…, as in the manifest" if ok else
+             "the record's receipt key is not the manifest's: receipts signed by "
+             f"{str(manifest.receipt_key)[:16]}… would be disowned")
 
     # 2. Token issuance log.
     log = record["issuance_log"]
@@ -256,8 +286,14 @@ def _verify(record: dict[str, Any], report: Report, progress: Progress | None,
 
     # 5. Partial decryptions.
     decs: dict[int, TrusteeDecryption] = {}
+    if B == 0:
+        # An empty board (all paper): the aggregate is the identity and nothing is decrypted.
+        ok = record["decryptions"] == []
+        need(ok, "decryption", "Partial decryptions",
+             "an empty board: nothing to decrypt, no decryption" if ok else
+             "an empty board, yet the record holds decryptions")
     try:
-        items = record["decryptions"]
+        items = record["decryptions"] if B else []
         if not isinstance(items, list):
             raise DecryptionError("decryptions: a list")
         for i, d in enumerate(items):
@@ -266,12 +302,13 @@ def _verify(record: dict[str, Any], report: Report, progress: Progress | None,
                 raise DecryptionError(f"trustee {dec.trustee} decrypted twice")
             verify_decryption(ctx, totals, dec)
             decs[dec.trustee] = dec
-        if len(decs) < k:
+        if B and len(decs) < k:
             raise DecryptionError(f"{len(decs)} trustees decrypted, {k} needed")
     except DecryptionError as exc:
         need(False, "decryption", "Partial decryptions", str(exc))
-    need(True, "decryption", "Partial decryptions",
-         f"trustees {sorted(decs)}: {len(decs) * U} decryption proofs verified")
+    if B:
+        need(True, "decryption", "Partial decryptions",
+             f"trustees {sorted(decs)}: {len(decs) * U} decryption proofs verified")
 
     # 6. Electronic counts against the decryption.
     unit_ids = [u.unit_id for u in manifest.units]
@@ -280,10 +317,11 @@ def _verify(record: dict[str, Any], report: Report, progress: Progress | None,
         electronic = counts_from_json(record["electronic_counts"], unit_ids, "electronic_counts")
     except (CountError, ValueError) as exc:
         need(False, "electronic_counts", "Electronic counts", str(exc))
-    points = combined_points(ctx, totals, decs)
+    points = combined_points(ctx, totals, decs) if B else [base_mul(0)] * U
     for uid, c, point in zip(unit_ids, electronic, points):
         ok = (c.rows == B and c.blank == 0 and set(dict(c.votes)) <= set(codes)
-              and base_mul(value_of_counts(c, ctx.shape.radix, codes)) == point)
+              and (base_mul(value_of_counts(c, ctx.shape.radix, codes)) == point if B
+                   else not any(dict(c.votes).values()) and c.abstain == 0))
         must(ok, "electronic_counts", "Electronic counts",
              f"unit {uid}: the counts do not match the decrypted total")
     report.add("electronic_counts", "Electronic counts", True,
@@ -303,6 +341,19 @@ def _verify(record: dict[str, Any], report: Report, progress: Progress | None,
         must(ok, "counts", "Counts (electronic + paper)",
              f"unit {uid}: total ≠ electronic + paper")
     paper_valid = paper["ballots_valid"] if paper else 0
+    if paper:
+        # The checks the service makes when the paper figures are entered.
+        must(paper["ballots_valid"] + paper["ballots_invalid"] <= paper["ballots_issued"],
+             "counts", "Counts (electronic + paper)",
+             "paper: valid + invalid ballots exceed the paper ballots issued")
+        must(paper["ballots_issued"] <= paper["voters"], "counts", "Counts (electronic + paper)",
+             "paper: more paper ballots issued than members voting on paper")
+        must(issued + paper["voters"] <= len(eligible), "counts", "Counts (electronic + paper)",
+             f"paper: {paper['voters']} paper voters + {issued} tokens exceed the "
+             f"{len(eligible)} eligible members")
+        for uid, p_c in zip(unit_ids, paper_counts):
+            must(set(dict(p_c.votes)) <= set(codes), "counts", "Counts (electronic + paper)",
+                 f"paper.counts.{uid}: a level that is not the manifest's")
     report.add("counts", "Counts (electronic + paper)", True,
                f"{B} electronic + {paper_valid} paper ballots per unit" if paper
                else f"{B} electronic ballots, no paper ballots")
@@ -318,12 +369,22 @@ def _verify(record: dict[str, Any], report: Report, progress: Progress | None,
         need(False, "figures", "Meeting figures", str(exc))
     p_issued = paper["ballots_issued"] if paper else 0
     p_invalid = paper["ballots_invalid"] if paper else 0
+    # convened and excluded are the roll's (docs/protocol.md §11, "figures").
+    must(figures.convened == manifest.convened() and figures.excluded == manifest.excluded(),
+         "figures", "Meeting figures",
+         f"convened {figures.convened}, excluded {figures.excluded}; the roll has "
+         f"{manifest.convened()} convened, {manifest.excluded()} excluded")
     ok = (figures.ballots_valid == B + paper_valid and figures.ballots_invalid == p_invalid
           and figures.ballots_issued == valid + p_issued)
     need(ok, "figures", "Meeting figures",
          f"valid {figures.ballots_valid}, invalid {figures.ballots_invalid}, issued "
          f"{figures.ballots_issued}, present {figures.present} of N = {figures.roll_base}"
          if ok else "the ballot figures do not match the board, the tokens and the paper count")
+    if v2:
+        from .verify_close import check_close
+
+        check_close(record, report, eligible=len(eligible), issued=issued, figures=figures,
+                    trustees=sorted(decs))
     try:
         recomputed = count_manifest(manifest, dict(zip(unit_ids, totals_json)), figures).to_json()
     except (CountError, ManifestError) as exc:

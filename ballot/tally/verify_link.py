@@ -136,3 +136,26 @@ def _verify_link(record: dict[str, Any], first_record: dict[str, Any], first_byt
              f"{u.unit_id}: named {u.name!r} in round two, {u1.name!r} in round one")
     need(True, "link_names", "Candidates' names",
          f"{len(manifest2.units)} candidates, the same ids and names as in round one")
+
+    # 6. What round two inherits (docs/counting.md, "The second round as its own election"):
+    #    the roll, the trustees and threshold, the base kind, the quorum, and the threshold
+    #    of round one's top level as the threshold of "agree".
+    title = "Inherited from round one (roll, trustees, base, quorum, threshold)"
+    must([e.to_json() for e in manifest2.roll] == [e.to_json() for e in manifest1.roll],
+         "link_inherited", title,
+         "the roll differs from round one's (a member added, removed or changed)")
+    must(manifest2.trustees.to_json() == manifest1.trustees.to_json(), "link_inherited", title,
+         "the trustees or their threshold differ from round one's")
+    r1, r2 = manifest1.rules, manifest2.rules
+    must(r2.base == r1.base, "link_inherited", title,
+         f"base N of kind {r2.base!r}, round one's is {r1.base!r}")
+    must(r2.quorum == r1.quorum, "link_inherited", title,
+         f"quorum {r2.quorum}, round one's is {r1.quorum}")
+    agree = manifest2.levels.codes[0]
+    t1, t2 = r1.threshold_for(manifest1.levels.top.code), r2.threshold_for(agree)
+    must(t2 == t1, "link_inherited", title,
+         f"“{agree}” needs {t2.describe()}, round one's top level needed {t1.describe()}")
+    need(True, "link_inherited", title,
+         f"{len(manifest2.roll)} on the roll, {manifest2.trustees.n} trustees (k = "
+         f"{manifest2.trustees.threshold}), base {r2.base}, quorum {r2.quorum}, "
+         f"“{agree}” {t2.describe()} — as round one")

@@ -71,5 +71,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(admin)
     app.register_blueprint(trustee)
     app.register_blueprint(public)
+    from .gate import install as install_gate
+
+    install_gate(app)  # drafts and unpublished results are not public
     init_errors(app)
     return app

@@ -7,16 +7,18 @@ carries the session's CSRF token (``security.py``). The one-time codes are kept 
 
 from __future__ import annotations
 
+import hashlib
 import inspect
 import json
 import re
 import unicodedata
 from datetime import date as _date
-from pathlib import Path
 from typing import Any
 
 from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template,
+                   stream_with_context,
                    request, send_file, session, url_for)
+from markupsafe import escape
 from sqlalchemy import select
 
 from ballot.election.errors import ManifestError
@@ -312,6 +314,7 @@ def _view(slug: str) -> dict[str, Any]:
         and _stash_key(f"{slug}.invitations") is None,
         "rounds": m.rounds(slug),
         "paper_instead": m.paper_instead(slug) if state["status"] in ("open", "closed") else None,
+        "close": m.close_state(slug),
         **times,
     }
 
@@ -443,20 +446,36 @@ def destroy_slips(slug: str):
     return redirect(url_for("admin.meeting_page", slug=slug))
 
 
-@admin.post("/m/<slug>/close")
-@login_required
-def close(slug: str):
-    if _step(slug, lambda: meeting().close_voting(slug), _("Voting is closed.")):
-        _forget_stash(f"{slug}.invitations")
-    return redirect(url_for("admin.meeting_page", slug=slug))
-
-
 def _count(form: Any, name: str, errors: list[str], label: str) -> int:
     raw = (form.get(name) or "0").strip()
     if not raw.isdigit():
         errors.append(_("%(field)s: a whole number of 0 or more.", field=label))
         return 0
     return int(raw)
+
+
+@admin.post("/m/<slug>/close")
+@login_required
+def close(slug: str):
+    """Close voting with the attendance and the paper figures, fixed now, before any trustee
+    decrypts (docs/protocol.md): they go into the audit log and onto the projector."""
+    form, errors = request.form, []
+    raw = (form.get("present") or "").strip()
+    present = _count(form, "present", errors, _("Members present")) if raw else None
+    paper = {k: _count(form, f"paper_{k}", errors, label) for k, label in (
+        ("voters", _("Members who voted on paper")),
+        ("ballots_issued", _("Paper ballots issued")),
+        ("ballots_valid", _("Valid paper ballots")),
+        ("ballots_invalid", _("Invalid paper ballots")))}
+    if errors:
+        for e in errors:
+            flash(e, "error")
+        return redirect(url_for("admin.meeting_page", slug=slug))
+    if _step(slug, lambda: meeting().close_voting(slug, present=present, paper=paper),
+             _("Voting is closed. The attendance and the board's final state are on the "
+               "projector.")):
+        _forget_stash(f"{slug}.invitations")
+    return redirect(url_for("admin.meeting_page", slug=slug))
 
 
 @admin.route("/m/<slug>/paper", methods=["GET", "POST"])
@@ -467,12 +486,11 @@ def paper(slug: str):
     codes = [lv["code"] for lv in manifest["levels"]]
     errors: list[str] = []
     form = request.form if request.method == "POST" else {}
+    close = view["close"]
+    if close is None:
+        abort(409, _("Close voting first: the paper figures are entered at the close."))
+    figures = close["paper"]
     if request.method == "POST":
-        figures = {k: _count(form, k, errors, label) for k, label in (
-            ("ballots_issued", _("Paper ballots issued")),
-            ("ballots_valid", _("Valid paper ballots")),
-            ("ballots_invalid", _("Invalid paper ballots")),
-            ("voters", _("Members who voted on paper")))}
         counts = []
         for i, unit in enumerate(manifest["units"]):
             row = {"unit_id": unit["unit_id"],
@@ -486,28 +504,73 @@ def paper(slug: str):
                                 "(every valid ballot counts once per row).",
                                 unit=unit["name"], total=total, valid=figures["ballots_valid"]))
             counts.append(row)
-        if figures["ballots_valid"] + figures["ballots_invalid"] > figures["ballots_issued"]:
-            errors.append(_("More paper ballots returned than issued."))
         if not errors:
             try:
-                meeting().enter_paper_counts(slug, {**figures, "counts": counts})
+                meeting().enter_paper_counts(slug, {"counts": counts})
             except (ServiceError, StoreError) as exc:
                 errors.append(str(exc))
             else:
                 flash(_("The paper counts are entered."), "info")
                 return redirect(url_for("admin.meeting_page", slug=slug))
     return render_template("admin/paper.html", m=view, codes=codes, form=form,
-                           errors=errors), 422 if errors else 200
+                           figures=figures, errors=errors), 422 if errors else 200
 
 
 @admin.post("/m/<slug>/finalize")
 @login_required
 def finalize(slug: str):
-    raw = request.form.get("present", "").strip()
-    present = int(raw) if raw.isdigit() else None
-    _step(slug, lambda: meeting().finalize(slug, present=present),
-          _("The tally is finished and the record is written."))
-    return redirect(url_for("admin.meeting_page", slug=slug))
+    """Finish the tally: write the record and verify it, showing the verification's progress
+    as it goes (a streamed page: tens of seconds for 100 × 100); the results and minutes are
+    then shown from that verified record at once."""
+    import queue
+    import threading
+
+    view = _view(slug)
+    page = render_template("admin/finalize.html", m=view)
+    head, _sep, tail = page.partition("<!--progress-->")
+    events: queue.Queue = queue.Queue()
+    m = meeting()
+
+    def work() -> None:
+        try:
+            m.finalize(slug, progress=lambda done, total: events.put(("progress", done, total)))
+        except (ServiceError, StoreError, ValueError) as exc:
+            events.put(("error", str(exc), 0))
+            return
+        events.put(("done", "", 0))
+        try:  # make the PDF minutes now, so that the secretary's first download is immediate
+            v = m.verified_record(slug)
+            _minutes_pdf_bytes(v, {**(m.second_round_minutes(slug) or {}), "verification": v.line})
+        except (ServiceError, ValueError):
+            pass
+
+    threading.Thread(target=work, daemon=True).start()
+    texts = {"progress": _("Verifying the record: %(done)s of %(total)s ballots checked"),
+             "done": _("The tally is finished; the record is written and verified."),
+             "error": _("The tally could not be finished: %(reason)s")}
+
+    def stream():
+        yield head
+        last = -1
+        while True:
+            kind, a, b = events.get()
+            if kind == "progress":
+                step = max(b // 20, 1)
+                if a == b or a // step != last:
+                    last = a // step
+                    yield (f'<li class="progress">'
+                           f'{escape(texts["progress"] % {"done": a, "total": b})}</li>\n')
+                continue
+            if kind == "done":
+                yield f'<li class="done" id="finalize-done">{escape(texts["done"])}</li>\n'
+            else:
+                yield (f'<li class="error" id="finalize-error">'
+                       f'{escape(texts["error"] % {"reason": a})}</li>\n')
+            break
+        yield tail
+
+    return Response(stream_with_context(stream()), mimetype="text/html",
+                    headers={"X-Accel-Buffering": "no", "Cache-Control": "no-store"})
 
 
 @admin.post("/m/<slug>/second-round")
@@ -544,51 +607,53 @@ def _minutes_lang() -> str:
     return "en" if request.args.get("lang") == "en" else "vi"
 
 
-def _minutes(slug: str, lang: str = "vi") -> dict[str, Path]:
-    """The minutes of a finished tally, written once next to the record: ``html`` and ``pdf``
-    (self-contained files to download) and ``view`` (the same page linking its stylesheet, to
-    show under this site's CSP). Making them verifies the record first."""
-    path = meeting().record_path(slug)
-    if not path.exists():
-        abort(404, _("The record is written when the tally is finished."))
-    out = path.parent / f"{slug}-minutes"
-    view = out / ("view.html" if lang == "vi" else f"view-{lang}.html")
-    # A first round's minutes carry its second round's counts once that round is tallied;
-    # minutes written before then are written again, once.
-    extra = meeting().second_round_minutes(slug)
-    marker = out / "second-round.json"
-    stale = extra is not None and not marker.exists()
-    if stale or not view.exists():
-        try:
-            from ballot.tally.minutes import render_minutes_html, write_minutes
-        except ImportError:
-            abort(404, _("The minutes module is not installed."))
-        from ballot.tally.record import load_record
-        from ballot.tally.verify import verify_record
+def _minutes_source(slug: str) -> tuple[Any, dict[str, Any]]:
+    """The verified record (cached by its SHA-256: verified once, at finalize) and what the
+    minutes add to it: the verification line of each round's own record. Never the database's
+    tallies (docs/web.md, "Results and minutes")."""
+    try:
+        v = meeting().verified_record(slug)
+        extra = meeting().second_round_minutes(slug) or {}
+    except ServiceError as exc:
+        abort(exc.status, str(exc))
+    return v, {**extra, "verification": v.line}
 
-        rec = load_record(path)
-        report = verify_record(rec)
-        try:  # the page first: if it cannot be made, the minutes already written stay
-            page = render_minutes_html(rec, report,
-                                       css_href=url_for("admin.minutes_css", slug=slug),
-                                       meeting=extra, lang=lang)
-            write_minutes(rec, report, out, name=slug, meeting=extra, lang=lang)
-        except ValueError as exc:
-            abort(409, _("The minutes cannot be written: %(reason)s", reason=str(exc)))
-        tmp = view.with_name("view.html.tmp")
-        tmp.write_text(page, encoding="utf-8")
-        tmp.replace(view)
-        if extra is not None:
-            marker.write_text(json.dumps(extra, sort_keys=True), encoding="utf-8")
-    html = next(out.glob("*-minutes.html" if lang == "vi" else f"*-minutes-{lang}.html"))
-    return {"html": html, "pdf": html.with_suffix(".pdf"), "view": view}
+
+_PDF_CACHE: dict[str, bytes] = {}
+
+
+def _minutes_pdf_bytes(v: Any, extra: dict[str, Any]) -> bytes:
+    """The PDF minutes of a verified record, kept in this process's memory by the record's
+    SHA-256 and what the minutes add (never on disk, where the operator could edit them)."""
+    from ballot.tally.minutes import render_minutes_pdf
+
+    key = hashlib.sha256(json.dumps([v.sha256, extra], sort_keys=True).encode()).hexdigest()
+    pdf = _PDF_CACHE.get(key)
+    if pdf is None:
+        pdf = render_minutes_pdf(v.record, v.report, meeting=extra)
+        if len(_PDF_CACHE) > 16:
+            _PDF_CACHE.clear()
+        _PDF_CACHE[key] = pdf
+    return pdf
+
+
+def _minutes_html(slug: str, css_href: str | None = None, lang: str = "vi") -> str:
+    from ballot.tally.minutes import render_minutes_html
+
+    v, extra = _minutes_source(slug)
+    try:
+        return render_minutes_html(v.record, v.report, css_href=css_href, meeting=extra,
+                                   lang=lang)
+    except ValueError as exc:
+        abort(409, _("The minutes cannot be written: %(reason)s", reason=str(exc)))
 
 
 @admin.get("/m/<slug>/minutes")
 @login_required
 def minutes(slug: str):
     """The minutes as a page (print it from the browser)."""
-    return send_file(_minutes(slug, _minutes_lang())["view"], mimetype="text/html")
+    return Response(_minutes_html(slug, url_for("admin.minutes_css", slug=slug), _minutes_lang()),
+                    mimetype="text/html")
 
 
 @admin.get("/m/<slug>/minutes.css")
@@ -603,18 +668,21 @@ def minutes_css(slug: str):
 @login_required
 def minutes_html(slug: str):
     lang = _minutes_lang()
-    return send_file(_minutes(slug, lang)["html"], mimetype="text/html", as_attachment=True,
-                     download_name=f"{slug}-minutes{'-en' if lang == 'en' else ''}.html")
+    name = f"{slug}-minutes{'-en' if lang == 'en' else ''}.html"
+    return Response(_minutes_html(slug, lang=lang), mimetype="text/html", headers={
+        "Content-Disposition": f'attachment; filename="{name}"'})
 
 
 @admin.get("/m/<slug>/minutes.pdf")
 @login_required
 def minutes_pdf(slug: str):
-    files = _minutes(slug)
-    if not files["pdf"].exists():
-        abort(404, _("No PDF of the minutes."))
-    return send_file(files["pdf"], mimetype="application/pdf", as_attachment=True,
-                     download_name=f"{slug}-minutes.pdf")
+    v, extra = _minutes_source(slug)
+    try:
+        pdf = _minutes_pdf_bytes(v, extra)
+    except ValueError as exc:
+        abort(409, _("The minutes cannot be written: %(reason)s", reason=str(exc)))
+    return Response(pdf, mimetype="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="{slug}-minutes.pdf"'})
 
 
 @admin.app_context_processor

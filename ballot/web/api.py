@@ -89,6 +89,16 @@ def ballots(slug: str):
     return jsonify(receipt=receipt), 201
 
 
+@api.get("/elections/<slug>/close")
+def close_state(slug: str):
+    """What was fixed at the close: attendance, paper figures, the board's final head, and the
+    audit entry holding them (404 before the close)."""
+    state = meeting().close_state(slug)
+    if state is None:
+        raise ServiceError("voting is not closed yet", 404)
+    return jsonify(state)
+
+
 @api.get("/elections/<slug>/board")
 def board(slug: str):
     return jsonify(board=meeting().board(slug))

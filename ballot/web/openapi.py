@@ -62,6 +62,9 @@ PATHS: dict[str, dict[str, Any]] = {
     "/elections/{slug}/ballots": {"post": _op(
         "Cast an encrypted ballot; returns the signed receipt after the commit",
         body=_obj(ballot=BALLOT), ok=201, errors=(400, 404, 409, 413, 422))},
+    "/elections/{slug}/close": {"get": _op(
+        "What was fixed at the close, before any decryption: attendance, paper figures, the "
+        "board's final head (ballots, last entry hash), the audit entry's seq and hash")},
     "/elections/{slug}/board": {"get": _op("The bulletin board: positions, tracking codes, hashes")},
     "/elections/{slug}/record": {"get": _op("The election record (once tallied)")},
     "/elections/{slug}/ceremony": {"get": _op("Key ceremony state")},

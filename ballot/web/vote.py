@@ -134,6 +134,7 @@ def projector(slug: str):
     return render_template("projector.html", slug=slug, manifest=state["manifest"],
                            status=state["status"], vote_url=f"{base}/v/{slug}",
                            fingerprint=state["fingerprint"],
+                           close=meeting().close_state(slug),
                            qr=qr_svg_data_uri(f"{base}/v/{slug}"))
 
 

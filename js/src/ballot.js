@@ -160,6 +160,14 @@ export function loadElection(info) {
   return election;
 }
 
+function boundReceiptKey(manifest, info) {
+  if (manifest.receipt_key === undefined) return info.receipt_key;
+  if (info.receipt_key !== manifest.receipt_key) {
+    throw new BallotError("election info: the receipt key is not the one in the manifest");
+  }
+  return manifest.receipt_key;
+}
+
 function checkElection(info) {
   if (!isObject(info)) throw new BallotError("election info: expected an object");
   for (const k of ["manifest", "context", "base_hash", "receipt_key"]) {
@@ -241,7 +249,9 @@ function checkElection(info) {
       baseHashHex: toHex(baseHash),
       publicKey,
       issuer,
-      receiptKey: b64decode(info.receipt_key, 32, "receipt_key"),
+      // The receipt key bound in the manifest (hence the fingerprint), when it is there: the
+      // server cannot sign receipts with a key it could later disown (docs/protocol.md §9).
+      receiptKey: b64decode(boundReceiptKey(manifest, info), 32, "receipt_key"),
       shape,
     });
   } catch (e) {

@@ -52,6 +52,15 @@ test("the election info: inconsistencies are refused", () => {
   }
 });
 
+test("the receipt key bound in the manifest: the server's answer must name that key", () => {
+  const key = encoding.b64encode(BC.voterKeyFromSeed(new Uint8Array(32).fill(7)).publicKey);
+  const info = makeElection({ voters: 3, units: 2, receiptKey: key });
+  assert.equal(encoding.b64encode(BC.loadElection(info).receiptKey), key);
+  const other = clone(info);
+  other.receipt_key = encoding.b64encode(BC.voterKeyFromSeed(new Uint8Array(32).fill(8)).publicKey);
+  assert.throws(() => BC.loadElection(other), B.BallotError, /not the one in the manifest/);
+});
+
 test("token vector: message, prepared, blinding, finalize, token id", () => {
   const t = E.token;
   const el = BC.loadElection(INFO);

@@ -49,7 +49,7 @@ export function freshToken(info, voterKey) {
  * A consistent election info document (as GET /api/v1/elections/<slug>) made with the JS code:
  * `voters` official members (radix voters + 1), `units` units, `levels` levels, 3 trustees (k = 2).
  */
-export function makeElection({ voters, units, levels = 4, abstain = true, n = 3, k = 2 }) {
+export function makeElection({ voters, units, levels = 4, abstain = true, n = 3, k = 2, receiptKey = null }) {
   const { encoding, group, proofs, bytes } = BC;
   const codes = ["HTXSNV", "HTTNV", "HTNV", "KHTNV", "L5", "L6", "L7"].slice(0, levels);
   const manifest = {
@@ -65,6 +65,7 @@ export function makeElection({ voters, units, levels = 4, abstain = true, n = 3,
     trustees: { members: Array.from({ length: n }, (_, i) => `T${i + 1}`), threshold: k },
     issuer_public_key: VECTORS.rsa.public_key_b64,
   };
+  if (receiptKey) manifest.receipt_key = receiptKey; // bound in the manifest (record v2)
   const mh = encoding.sha256Tag("ballot/v1/manifest", encoding.canonicalJson(manifest));
   const trustees = [];
   let joint = null;
@@ -97,7 +98,7 @@ export function makeElection({ voters, units, levels = 4, abstain = true, n = 3,
     manifest,
     context,
     base_hash: hex(base),
-    receipt_key: encoding.b64encode(BC.voterKeyFromSeed(bytes.randomBytes(32)).publicKey),
+    receipt_key: receiptKey || encoding.b64encode(BC.voterKeyFromSeed(bytes.randomBytes(32)).publicKey),
   };
 }
 

@@ -58,12 +58,14 @@ def honest_record(server):
     meeting.set_aside_token(SLUG, "A1")
     for rid in ("A2", "A3", "A4"):
         vote(http, SLUG, invitations[rid], [0] * N, election)
-    meeting.close_voting(SLUG)
-    device.decrypt(keys)
+    # A1 is among the paper voters, fixed at the close; A1's token is set aside there too.
+    closed = meeting.close_voting(SLUG, paper={
+        "ballots_issued": 1, "ballots_valid": 1, "ballots_invalid": 0, "voters": 1})
+    assert (closed["tokens"], closed["set_aside"], closed["present"]) == (4, 1, 4)
     meeting.enter_paper_counts(SLUG, {
-        "ballots_issued": 1, "ballots_valid": 1, "ballots_invalid": 0, "voters": 1,
         "counts": [{"unit_id": rid, "votes": {"HTTNV": 1}, "abstain": 0, "blank": 0}
                    for rid, _ in MEMBERS]})
+    device.decrypt(keys)
     record = load_record(meeting.finalize(SLUG))
     assert verify_record(record, workers=1).ok
     return meeting, record
@@ -93,24 +95,18 @@ def test_verifier_catches_a_server_that_counts_a_set_aside_token(honest_record):
     assert failed(lying) == "figures"
 
 
-def test_a_record_written_before_the_field_still_verifies(server, tmp_path):
+def test_the_set_aside_is_fixed_at_the_close_and_cannot_be_dropped(honest_record, tmp_path):
     from ballot.crypto.encoding import canonical_json
-    meeting, base_url = server
-    device, keys, invitations = open_with_one_trustee(meeting, base_url)
-    http = Http(base_url)
-    vote(http, SLUG, invitations["A1"], [0] * N)
-    meeting.close_voting(SLUG)
-    device.decrypt(keys)
-    record = load_record(meeting.finalize(SLUG))
-    assert record["paper_instead"] == []
-    # A version-1 record as written before migration 0009: without the field.
+    _, record = honest_record
+    assert record["paper_instead"] == ["A1"] and record["close"]["set_aside"] == 1
+    # A close that hides the set-aside no longer matches the record's paper_instead.
+    lying = copy.deepcopy(record)
+    lying["close"]["set_aside"] = 0
+    assert failed(lying) == "close"
+    # The field belongs to version 2: a record without it is refused, not read as empty
+    # (version-1 records never had it: tests/tally/test_verify_v1_record.py).
     del record["paper_instead"]
     path = tmp_path / "old.json"
-    path.write_bytes(canonical_json(record))
-    loaded = load_record(path)
-    assert loaded["paper_instead"] == []
-    assert verify_record(loaded, workers=1).ok
-    del record["manifest"]  # a field that was always there is still required
     path.write_bytes(canonical_json(record))
     with pytest.raises(Exception, match="missing fields"):
         load_record(path)

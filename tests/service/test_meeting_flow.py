@@ -170,9 +170,25 @@ def test_whole_meeting_over_http(server, tmp_path):
 
     counters = http.get(f"/api/v1/elections/{SLUG}/counters")
     assert counters == {"status": "open", "eligible": 8, "tokens": 7, "ballots": 5}
-    meeting.close_voting(SLUG)
+    # One member (A7) voted on paper: attendance and paper figures are fixed at the close.
+    closed = meeting.close_voting(SLUG, present=8, paper={"voters": 1, "ballots_issued": 1,
+                                                          "ballots_valid": 1, "ballots_invalid": 0})
+    assert closed["board"]["ballots"] == 5 and closed["tokens"] == 7
+    assert http.get(f"/api/v1/elections/{SLUG}/close")["entry_hash"] == closed["entry_hash"]
     with pytest.raises(ApiError):  # no more tokens once closed
         obtain_token(http, election, invitations["A7"])
+    # The trustees wait for the paper counts, entered by the committee before any decryption.
+    r = trustee_cli(runner, base_url, 1, codes["T1"], keyfiles[1], "decrypt")
+    assert r.exit_code != 0 and "paper" in r.output, r.output
+    with pytest.raises(ServiceError) as bad:
+        meeting.enter_paper_counts(SLUG, {"counts": []})
+    assert bad.value.status == 422 and "one entry per unit" in str(bad.value)
+    paper_counts = [{"unit_id": rid, "votes": {"HTTNV": 1}, "abstain": 0, "blank": 0}
+                    for rid, _ in MEMBERS]
+    with pytest.raises(ServiceError) as bad:  # the figures cannot change after the close
+        meeting.enter_paper_counts(SLUG, {"ballots_issued": 2, "counts": paper_counts})
+    assert bad.value.status == 422 and "fixed at the close" in str(bad.value)
+    meeting.enter_paper_counts(SLUG, {"counts": paper_counts})
 
     # Trustee 2 is absent; trustee 1 first sends a wrong decryption, which is refused.
     agg = http.get(f"/api/v1/elections/{SLUG}/aggregate")
@@ -188,17 +204,6 @@ def test_whole_meeting_over_http(server, tmp_path):
         meeting.finalize(SLUG)  # only one decryption so far
     r = trustee_cli(runner, base_url, 3, codes["T3"], keyfiles[3], "decrypt")
     assert r.exit_code == 0, r.output
-
-    # One member (A7) voted on paper: the committee enters the paper counts.
-    with pytest.raises(ServiceError) as bad:
-        meeting.enter_paper_counts(SLUG, {"ballots_issued": 1, "ballots_valid": 1,
-                                          "ballots_invalid": 0, "voters": 1, "counts": []})
-    assert bad.value.status == 422 and "one entry per unit" in str(bad.value)
-    paper_counts = [{"unit_id": rid, "votes": {"HTTNV": 1}, "abstain": 0, "blank": 0}
-                    for rid, _ in MEMBERS]
-    meeting.enter_paper_counts(SLUG, {"ballots_issued": 1, "ballots_valid": 1,
-                                      "ballots_invalid": 0, "voters": 1,
-                                      "counts": paper_counts})
     path = meeting.finalize(SLUG)
     record = load_record(path)
     report = verify_record(record, workers=1)
@@ -211,6 +216,9 @@ def test_whole_meeting_over_http(server, tmp_path):
     assert any("paper" in c.detail for c in report.checks)
     assert sorted(record["issuance_log"]) == ["A1", "A2", "A3", "A4", "A5", "A6", "A8"]
     assert [d["trustee"] for d in record["decryptions"]] == [1, 3]
+    assert record["close"] == {k: v for k, v in closed.items() if k not in ("seq", "entry_hash")}
+    assert [a["action"] for a in record["audit"]] == ["close", "paper_counts", "decryption",
+                                                      "decryption"]
     codes_on_board = {e["tracking_code"] for e in meeting.board(SLUG)}
     assert {r["tracking_code"] for r in receipts} <= codes_on_board
 
@@ -221,15 +229,20 @@ def test_results_downloads_after_tally(server, tmp_path):
     http = Http(base_url)
     with pytest.raises(ApiError) as e:
         http.get(f"/api/v1/elections/{SLUG}/results.json")
-    assert e.value.status == 404 and "once the tally is finished" in e.value.message
+    assert e.value.status == 404 and "once the secretary publishes" in e.value.message
     election = fetch_election(http, SLUG)
     for rid, _ in MEMBERS[:5]:
         vote(http, SLUG, invitations[rid], [1] * len(MEMBERS), election)
     meeting.close_voting(SLUG)
     device.decrypt(keys)
     meeting.finalize(SLUG)
+    for what in ("results.json", "results.csv", "record"):  # not public before "publish"
+        with pytest.raises(ApiError) as e:
+            http.get(f"/api/v1/elections/{SLUG}/{what}")
+        assert e.value.status == 404, what
+    meeting.publish(SLUG)
     res = http.get(f"/api/v1/elections/{SLUG}/results.json")
-    assert res["status"] == "tallied" and len(res["results"]["units"]) == len(MEMBERS)
+    assert res["status"] == "published" and len(res["results"]["units"]) == len(MEMBERS)
     import urllib.request
 
     with urllib.request.urlopen(f"{base_url}/api/v1/elections/{SLUG}/results.csv") as resp:
@@ -319,6 +332,10 @@ def test_results_page_once_counted(server):
     meeting.close_voting(SLUG)
     device.decrypt(keys)
     meeting.finalize(SLUG)
+    with pytest.raises(urllib.error.HTTPError) as e:  # public once published
+        urllib.request.urlopen(f"{base_url}/r/{SLUG}")
+    assert e.value.code == 404
+    meeting.publish(SLUG)
     with urllib.request.urlopen(f"{base_url}/r/{SLUG}?lang=vi") as resp:
         page = resp.read().decode("utf-8")
     assert "Kết quả" in page and "Trần Thị Bình" in page

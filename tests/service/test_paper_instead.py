@@ -18,10 +18,15 @@ from .test_meeting_flow import MEMBERS, SLUG, open_with_one_trustee, server  # n
 N = len(MEMBERS)
 
 
-def paper(voters: int, valid: int, level: str = "HTTNV") -> dict:
+def paper_figures(voters: int, valid: int) -> dict:
+    """The paper figures, entered at the close."""
     return {"ballots_issued": voters, "ballots_valid": valid, "ballots_invalid": 0,
-            "voters": voters,
-            "counts": [{"unit_id": rid, "votes": {level: valid} if valid else {}, "abstain": 0,
+            "voters": voters}
+
+
+def counts(valid: int, level: str = "HTTNV") -> dict:
+    """The per-unit paper counts, entered after the close and before the decryption."""
+    return {"counts": [{"unit_id": rid, "votes": {level: valid} if valid else {}, "abstain": 0,
                         "blank": 0} for rid, _ in MEMBERS]}
 
 
@@ -41,10 +46,11 @@ def test_member_whose_session_is_lost_votes_on_paper(server):
     view = meeting.paper_instead(SLUG)
     assert view["set_aside"] == [{"roll_id": "A1", "name": MEMBERS[0][1]}]
     assert view["figures"] == {"issued": 5, "set_aside": 1, "valid": 4, "ballots": 4, "excess": 0}
-    meeting.close_voting(SLUG)
-    device.decrypt(keys)
     # A1's paper ballot: the paper voters (1) + valid tokens (4) fit the 8 eligible members.
-    meeting.enter_paper_counts(SLUG, paper(voters=1, valid=1))
+    closed = meeting.close_voting(SLUG, paper=paper_figures(voters=1, valid=1))
+    assert (closed["tokens"], closed["set_aside"], closed["present"]) == (5, 1, 5)
+    meeting.enter_paper_counts(SLUG, counts(valid=1))
+    device.decrypt(keys)
     record = load_record(meeting.finalize(SLUG))
     assert record["paper_instead"] == ["A1"]
     assert record["issuance_log"] == ["A1", "A2", "A3", "A4", "A5"]
@@ -84,10 +90,10 @@ def test_setting_a_token_aside_is_refused_when_it_could_give_two_ballots(server)
         meeting.set_aside_token(SLUG, "A3")
     assert e.value.status == 409 and "already votes on paper" in str(e.value)
     # Paper voters + valid tokens may not exceed the eligible members: 6 + 2 = 8 fits, 7 not.
-    meeting.close_voting(SLUG)
     with pytest.raises(ServiceError) as e:
-        meeting.enter_paper_counts(SLUG, paper(voters=7, valid=7))
+        meeting.close_voting(SLUG, paper=paper_figures(voters=7, valid=7))
     assert e.value.status == 422 and "7 paper voters + 2 valid tokens" in str(e.value)
-    meeting.enter_paper_counts(SLUG, paper(voters=6, valid=6))
+    meeting.close_voting(SLUG, paper=paper_figures(voters=6, valid=6))
+    meeting.enter_paper_counts(SLUG, counts(valid=6))
     with pytest.raises(ElectionNotOpen):  # closed: too late to set a token aside
         meeting.set_aside_token(SLUG, "A1")

@@ -178,7 +178,11 @@ def test_second_round_end_to_end(server, tmp_path):
         "disagree": {"M01": 1, "M02": 2, "M03": 5, "M04": 9},
         "outcome": {"M01": "selected", "M02": "selected", "M03": "not_selected",
                     "M04": "not_selected"},
-        "texts": {"đv": group["text"]["vi"]}}}
+        "texts": {"đv": group["text"]["vi"]},
+        # round two's own record: its SHA-256 and its verification, for the minutes
+        "verification": extra["second_round"]["verification"]}}
+    assert hashlib.sha256(path2.read_bytes()).hexdigest() in extra["second_round"]["verification"]
+    assert "HỢP LỆ" in extra["second_round"]["verification"]
     rec1 = load_record(meeting.record_path(SLUG))
     d = minutes_data(rec1, meeting=extra)
     (view,) = d.second_round

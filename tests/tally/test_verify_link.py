@@ -82,7 +82,8 @@ def test_the_link_function_passes_on_the_right_pair(pair):
     rec2, rec1, data1 = pair
     report = verify_link(rec2, rec1, data1)
     assert report.ok and [c.key for c in report.checks] == [
-        "link_record_sha256", "link_manifest_hash", "link_ballots", "link_base", "link_names"]
+        "link_record_sha256", "link_manifest_hash", "link_ballots", "link_base", "link_names",
+        "link_inherited"]
 
 
 def test_a_first_record_with_one_byte_changed(rounds, tmp_path):

@@ -82,17 +82,23 @@ def test_a_meeting_from_creation_to_publication(app, admin_client):
     assert "/v/chi-bo-a" in projector and "Nguyễn" not in projector  # counts only, no names
 
     # Close: the sealed codes are destroyed with it.
-    post(c, "/admin/m/chi-bo-a/close")
+    post(c, "/admin/m/chi-bo-a/close", {"present": "4"})
     assert not any(app.extensions["ballot.stash"].folder.glob("*.sealed"))
     assert "Các mã mời không còn ở đây" in c.get("/admin/m/chi-bo-a/slips").get_data(as_text=True)
     page = c.get("/admin/m/chi-bo-a").get_data(as_text=True)
     assert "Đã nhận 0 trên 2 phần giải mã" in page
+    # The attendance and the board's final head, fixed at the close, on both pages.
+    close = c.get("/api/v1/elections/chi-bo-a/close").get_json()
+    assert close["present"] == 4 and close["board"]["ballots"] == 3
+    assert close["board"]["head"] in page and close["entry_hash"] in page
+    projector = c.get("/p/chi-bo-a").get_data(as_text=True)
+    assert close["board"]["head"] in projector and close["entry_hash"] in projector
 
     for device, keys in trustees[:2]:
         device.decrypt(keys)
-    post(c, "/admin/m/chi-bo-a/finalize", {"present": ""})
-    page = c.get("/admin/m/chi-bo-a").get_data(as_text=True)
-    assert "Đã kiểm phiếu xong và lập hồ sơ" in page
+    done = post(c, "/admin/m/chi-bo-a/finalize").get_data(as_text=True)
+    assert 'id="finalize-done"' in done and "Đã kiểm phiếu xong và lập hồ sơ" in done
+    assert "đã kiểm 3 trên 3 phiếu" in done
     record = c.get("/admin/m/chi-bo-a/record")
     assert record.status_code == 200
     data = json.loads(record.data)
@@ -117,8 +123,9 @@ def test_paper_counts_are_checked_then_entered(app, admin_client):
     run_ceremony(c, "chi-bo-p", codes)
     post(c, "/admin/m/chi-bo-p/finish")
     post(c, "/admin/m/chi-bo-p/open")
-    post(c, "/admin/m/chi-bo-p/close")
-    form = {"ballots_issued": "2", "ballots_valid": "2", "ballots_invalid": "0", "voters": "2"}
+    post(c, "/admin/m/chi-bo-p/close", {"paper_voters": "2", "paper_ballots_issued": "2",
+                                        "paper_ballots_valid": "2", "paper_ballots_invalid": "0"})
+    form = {}
     for i in range(3):
         form.update({f"u{i}_HTXSNV": "0", f"u{i}_HTTNV": "1", f"u{i}_HTNV": "0", f"u{i}_KHTNV": "0",
                      f"u{i}_abstain": "0", f"u{i}_blank": "0"})
@@ -129,6 +136,9 @@ def test_paper_counts_are_checked_then_entered(app, admin_client):
     resp = post(c, "/admin/m/chi-bo-p/paper", form)
     assert resp.status_code == 302
     assert "Đã nhập kết quả phiếu giấy" in c.get("/admin/m/chi-bo-p").get_data(as_text=True)
+    # With no electronic ballot there is nothing to decrypt: the all-paper meeting finishes.
+    done = post(c, "/admin/m/chi-bo-p/finalize").get_data(as_text=True)
+    assert 'id="finalize-done"' in done, done
 
 
 def test_a_bad_csv_is_refused_as_a_whole_with_its_line(app, admin_client):

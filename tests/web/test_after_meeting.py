@@ -25,7 +25,7 @@ def test_home_lists_published_meetings_only(app, admin_client):
     vote(ClientHttp(c), "chi-bo-xong", invitations["DV001"], [1, 1, 1])
     post(c, "/admin/m/chi-bo-xong/close")
     device.decrypt(keys)
-    post(c, "/admin/m/chi-bo-xong/finalize", {"present": ""})
+    assert "finalize-done" in post(c, "/admin/m/chi-bo-xong/finalize").get_data(as_text=True)
     assert "chi-bo-xong" not in anon.get("/").get_data(as_text=True)  # tallied, not published
     post(c, "/admin/m/chi-bo-xong/publish")
     home = anon.get("/").get_data(as_text=True)

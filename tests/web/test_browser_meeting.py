@@ -306,8 +306,17 @@ def _meeting(b, port, expect, Http, TrusteeDevice, tmp_path):
     shot(projector, "projector")
     sec.goto(f"{origin}/admin/m/chi-bo-tn")
     shot(sec, "admin-meeting-open")
+    sec.fill("#close-form input[name=present]", "5")
     sec.click("#close-voting")
     expect(sec.locator("#status")).to_have_text("Đã kết thúc bỏ phiếu")
+    # Fixed at the close, before any decryption: on the secretary's page and the projector.
+    expect(sec.locator("#close-present")).to_have_text("5")
+    head = sec.locator("#close-head").inner_text()
+    expect(projector.locator("#p-close")).to_be_visible(timeout=10_000)
+    expect(projector.locator("#p-present")).to_have_text("5")
+    expect(projector.locator("#p-board-ballots")).to_have_text("4")
+    expect(projector.locator("#p-board-head")).to_have_text(head)
+    shot(projector, "projector-closed")
 
     # a phone that opens its link after closing is told so
     late = b.page(b.context(**PHONE))
@@ -329,6 +338,10 @@ def _meeting(b, port, expect, Http, TrusteeDevice, tmp_path):
         d.decrypt(k)
     sec.goto(f"{origin}/admin/m/chi-bo-tn")
     sec.click("#finalize")
+    # The record is verified as it is finalized, its progress shown; then the meeting page.
+    expect(sec.locator("#finalize-done")).to_be_visible(timeout=60_000)
+    expect(sec.locator("#finalize-progress .progress").last).to_contain_text("4 trên 4 phiếu")
+    sec.click("#back-to-meeting")
     expect(sec.locator("#status")).to_have_text("Đã kiểm phiếu")
     from ballot.tally.record import load_record
     from ballot.tally.verify import verify_record

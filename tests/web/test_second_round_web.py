@@ -46,7 +46,7 @@ def first_round(c, slug: str, *, second_round: bool = True):
     post(c, f"/admin/m/{slug}/close")
     for device, keys in trustees:
         device.decrypt(keys)
-    post(c, f"/admin/m/{slug}/finalize", {"present": ""})
+    assert "finalize-done" in post(c, f"/admin/m/{slug}/finalize").get_data(as_text=True)
     return codes, invitations
 
 
@@ -111,7 +111,7 @@ def test_hold_the_second_round_from_the_meeting_page(app, admin_client):
     post(c, "/admin/m/cb-a-v2/close")
     for device, keys in trustees:
         device.decrypt(keys)
-    post(c, "/admin/m/cb-a-v2/finalize", {"present": ""})
+    assert "finalize-done" in post(c, "/admin/m/cb-a-v2/finalize").get_data(as_text=True)
     results = c.get("/api/v1/elections/cb-a-v2/results.json").get_json()["results"]
     assert [r["outcome"] for r in results["units"]] == [
         "selected", "selected", "not_selected", "not_selected"]

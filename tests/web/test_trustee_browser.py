@@ -318,7 +318,7 @@ def _meeting(b, app, port, expect, tmp_path) -> dict[int, Path]:
     assert t3.decrypt(keys3) == 3  # the Python client, with the keys it made
 
     # -- finalize; the record verifies and counts the three ballots ---------------------------------
-    post(sec, f"/admin/m/{SLUG}/finalize", {"present": ""})
+    assert "finalize-done" in post(sec, f"/admin/m/{SLUG}/finalize").get_data(as_text=True)
     from ballot.tally.verify import verify_record
 
     from ballot.tally.record import load_record

@@ -1,5 +1,9 @@
 """Counting from a verified record: attendance and the board head at close.
 
+No schema change: what the close fixes (attendance, paper figures, the board's final head) is
+the detail of the ``close`` entry of the hash-chained audit log, the record's SHA-256 that of
+the ``tallied`` entry, and the verification cache a file next to the record (docs/storage.md).
+
 Revision ID: 0005
 Revises: 0004
 """
