@@ -5,17 +5,23 @@ The trustee's secrets live only in its key file (passphrase-encrypted) and in me
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
-from ballot.crypto.elgamal import Ciphertext
 from ballot.crypto.encoding import b64decode, b64encode
 from ballot.crypto.threshold import EncryptedShare, ShareError, make_shares, new_trustee, receive_share, secret_share
+from ballot.election.errors import ManifestError
 from ballot.election.manifest import Manifest
-from ballot.tally.context import ElectionContext, trustee_public_from_json, trustee_public_to_json
+from ballot.tally.board_check import BoardError, CheckedBoard, check_board
+from ballot.tally.context import (ContextError, ElectionContext, trustee_public_from_json,
+                                  trustee_public_to_json)
 from ballot.tally.decryption import decrypt_aggregate
 from ballot.tally.trustee_keyfile import TrusteeKeys
 
 from .http import Http
+
+
+class TrusteeCheckError(ValueError):
+    """What the server gave does not check: this device does not act on it."""
 
 
 class TrusteeDevice:
@@ -65,13 +71,51 @@ class TrusteeDevice:
             raise ShareError(complaints[0]["sender"], self.index, complaints[0]["reason"])
         return TrusteeKeys(keys.manifest_hash, keys.secret, secret_share(keys.secret, received))
 
-    def decrypt(self, keys: TrusteeKeys) -> int:
-        agg = self.http.get(self._path("aggregate"))
-        ctx = ElectionContext.from_json(Manifest.from_json(agg["manifest"]), agg["context"])
-        if ctx.manifest_hash != keys.manifest_hash:
-            raise ValueError("this key file is for another election")
-        totals = [Ciphertext.from_bytes(b64decode(u, 64)) for u in agg["aggregate"]]
-        dec = decrypt_aggregate(ctx, self.index, keys.share, totals)
+    def election(self, keys: TrusteeKeys | None = None) -> ElectionContext:
+        """The election context as the server gives it to phones, every proof and derived field
+        checked (and, with ``keys``, for the key file's election)."""
+        info = self.http.get(f"/api/v1/elections/{self.slug}")
+        try:
+            if not isinstance(info, dict):
+                raise TrusteeCheckError("the server's election info is not an object")
+            ctx = ElectionContext.from_json(Manifest.from_json(info.get("manifest")),
+                                            info.get("context"))
+        except (ManifestError, ContextError, ValueError, TypeError) as exc:
+            raise TrusteeCheckError(f"the election context does not check: {exc}") from None
+        if info.get("base_hash") != ctx.base_hash.hex():
+            raise TrusteeCheckError("the server's fingerprint does not match its manifest and keys")
+        if keys is not None and ctx.manifest_hash != keys.manifest_hash:
+            raise TrusteeCheckError("this key file is for another election")
+        return ctx
+
+    def check_board(self, keys: TrusteeKeys, *, progress: Callable[[int, int], None] | None = None,
+                    workers: int | None = None) -> tuple[ElectionContext, CheckedBoard]:
+        """Download the whole board and check it here (chain, every ballot's token, signature
+        and proofs, no token twice, ballots ≤ tokens issued by the counters); the aggregate is
+        recomputed from it (ballot/tally/board_check.py). Raises TrusteeCheckError."""
+        ctx = self.election(keys)
+        counters = self.http.get(self._path("counters"))
+        board = self.http.get(self._path("board/ballots"))
+        try:
+            checked = check_board(ctx, board.get("board") if isinstance(board, dict) else None,
+                                  counters.get("tokens") if isinstance(counters, dict) else None,
+                                  progress=progress, workers=workers)
+        except BoardError as exc:
+            raise TrusteeCheckError(f"the board does not check: {exc}") from None
+        return ctx, checked
+
+    def decrypt(self, keys: TrusteeKeys, *, confirm: Callable[[CheckedBoard], bool] | None = None,
+                progress: Callable[[int, int], None] | None = None,
+                workers: int | None = None) -> int:
+        """Partial decryptions of the aggregate recomputed from the board checked here, exactly
+        one per unit, never of anything the server calls an aggregate. ``confirm`` sees the
+        board's head (ballot count, last entry hash) first; False stops before any decryption."""
+        ctx, checked = self.check_board(keys, progress=progress, workers=workers)
+        if confirm is not None and not confirm(checked):
+            raise TrusteeCheckError("not confirmed: nothing was decrypted")
+        if len(checked.aggregate) != len(ctx.manifest.units):
+            raise TrusteeCheckError("the aggregate is not one ciphertext per unit")
+        dec = decrypt_aggregate(ctx, self.index, keys.share, checked.aggregate)
         resp = self.http.post(self._path(f"trustees/{self.index}/decryption"),
                               {"decryption": dec.to_json()})
         return resp["decryptions"]

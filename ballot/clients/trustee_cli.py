@@ -16,7 +16,10 @@ from ballot.crypto.threshold import ShareError
 from ballot.tally.trustee_keyfile import KeyFileError, open_keys, read_keyfile, seal_keys, write_keyfile
 
 from .http import ApiError, Http
-from .trustee import TrusteeDevice
+from ballot.tally.board_check import CheckedBoard, same_head
+from ballot.tally.decryption import DecryptionError
+
+from .trustee import TrusteeCheckError, TrusteeDevice
 
 _common = [
     click.option("--server", required=True, envvar="BALLOT_SERVER", help="e.g. http://192.168.1.10:8000"),
@@ -115,14 +118,57 @@ def receive_shares(server, slug, index, code, keyfile: Path, wait: int) -> None:
     click.echo("Every share checked against its sender's commitments; your share is stored.")
 
 
+def _progress():
+    last = [-1]
+
+    def show(done: int, total: int) -> None:
+        step = max(1, total // 10)
+        if done == total or done // step != last[0]:
+            last[0] = done // step
+            click.echo(f"  checked {done}/{total} ballots", err=True)
+
+    return show
+
+
 @trustee_group.command()
 @common
-def decrypt(server, slug, index, code, keyfile: Path) -> None:
-    """After voting closes: decrypt the totals (never a single ballot), with proofs."""
+@click.option("--yes", is_flag=True,
+              help="Do not ask: the board's head was already compared (scripts; better: "
+                   "--expect-head).")
+@click.option("--expect-head", metavar="HEX",
+              help="The head hash shown on the projector at close (at least its first 8 hex "
+                   "digits): decrypt only if the checked board ends there.")
+@click.option("--expect-ballots", type=int, metavar="N",
+              help="The ballot count shown on the projector at close.")
+def decrypt(server, slug, index, code, keyfile: Path, yes: bool, expect_head: str | None,
+            expect_ballots: int | None) -> None:
+    """After voting closes: check the whole board here, recompute the totals from it and
+    decrypt them (one per unit, never a single ballot), with proofs."""
     keys = _load(keyfile)
     if keys.share is None:
         raise click.ClickException("this key file has no secret share: run receive-shares first")
-    n = _api(_device(server, slug, index, code).decrypt, keys)
+
+    def confirm(checked: CheckedBoard) -> bool:
+        click.echo(f"Board checked: {checked.ballots} ballots ({checked.tokens} tokens issued), "
+                   f"every chain link, token, signature and proof verified.")
+        click.echo(f"Board head: {checked.head}")
+        if expect_head is not None or expect_ballots is not None:
+            ok = same_head(checked, expect_head or checked.head, expect_ballots)
+            if not ok:
+                click.echo("This is NOT the head you expected (--expect-head/--expect-ballots).",
+                           err=True)
+            return ok
+        if yes:
+            return True
+        return click.confirm("Does this match the projector (ballot count and head) and the "
+                             "number of members who voted?", default=False)
+
+    device = _device(server, slug, index, code)
+    click.echo("Downloading and checking the whole board…", err=True)
+    try:
+        n = _api(lambda: device.decrypt(keys, confirm=confirm, progress=_progress()))
+    except (TrusteeCheckError, DecryptionError) as exc:
+        raise click.ClickException(f"refused, nothing decrypted: {exc}") from None
     click.echo(f"Partial decryption accepted; {n} trustee(s) have decrypted so far.")
 
 

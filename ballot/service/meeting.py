@@ -524,11 +524,10 @@ class Meeting:
 
     # -- tally -------------------------------------------------------------------------------
     def _totals(self, s: Session, election: Election) -> tuple[Ciphertext, ...]:
-        rows = repo.tallies(s, election.id, "aggregate")
-        if not rows:
-            raise ServiceError("voting is not closed yet", 409)
-        units = parse_json(rows[-1].payload_json)["units"]
-        return tuple(Ciphertext.from_bytes(b64decode(u, 64)) for u in units)
+        """The aggregate, recomputed from the board every time (service/decryption.py)."""
+        from .decryption import board_totals
+
+        return board_totals(self, s, election)
 
     def aggregate_for_trustees(self, slug: str) -> dict[str, Any]:
         with transaction(self.factory, read_only=True) as s:

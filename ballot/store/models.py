@@ -27,6 +27,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
     false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -271,7 +272,16 @@ class BoardEntry(Base):
 
 class Tally(Base):
     __tablename__ = "tallies"
-    __table_args__ = (CheckConstraint(_in("kind", TALLY_KINDS), name="kind"),)
+    # Append-only (triggers, migration 0004): one aggregate per election, one partial
+    # decryption per trustee.
+    __table_args__ = (
+        CheckConstraint(_in("kind", TALLY_KINDS), name="kind"),
+        Index("uq_tallies_one_aggregate", "election_id", unique=True,
+              sqlite_where=text("kind = 'aggregate'"), postgresql_where=text("kind = 'aggregate'")),
+        Index("uq_tallies_one_decryption", "election_id", "trustee_index", unique=True,
+              sqlite_where=text("kind = 'partial_decryption'"),
+              postgresql_where=text("kind = 'partial_decryption'")),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     election_id: Mapped[int] = mapped_column(ForeignKey("elections.id"), index=True)

@@ -92,6 +92,15 @@ def board(slug: str):
     return jsonify(board=meeting().board(slug))
 
 
+@api.get("/elections/<slug>/board/ballots")
+def board_ballots(slug: str):
+    """The whole board with its ballots once voting has closed: what a trustee's device checks
+    and sums by itself before decrypting (service/decryption.py)."""
+    from ballot.service.decryption import full_board
+
+    return jsonify(full_board(meeting(), slug))
+
+
 @api.get("/elections/<slug>/record")
 def record(slug: str):
     path = meeting().record_path(slug)

@@ -58,6 +58,9 @@ PATHS: dict[str, dict[str, Any]] = {
         "Cast an encrypted ballot; returns the signed receipt after the commit",
         body=_obj(ballot=BALLOT), ok=201, errors=(400, 404, 409, 413, 422))},
     "/elections/{slug}/board": {"get": _op("The bulletin board: positions, tracking codes, hashes")},
+    "/elections/{slug}/board/ballots": {"get": _op(
+        "The whole board with its ballots, once voting has closed (trustees check it and "
+        "recompute the aggregate themselves)", errors=(404, 409))},
     "/elections/{slug}/record": {"get": _op("The election record (once tallied)")},
     "/elections/{slug}/ceremony": {"get": _op("Key ceremony state")},
     "/elections/{slug}/trustees/{index}/public": {"post": _op(
@@ -74,7 +77,9 @@ PATHS: dict[str, dict[str, Any]] = {
         body=_obj(complaints={"type": "array", "items": _obj(sender={"type": "integer"},
                                                              reason={"type": "string"})}),
         ok=201, trustee=True)},
-    "/elections/{slug}/aggregate": {"get": _op("The per-unit aggregate ciphertexts (after closing)")},
+    "/elections/{slug}/aggregate": {"get": _op(
+        "The per-unit aggregate ciphertexts (after closing), recomputed from the board; "
+        "trustees' devices do not use it")},
     "/elections/{slug}/trustees/{index}/decryption": {"post": _op(
         "A trustee's partial decryptions of the aggregate, with proofs",
         body=_obj(decryption=_obj(trustee={"type": "integer"},

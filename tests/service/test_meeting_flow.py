@@ -176,7 +176,9 @@ def test_whole_meeting_over_http(server, tmp_path):
 
     # Trustee 2 is absent; trustee 1 first sends a wrong decryption, which is refused.
     agg = http.get(f"/api/v1/elections/{SLUG}/aggregate")
-    r = trustee_cli(runner, base_url, 1, codes["T1"], keyfiles[1], "decrypt")
+    head = meeting.board(SLUG)[-1]["entry_hash"]  # as the projector shows it at close
+    r = trustee_cli(runner, base_url, 1, codes["T1"], keyfiles[1], "decrypt",
+                    "--expect-head", head[:16], "--expect-ballots", "5")
     assert r.exit_code == 0, r.output
     with pytest.raises(ApiError) as e:
         http3 = Http(base_url, bearer=codes["T3"])
@@ -186,7 +188,7 @@ def test_whole_meeting_over_http(server, tmp_path):
     assert e.value.status == 422 and "decryption refused" in e.value.message
     with pytest.raises(ServiceError):
         meeting.finalize(SLUG)  # only one decryption so far
-    r = trustee_cli(runner, base_url, 3, codes["T3"], keyfiles[3], "decrypt")
+    r = trustee_cli(runner, base_url, 3, codes["T3"], keyfiles[3], "decrypt", "--expect-head", head)
     assert r.exit_code == 0, r.output
 
     # One member (A7) voted on paper: the committee enters the paper counts.
