@@ -15,8 +15,12 @@ needed (``api.py``). Then, step by step:
 2. when every trustee has published: send the shares, each Box-encrypted to its trustee;
 3. when every trustee has sent: check the shares addressed to me (or file complaints), download
    the key file again, now with the secret share, and tell the server;
-4. after voting closes: open the key file, fetch the aggregate, compute every unit's partial
-   decryption with its Chaum–Pedersen proof and submit it; the server checks each proof and its
+4. after voting closes: open the key file, download the whole board, check it (chain, every
+   ballot's token, signature and proofs, no token twice, ballots ≤ tokens issued) and add up
+   the aggregate in the browser (never the server's), show the board's head (ballot count,
+   last entry hash) for the committee to compare with the projector, and only once the
+   trustee confirms, compute every unit's partial decryption with its Chaum–Pedersen proof
+   and submit it; the server checks each proof and its
    refusal, if any, is shown as it is. A key file without share (the first one), once this
    trustee accepted its shares, gets its share rebuilt from the shares the server still holds
    (checked as in 3, and against the public share) and is downloaded again with it.
@@ -149,7 +153,16 @@ def _strings() -> dict[str, str]:
         "checked": _("Every share checked. Your key file, now with your secret share, was "
                      "downloaded as %(file)s: keep this one (it replaces the first) for the count."),
         "complaints": _("Shares rejected: %(list)s. The ceremony cannot finish: tell the secretary."),
-        "fetching": _("Fetching the encrypted totals…"),
+        "fetching": _("Downloading the whole board…"),
+        "checking_board": _("Checking every ballot on the board (token, signature, proofs, hash "
+                            "chain) and adding up the totals: %(done)s/%(total)s ballots…"),
+        "board_checked": _("Board checked: %(n)s ballots (%(tokens)s tokens issued). Compare the "
+                           "number of ballots and the head below with the projector and with "
+                           "the number of members who voted before you decrypt."),
+        "board_refused": _("The board does not check, nothing was decrypted: %(reason)s. Tell "
+                           "the committee and the secretary."),
+        "head_rejected": _("Not confirmed: nothing was decrypted. Tell the committee and the "
+                           "secretary."),
         "decrypting": _("Decrypting the totals with proofs: %(done)s/%(total)s units…"),
         "submitting": _("Sending your partial decryption…"),
         "decrypted": _("Partial decryption accepted; %(n)s trustee(s) have decrypted so far."),

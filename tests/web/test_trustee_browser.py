@@ -240,6 +240,40 @@ def _meeting(b, app, port, expect, tmp_path) -> dict[int, Path]:
     page.click("#open")
     expect(page.locator("#open-msg")).to_contain_text("Đã mở tệp khóa: thành viên 1, phần khóa bí mật: có.")
 
+    # -- the operator lies about the board (issue 11, the decryption oracle) ---------------------------
+    honest = Http(api).get(f"/api/v1/elections/{SLUG}/board/ballots")
+    head = honest["board"][-1]["entry_hash"]
+    grouped = " ".join(head[i:i + 4] for i in range(0, 64, 4))
+    rogue_aggregate = {"aggregate": [u[:86] for e in honest["board"] for u in e["ballot"]["units"]]}
+    page.route("**/aggregate", lambda route: route.fulfill(status=200, json=rogue_aggregate))
+    # a board cut down to one ballot: the page shows 1 ballot and another head; the trustee stops
+    page.route("**/board/ballots", lambda route: route.fulfill(
+        status=200, json={**honest, "board": honest["board"][:1]}))
+    page.click("#decrypt")
+    expect(page.locator("#head-check")).to_be_visible()
+    expect(page.locator("#head-text")).to_contain_text("Đã kiểm tra bảng phiếu: 1 phiếu (3 thẻ đã cấp)")
+    expect(page.locator("#head-hash")).not_to_have_text(grouped)
+    shot(page, "trustee-browser-cut-board")
+    page.click("#reject-head")
+    expect(page.locator("#decrypt-msg")).to_have_text(
+        "Chưa xác nhận: chưa giải mã gì. Hãy báo ban kiểm phiếu và thư ký.")
+    page.unroute("**/board/ballots")
+    # a forged ballot (ballot 3 carries ballot 1's first unit), re-chained: refused before any question
+    forged = json.loads(json.dumps(honest))
+    forged["board"][2]["ballot"]["units"][0] = forged["board"][0]["ballot"]["units"][0]
+    page.route("**/board/ballots", lambda route: route.fulfill(status=200, json=forged))
+    page.click("#decrypt")
+    expect(page.locator("#decrypt-msg")).to_contain_text("Bảng phiếu không hợp lệ, chưa giải mã gì: board position 3")
+    expect(page.locator("#head-check")).to_be_hidden()
+    page.unroute("**/board/ballots")
+    # more ballots than the tokens the counters report
+    page.route("**/counters", lambda route: route.fulfill(
+        status=200, json={"status": "closed", "eligible": 3, "tokens": 2, "ballots": 3}))
+    page.click("#decrypt")
+    expect(page.locator("#decrypt-msg")).to_contain_text("3 ballots but only 2 tokens were issued")
+    page.unroute("**/counters")
+    assert not [u for m, u, _ in b.requests if m == "POST" and u.endswith("/decryption")]
+
     # a partial decryption altered on its way (unit 1 gets unit 2's) is refused, and the page says so
     def tamper(route):
         body = json.loads(route.request.post_data)
@@ -249,12 +283,17 @@ def _meeting(b, app, port, expect, tmp_path) -> dict[int, Path]:
 
     page.route("**/trustees/1/decryption", tamper)
     page.click("#decrypt")
+    expect(page.locator("#head-text")).to_contain_text("Đã kiểm tra bảng phiếu: 3 phiếu (3 thẻ đã cấp)")
+    expect(page.locator("#head-hash")).to_have_text(grouped)
+    shot(page, "trustee-browser-board-head")
+    page.click("#confirm-head")
     expect(page.locator("#decrypt-msg")).to_have_text(
         "Máy chủ từ chối: decryption refused: trustee 1: the decryption proof for unit 1 does not verify")
     expect(page.locator("#decrypt-msg")).to_have_class(re.compile(r"\berror\b"))
     shot(page, "trustee-browser-decryption-refused")
     page.unroute("**/trustees/1/decryption", tamper)
     page.click("#decrypt")
+    page.click("#confirm-head")
     expect(page.locator("#decrypt-msg")).to_have_text(
         "Phần giải mã đã được chấp nhận; đến nay đã có 1 thành viên giải mã.")
     expect(page.locator("#progress-table tr[data-index='1'] [data-col=decrypted]")).to_have_text("✓")
@@ -295,6 +334,7 @@ def _meeting(b, app, port, expect, tmp_path) -> dict[int, Path]:
     rebuilt_dir = tmp_path / "rebuilt"
     rebuilt_dir.mkdir()
     rebuilt = save_download(page, "#decrypt", rebuilt_dir)
+    page.click("#confirm-head")
     assert rebuilt.name == f"{SLUG}-trustee-2-with-share.json"
     expect(page.locator("#rebuild-msg")).to_contain_text(f"đã được tải lại với tên {rebuilt.name}")
     expect(page.locator("#download-rebuilt")).to_be_visible()
@@ -312,6 +352,8 @@ def _meeting(b, app, port, expect, tmp_path) -> dict[int, Path]:
     assert docs["again"]["kdf"] == docs["first"]["kdf"]
     assert len({d["secretbox"][:32] for d in docs.values()}) == 3  # three different nonces
     # accept (or complain) was posted once per browser trustee: during the ceremony only
+    # the pages never asked for the server's "aggregate"
+    assert not [u for _, u, _ in b.requests if u.endswith("/aggregate")]
     accepts = [u for m, u, _ in b.requests if m == "POST" and u.endswith("/accept")]
     assert sorted(accepts) == [f"{b.origin}/api/v1/elections/{SLUG}/trustees/{i}/accept" for i in (1, 2)]
 

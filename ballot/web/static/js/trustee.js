@@ -12,6 +12,10 @@
 //   from the shares the server still holds, if this trustee accepted them: rebuildShare).
 // The only requests carrying anything derived from the secrets are the public part (commitments,
 // proofs, Box public key), the Box-encrypted shares, the complaints and the partial decryptions.
+// The partial decryptions are of the aggregate this page recomputed from the whole board it
+// downloaded and checked (BallotCrypto.trustee.checkBoardAsync), once the trustee has confirmed
+// that the board's head (ballot count, last entry hash) matches the projector: never of an
+// "aggregate" the server gives (issue 11, the decryption oracle).
 "use strict";
 (() => {
   const BC = window.BallotCrypto;
@@ -367,6 +371,24 @@
     say("rebuild-msg", fmt(S.rebuilt, { file: fileName(true) }), "ok");
   }
 
+  /** Show the checked board's head and wait for the trustee: true (it matches) or false. */
+  function confirmHead(checked) {
+    $("head-text").textContent = fmt(S.board_checked, { n: checked.ballots, tokens: checked.tokens });
+    $("head-hash").textContent = checked.head.match(/.{4}/g).join(" ");
+    $("head-check").hidden = false;
+    $("confirm-head").focus();
+    return new Promise((resolve) => {
+      const done = (answer) => () => {
+        $("confirm-head").onclick = null;
+        $("reject-head").onclick = null;
+        $("head-check").hidden = true;
+        resolve(answer);
+      };
+      $("confirm-head").onclick = done(true);
+      $("reject-head").onclick = done(false);
+    });
+  }
+
   $("decrypt").addEventListener("click", () => {
     if (!needKeys("decrypt-msg")) return;
     const mine = progress && progress.trustees.find((t) => t.index === me);
@@ -376,11 +398,28 @@
     }
     step("decrypt-msg", async () => {
       busy(S.fetching);
-      const agg = await api("GET", "/aggregate");
-      if (keys.share === null) await rebuildShare(agg);
-      const total = agg.aggregate.length;
+      // Never the server's "aggregate": the whole board, checked and summed here.
+      const info = await api("GET", "");
+      const counters = await api("GET", "/counters");
+      const board = await api("GET", "/board/ballots");
+      if (keys.share === null) await rebuildShare(info);
+      const count = Array.isArray(board && board.board) ? board.board.length : 0;
+      busy(fmt(S.checking_board, { done: 0, total: count }), 0, count);
+      let checked;
+      try {
+        checked = await BC.trustee.checkBoardAsync(info, board, counters, {
+          every: 1,
+          onProgress: (done, total) => busy(fmt(S.checking_board, { done, total }), done, total),
+        });
+      } catch (e) {
+        if (e instanceof BC.trustee.BoardError) throw new UserError(fmt(S.board_refused, { reason: e.message }));
+        throw e;
+      }
+      busy("");
+      if (!(await confirmHead(checked))) throw new UserError(S.head_rejected);
+      const total = checked.aggregate.length;
       busy(fmt(S.decrypting, { done: 0, total }), 0, total);
-      const body = await BC.trustee.decryptAsync(agg, keys, {
+      const body = await BC.trustee.decryptChecked(info, checked, keys, {
         every: 4,
         onProgress: (done) => busy(fmt(S.decrypting, { done, total }), done, total),
       });
