@@ -146,6 +146,11 @@ def _meeting(app, meeting, base_url, *, out, voters, units, trustees, threshold,
                                       seal_keys(k, f"demo passphrase {i}")))
     base_hash = meeting.finish_ceremony(slug)
     say(f"Key ceremony done: election fingerprint {base_hash[:16]}…")
+    # Each trustee's device checks the election key against the keys its shares were checked
+    # against and approves the fingerprint; voting opens only then.
+    for d, k in zip(devices, keys):
+        d.approve(k)
+    say(f"Every trustee approved the fingerprint ({trustees} approvals).")
 
     invitations = meeting.open_voting(slug)
     choices = preferences(units, voters, len(levels), rng)

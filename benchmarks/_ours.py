@@ -158,6 +158,17 @@ class Fixture:
         for i in keys:
             m.accept_shares(SLUG, i, codes[names[i - 1]], [])
         m.finish_ceremony(SLUG)
+        from ballot.service.ceremony import submit_approval
+        from ballot.tally.approval import sign_approval
+
+        info = m.public_info(SLUG)
+        from ballot.election.manifest import Manifest as _Manifest
+        from ballot.tally.context import ElectionContext as _Context
+
+        ctx = _Context.from_json(_Manifest.from_json(info["manifest"]), info["context"])
+        for i, (sec, _) in keys.items():  # every trustee approves the fingerprint
+            submit_approval(m, SLUG, i, codes[names[i - 1]],
+                            sign_approval(ctx, i, sec.coefficients[0]))
         invitations = m.open_voting(SLUG)
         self.invitations = [invitations[rid] for rid, _ in people]
         self.info = m.public_info(SLUG)

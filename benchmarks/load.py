@@ -176,8 +176,9 @@ def setup_meeting(meeting: Meeting, slug: str, urls: list[str], members: int,
     device = TrusteeDevice(Http(urls[0], bearer=codes["Trưởng ban kiểm phiếu"]), slug, 1)
     keys = device.keygen()
     device.send_shares(keys)
-    device.receive_shares(keys)
+    keys = device.receive_shares(keys)
     meeting.finish_ceremony(slug)
+    device.approve(keys)
     return meeting.open_voting(slug)
 
 

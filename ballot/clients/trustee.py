@@ -11,6 +11,9 @@ from ballot.crypto.encoding import b64decode, b64encode
 from ballot.crypto.threshold import EncryptedShare, ShareError, make_shares, new_trustee, receive_share, secret_share
 from ballot.election.errors import ManifestError
 from ballot.election.manifest import Manifest
+from ballot.crypto.group import base_mul
+from ballot.crypto.threshold import joint_public_key
+from ballot.tally.approval import publics_digest, sign_approval
 from ballot.tally.board_check import BoardError, CheckedBoard, check_board
 from ballot.tally.context import (ContextError, ElectionContext, trustee_public_from_json,
                                   trustee_public_to_json)
@@ -69,7 +72,39 @@ class TrusteeDevice:
         self.http.post(self._path(f"trustees/{self.index}/accept"), {"complaints": complaints})
         if complaints:
             raise ShareError(complaints[0]["sender"], self.index, complaints[0]["reason"])
-        return TrusteeKeys(keys.manifest_hash, keys.secret, secret_share(keys.secret, received))
+        # Remember the keys the shares were checked against: the election key must be made of
+        # exactly these (checked before approving, approve()).
+        digest = publics_digest([publics[i] for i in sorted(publics)])
+        return TrusteeKeys(keys.manifest_hash, keys.secret, secret_share(keys.secret, received),
+                           digest)
+
+    def approve(self, keys: TrusteeKeys, *, confirm: Callable[[str], bool] | None = None) -> str:
+        """After "Finish": fetch the final election context, check that its trustees' keys are
+        the ones this device checked its shares against (so the joint key is the product of
+        those constant-term commitments) and that its public share is g^(s_i); ``confirm``
+        sees the fingerprint (base hash) for the committee to compare with the projector;
+        then sign it (ballot/tally/approval.py). Returns the base hash (hex)."""
+        if keys.share is None:
+            raise TrusteeCheckError("this key file has no secret share: check your shares first")
+        if keys.publics is None:
+            raise TrusteeCheckError("this key file does not remember the trustees' keys the shares "
+                                    "were checked against (made before approvals existed, or the "
+                                    "first key file): open the key file saved after the check")
+        ctx = self.election(keys)
+        if publics_digest(ctx.trustees) != keys.publics:
+            raise TrusteeCheckError("the election key is NOT made of the trustees' keys your shares "
+                                    "were checked against: do not approve, tell the committee")
+        if ctx.public_key != joint_public_key(ctx.trustees):
+            raise TrusteeCheckError("the joint key is not the product of the trustees' commitments")
+        mine = ctx.trustees[self.index - 1]
+        if mine.commitments[0] != base_mul(keys.secret.coefficients[0]) \
+                or base_mul(keys.share) != ctx.public_share(self.index):
+            raise TrusteeCheckError("your own keys in the election context are not yours")
+        if confirm is not None and not confirm(ctx.base_hash.hex()):
+            raise TrusteeCheckError("not approved: the fingerprint was not confirmed")
+        approval = sign_approval(ctx, self.index, keys.secret.coefficients[0])
+        self.http.post(self._path(f"trustees/{self.index}/approval"), {"approval": approval})
+        return ctx.base_hash.hex()
 
     def election(self, keys: TrusteeKeys | None = None) -> ElectionContext:
         """The election context as the server gives it to phones, every proof and derived field

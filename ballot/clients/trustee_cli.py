@@ -118,6 +118,43 @@ def receive_shares(server, slug, index, code, keyfile: Path, wait: int) -> None:
     click.echo("Every share checked against its sender's commitments; your share is stored.")
 
 
+@trustee_group.command()
+@common
+@click.option("--yes", is_flag=True, help="Do not ask (scripts; better: --expect-fingerprint).")
+@click.option("--expect-fingerprint", metavar="HEX",
+              help="The election fingerprint shown on the projector (at least its first 16 hex "
+                   "digits): approve only if the checked context has it.")
+def approve(server, slug, index, code, keyfile: Path, yes: bool,
+            expect_fingerprint: str | None) -> None:
+    """After the secretary finishes the ceremony: check the election key against the keys your
+    shares were checked against, compare the fingerprint with the projector, and approve it
+    (voting opens only when every trustee has approved)."""
+    keys = _load(keyfile)
+
+    def confirm(base_hash: str) -> bool:
+        grouped = " ".join(base_hash[i:i + 4] for i in range(0, 64, 4))
+        click.echo("The election key is made of exactly the trustees' keys your shares were "
+                   "checked against.")
+        click.echo(f"Election fingerprint: {grouped}")
+        if expect_fingerprint is not None:
+            want = "".join(expect_fingerprint.split()).lower()
+            ok = len(want) >= 16 and base_hash.startswith(want)
+            if not ok:
+                click.echo("This is NOT the fingerprint you expected (--expect-fingerprint).",
+                           err=True)
+            return ok
+        if yes:
+            return True
+        return click.confirm("Is this the fingerprint on the projector?", default=False)
+
+    device = _device(server, slug, index, code)
+    try:
+        base_hash = _api(lambda: device.approve(keys, confirm=confirm))
+    except TrusteeCheckError as exc:
+        raise click.ClickException(f"refused, not approved: {exc}") from None
+    click.echo(f"Approval sent for fingerprint {base_hash}.")
+
+
 def _progress():
     last = [-1]
 

@@ -243,6 +243,7 @@ class Meeting:
                     "public": parse_json(t.public_key_json) if t.public_key_json else None,
                     "shares_sent": bool(state.get("shares")),
                     "accepted": bool(state.get("accepted")),
+                    "approved": t.approval_json is not None,
                 } for t, state in ((t, self._ceremony(t)) for t in ts)],
             }
 
@@ -335,6 +336,10 @@ class Meeting:
         """Open; returns {roll_id: invitation code} for every official member (print them now)."""
         with transaction(self.factory) as s:
             election = self._election(s, slug)
+            if election.status == "key_ceremony" and election.context_json:
+                from .ceremony import require_approvals
+
+                require_approvals(self, s, election)  # every trustee approved the fingerprint
             transition(s, election, "open")
             codes = repo.create_invitations(s, election.id)
             ids = {e.id: e.roll_id for e in repo.roll(s, election.id)}
@@ -643,6 +648,11 @@ class Meeting:
                         "prev_hash": e.prev_hash, "entry_hash": e.entry_hash} for e in board_rows],
                 aggregate=totals, decryptions=list(decs.values()), electronic_counts=electronic,
                 paper=paper, figures=figures, counts=totals_counts, results=results)
+            from .ceremony import approvals
+
+            record_approvals = approvals(self, s, election)  # None: opened before approvals
+            if record_approvals is not None:
+                record["approvals"] = record_approvals
             repo.add_tally(s, election.id, "result", canonical_json(
                 {"counts": counts_to_json(unit_ids, totals_counts),
                  "results": results.to_json()}).decode())

@@ -24,6 +24,10 @@ RECORD_KEYS = (
     "version", "manifest", "context", "base_hash", "receipt_key", "issuance_log", "board",
     "aggregate", "decryptions", "electronic_counts", "paper", "figures", "counts", "results",
 )
+#: Fields a record may carry besides RECORD_KEYS: "approvals", every trustee's signed approval
+#: of the base hash (docs/protocol.md, "Trustee approvals"); records of elections opened
+#: before approvals existed have none and verify as before.
+OPTIONAL_KEYS = ("approvals",)
 
 
 class RecordError(ValueError):
@@ -91,7 +95,7 @@ def load_record(path: str | Path) -> dict[str, Any]:
     if not isinstance(record, dict) or record.get("version") != RECORD_VERSION:
         raise RecordError(f"{path} is not a {RECORD_VERSION} document")
     missing = [k for k in RECORD_KEYS if k not in record]
-    extra = sorted(set(record) - set(RECORD_KEYS))
+    extra = sorted(set(record) - set(RECORD_KEYS) - set(OPTIONAL_KEYS))
     if missing or extra:
         raise RecordError(f"{path}: missing fields {missing}, unexpected fields {extra}")
     return record

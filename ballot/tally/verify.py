@@ -22,6 +22,7 @@ from ballot.election.counts import MeetingFigures
 from ballot.election.errors import CountError, ManifestError
 from ballot.election.manifest import Manifest
 
+from .approval import ApprovalError, verify_approvals
 from .board import GENESIS, entry_hash
 from .parallel import mp_context
 from .record import counts_from_json, paper_from_json
@@ -141,17 +142,19 @@ def _run_ballot_checks(ctx: ElectionContext, entries: list[tuple[int, Any]], pro
 
 
 def verify_record(record: dict[str, Any], *, progress: Progress | None = None,
-                  workers: int | None = None) -> Report:
+                  workers: int | None = None, require_approvals: bool = False) -> Report:
+    """``require_approvals``: a record without the trustees' approvals fails (for elections
+    held since approvals exist: a record stripped of them is not taken for an older one)."""
     report = Report()
     try:
-        _verify(record, report, progress, workers)
+        _verify(record, report, progress, workers, require_approvals)
     except StopChecks:
         pass
     return report
 
 
 def _verify(record: dict[str, Any], report: Report, progress: Progress | None,
-            workers: int | None) -> None:
+            workers: int | None, require_approvals: bool = False) -> None:
     need, must = report.need, report.must
 
     # 1. Manifest and context (ceremony proofs, base hash).
@@ -179,6 +182,24 @@ def _verify(record: dict[str, Any], report: Report, progress: Progress | None,
     ok = record["base_hash"] == ctx.base_hash.hex()
     need(ok, "base_hash", "Election fingerprint", f"base hash {ctx.base_hash.hex()}" if ok
          else f"the record says {record['base_hash']!r}, recomputed {ctx.base_hash.hex()}")
+
+    # 1b. The trustees' approvals of the fingerprint (records since issue 11; older records
+    # have no "approvals" field and are reported as such).
+    if "approvals" in record:
+        try:
+            approved = verify_approvals(ctx, record["approvals"])
+        except ApprovalError as exc:
+            need(False, "approvals", "Trustees' approvals of the fingerprint", str(exc))
+        need(True, "approvals", "Trustees' approvals of the fingerprint",
+             f"trustees {approved} each signed base hash {ctx.base_hash.hex()[:16]}… with their "
+             "ceremony key")
+    else:
+        need(not require_approvals, "approvals",
+             "Trustees' approvals of the fingerprint",
+             "the record carries no approvals, and they are required (--require-approvals)")
+        report.add("approvals", "Trustees' approvals of the fingerprint", True,
+                   "none in this record (an election opened before trustees approved the "
+                   "fingerprint: nothing to check)")
 
     # 2. Token issuance log.
     log = record["issuance_log"]

@@ -145,6 +145,15 @@ def trustee_accept(slug: str, index: int):
     return jsonify(ok=True), 201
 
 
+@api.post("/elections/<slug>/trustees/<int:index>/approval")
+def trustee_approval(slug: str, index: int):
+    """The trustee's signed approval of the election fingerprint (service/ceremony.py)."""
+    from ballot.service.ceremony import submit_approval
+
+    n = submit_approval(meeting(), slug, index, trustee_code(), field(body(), "approval"))
+    return jsonify(ok=True, approvals=n), 201
+
+
 @api.get("/elections/<slug>/aggregate")
 def aggregate(slug: str):
     return jsonify(meeting().aggregate_for_trustees(slug))

@@ -77,6 +77,11 @@ PATHS: dict[str, dict[str, Any]] = {
         body=_obj(complaints={"type": "array", "items": _obj(sender={"type": "integer"},
                                                              reason={"type": "string"})}),
         ok=201, trustee=True)},
+    "/elections/{slug}/trustees/{index}/approval": {"post": _op(
+        "A trustee approves the election fingerprint: a Schnorr signature with its ceremony key "
+        "over the base hash (docs/protocol.md, \"Trustee approvals\")",
+        body=_obj(approval=_obj(trustee={"type": "integer"}, base_hash=HEX64, signature=B64)),
+        ok=201, trustee=True, errors=(400, 404, 409, 422))},
     "/elections/{slug}/aggregate": {"get": _op(
         "The per-unit aggregate ciphertexts (after closing), recomputed from the board; "
         "trustees' devices do not use it")},

@@ -153,6 +153,12 @@ def _strings() -> dict[str, str]:
         "checked": _("Every share checked. Your key file, now with your secret share, was "
                      "downloaded as %(file)s: keep this one (it replaces the first) for the count."),
         "complaints": _("Shares rejected: %(list)s. The ceremony cannot finish: tell the secretary."),
+        "approve_checking": _("Checking the election key against the keys your shares were "
+                              "checked against…"),
+        "approve_refused": _("Do not approve: %(reason)s. Tell the committee and the secretary."),
+        "fingerprint_rejected": _("Not approved. Tell the committee and the secretary."),
+        "approved": _("Approval sent: you approved this election fingerprint."),
+        "wait_finish": _("Waiting for the secretary to finish the key ceremony."),
         "fetching": _("Downloading the whole board…"),
         "checking_board": _("Checking every ballot on the board (token, signature, proofs, hash "
                             "chain) and adding up the totals: %(done)s/%(total)s ballots…"),
@@ -210,9 +216,10 @@ def progress(slug: str):
     """The ceremony's progress for the page to poll: no manifest, no keys, no code."""
     state = _state(slug)
     decrypted = _decrypted(slug)
-    return jsonify(status=state["status"], threshold=state["threshold"], trustees=[{
+    return jsonify(status=state["status"], threshold=state["threshold"],
+                   finished=state["base_hash"] is not None, trustees=[{
         "index": t["index"], "name": t["name"], "published": t["public"] is not None,
-        "shares_sent": t["shares_sent"], "accepted": t["accepted"],
+        "shares_sent": t["shares_sent"], "accepted": t["accepted"], "approved": t["approved"],
         "decrypted": t["index"] in decrypted} for t in state["trustees"]])
 
 

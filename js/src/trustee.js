@@ -21,7 +21,8 @@
 
 import { expectedRadix, loadElection, verifyBallot } from "./ballot.js";
 import { EncodingError, bytesEqual, toHex } from "./bytes.js";
-import { b64decode, b64encode, canonicalJson, sha256Tag } from "./encoding.js";
+import { b64decode, b64encode, canonicalJson, sha256Tag, uint32 } from "./encoding.js";
+import { pairsToBytes, proveSchnorr } from "./proofs.js";
 import { addCiphertexts, ciphertextFromBytes, ciphertextToBytes } from "./elgamal.js";
 import { IDENTITY, baseMul, decodePoint, pointsEqual, randomScalar } from "./group.js";
 import { GENESIS, entryHash } from "./receipt.js";
@@ -147,9 +148,12 @@ export function receiveShares(state, keys, inbox) {
     if (i !== me && !received.has(i) && !complained.has(i)) complaints.push({ sender: i, reason: "no share received" });
   }
   const share = complaints.length ? null : secretShare(keys.secret, received);
+  // remember the keys the shares were checked against: the election key must be made of
+  // exactly these (approve)
+  const digest = publicsDigest([...publics.values()].sort((a, b) => a.index - b.index));
   return {
     request: { complaints },
-    keys: share === null ? null : { ...keys, share },
+    keys: share === null ? null : { ...keys, share, publics: digest },
     received,
   };
 }
@@ -261,6 +265,50 @@ export async function decryptAsync(agg, keys, { rng = randomScalar, onProgress =
     if ((u + 1) % every === 0) await new Promise((resolve) => setTimeout(resolve, 0));
   }
   return { decryption: { trustee: p.index, units } };
+}
+
+// -- approval of the election fingerprint (ballot/tally/approval.py) -------------------------------
+
+export const APPROVAL_TAG = "ballot/v1/ctx/trustee-approval";
+
+/** SHA256_trustee-publics(canonical_json([every trustee's public, in index order])). */
+export function publicsDigest(publics) {
+  return sha256Tag("ballot/v1/trustee-publics", canonicalJson(publics.map(trusteePublicToJson)));
+}
+
+/** SHA256_ctx/trustee-approval(base_hash ‖ u32(index)): the Schnorr context of an approval. */
+export function approvalContext(baseHash, index) {
+  return sha256Tag(APPROVAL_TAG, baseHash, uint32(index));
+}
+
+/** The approval {trustee, base_hash, signature} of a checked context (checkContext) by `index`. */
+export function signApproval(ctx, index, a0, { rng = randomScalar } = {}) {
+  const K0 = ctx.publics[index - 1].commitments[0];
+  const { c, v } = proveSchnorr(approvalContext(ctx.baseHash, index), a0, K0, { rng });
+  return { trustee: index, base_hash: toHex(ctx.baseHash), signature: b64encode(pairsToBytes([[c, v]])) };
+}
+
+/**
+ * approve: after "Finish", `info` (GET /api/v1/elections/<slug>) checked as the verifier does;
+ * its trustees' keys must be exactly the ones this trustee checked its shares against
+ * (keys.publics, remembered by receiveShares and the key file), so that the joint key is the
+ * product of those constant-term commitments, and my public share must be g^share. Returns
+ * {baseHashHex, request: {approval}}: show the fingerprint, POST the request once confirmed.
+ */
+export function approve(info, keys, { rng = randomScalar } = {}) {
+  const ctx = checkContext(info);
+  if (!bytesEqual(ctx.manifestHash, keys.manifestHash)) throw new CeremonyError("this key file is for another election");
+  if (keys.share === null || keys.share === undefined) throw new CeremonyError("this key file has no secret share: check your shares first");
+  if (!keys.publics) throw new CeremonyError("this key file does not remember the trustees' keys the shares were checked against: open the key file saved after the check");
+  if (!bytesEqual(publicsDigest(ctx.publics), keys.publics)) {
+    throw new CeremonyError("the election key is NOT made of the trustees' keys your shares were checked against: do not approve, tell the committee");
+  }
+  const index = keys.secret.index;
+  const mine = ctx.publics[index - 1];
+  if (!mine || !keysMatch(keys.secret, mine) || !pointsEqual(baseMul(keys.share), publicShare(ctx.joint, index))) {
+    throw new CeremonyError("your own keys in the election context are not yours");
+  }
+  return { baseHashHex: toHex(ctx.baseHash), request: { approval: signApproval(ctx, index, keys.secret.coefficients[0], { rng }) } };
 }
 
 /** A board that does not check: nothing is decrypted for it. */

@@ -51,6 +51,8 @@ def closed_meeting(meeting, base_url, tmp_path):
         d.send_shares(keys[i])
     keys = {i: d.receive_shares(keys[i]) for i, d in devices.items()}
     meeting.finish_ceremony(SLUG)
+    for i, d in devices.items():
+        d.approve(keys[i])
     invitations = meeting.open_voting(SLUG)
     http = Http(base_url)
     election = fetch_election(http, SLUG)

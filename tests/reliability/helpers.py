@@ -110,6 +110,7 @@ def open_meeting(dep: Deployment, members: int = 8, units: int = 3) -> OpenMeeti
     device.send_shares(keys)
     keys = device.receive_shares(keys)
     dep.meeting.finish_ceremony(SLUG)
+    device.approve(keys)
     invitations = dep.meeting.open_voting(SLUG)
     return OpenMeeting(fetch_election(dep.http(0), SLUG), invitations, device, keys)
 

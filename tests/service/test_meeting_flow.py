@@ -71,6 +71,7 @@ def open_with_one_trustee(meeting, base_url):
     device.send_shares(keys)
     keys = device.receive_shares(keys)
     meeting.finish_ceremony(SLUG)
+    device.approve(keys)  # the trustee approves the fingerprint: voting may open
     return device, keys, meeting.open_voting(SLUG)
 
 
@@ -97,7 +98,14 @@ def test_whole_meeting_over_http(server, tmp_path):
     # A wrong access code is refused.
     bad = trustee_cli(runner, base_url, 1, "wrong", tmp_path / "x.json", "keygen")
     assert bad.exit_code != 0 and "wrong access code" in bad.output
-    meeting.finish_ceremony(SLUG)
+    base_hash = meeting.finish_ceremony(SLUG)
+    with pytest.raises(ServiceError, match=r"trustees \[1, 2, 3\] have not approved"):
+        meeting.open_voting(SLUG)
+    for i in (1, 2, 3):  # each trustee compares the fingerprint with the projector, approves
+        r = trustee_cli(runner, base_url, i, codes[f"T{i}"], keyfiles[i], "approve",
+                        "--expect-fingerprint", base_hash[:16])
+        assert r.exit_code == 0, (i, r.output)
+        assert f"Election fingerprint: {base_hash[:4]} {base_hash[4:8]}" in r.output
     invitations = meeting.open_voting(SLUG)
     assert set(invitations) == {rid for rid, _ in MEMBERS}  # probationary members get none
 

@@ -40,6 +40,8 @@ def ceremony(meeting, base_url, slug, codes):
         d.send_shares(keys[i])
     keys = {i: d.receive_shares(keys[i]) for i, d in devices.items()}
     meeting.finish_ceremony(slug)
+    for i, d in devices.items():
+        d.approve(keys[i])
     return devices, keys
 
 

@@ -182,6 +182,19 @@ def run_ceremony(client, slug: str, codes: dict[int, str]) -> list:
     return [(d, d.receive_shares(k)) for d, k in zip(devices, keys)]
 
 
+def approve_all(trustees: list) -> None:
+    """After "Finish": every trustee's device checks the election key and approves the
+    fingerprint (voting opens only then)."""
+    for device, keys in trustees:
+        device.approve(keys)
+
+
+def finish(client, slug: str, trustees: list) -> None:
+    """The secretary finishes the key ceremony, then every trustee approves the fingerprint."""
+    post(client, f"/admin/m/{slug}/finish")
+    approve_all(trustees)
+
+
 def slip_codes_from_page(html: str) -> dict[str, str]:
     """roll_id → invitation code, from the printable slips page."""
     return {rid: url.rsplit("#", 1)[1] for rid, url in re.findall(

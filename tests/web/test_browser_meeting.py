@@ -166,6 +166,8 @@ def _meeting(b, port, expect, Http, TrusteeDevice, tmp_path):
 
     sec.click("text=Xong: quay lại cuộc họp")
     sec.click("#finish-ceremony")
+    for d, k in zip(devices, keys):  # each trustee approves the fingerprint on their device
+        d.approve(k)
     sec.click("#open-voting")
 
     # -- slips: read each invitation from the printable page --------------------------------------

@@ -8,7 +8,7 @@ import json
 import re
 from io import BytesIO
 
-from conftest import (ClientHttp, csrf, login, post, roll_csv, run_ceremony, slip_codes_from_page,
+from conftest import (ClientHttp, csrf, finish, login, post, roll_csv, run_ceremony, slip_codes_from_page,
                       trustee_codes_from_page, units_csv)
 
 N = 12  # X_max = ⌊12/6⌋ = 2
@@ -37,7 +37,7 @@ def first_round(c, slug: str, *, second_round: bool = True):
     post(c, f"/admin/m/{slug}/begin")
     codes = trustee_codes_from_page(c.get(f"/admin/m/{slug}/trustee-codes").get_data(as_text=True))
     trustees = run_ceremony(c, slug, codes)
-    post(c, f"/admin/m/{slug}/finish")
+    finish(c, slug, trustees)
     post(c, f"/admin/m/{slug}/open")
     invitations = slip_codes_from_page(c.get(f"/admin/m/{slug}/slips").get_data(as_text=True))
     http = ClientHttp(c)
@@ -85,7 +85,7 @@ def test_hold_the_second_round_from_the_meeting_page(app, admin_client):
     assert "đăng nhập bằng mã truy cập của vòng một" in page
     assert 'href="/admin/m/cb-a-v2/trustee-codes"' not in page
     trustees = run_ceremony(c, "cb-a-v2", codes)
-    post(c, "/admin/m/cb-a-v2/finish")
+    finish(c, "cb-a-v2", trustees)
     # The open step: the members keep their first-round slips, nothing to print.
     page = c.get("/admin/m/cb-a-v2").get_data(as_text=True)
     assert 'id="open-voting"' in page and 'id="round-two-open"' in page

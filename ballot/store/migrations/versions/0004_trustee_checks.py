@@ -5,7 +5,9 @@
   reads an aggregate back as truth (it recomputes it from the board), and no row that a
   trustee's decryption or a result was made from can be changed afterwards;
 - a trustee's published keys (``public_key_json``) never change and the trustee row is not
-  deleted once they are published (the key-substitution attack of issue 11).
+  deleted once they are published (the key-substitution attack of issue 11);
+- ``trustees.approval_json``: the trustee's signed approval of the election fingerprint
+  (ballot/tally/approval.py), frozen once set.
 
 Revision ID: 0004
 Revises: 0003
@@ -35,6 +37,11 @@ BEGIN
                 USING ERRCODE = 'restrict_violation';
         END IF;
     END IF;
+    IF TG_OP = 'UPDATE' AND OLD.approval_json IS NOT NULL
+       AND NEW.approval_json IS DISTINCT FROM OLD.approval_json THEN
+        RAISE EXCEPTION 'ballot: a trustee''s approval is frozen'
+            USING ERRCODE = 'restrict_violation';
+    END IF;
     IF TG_OP = 'DELETE' THEN
         RETURN OLD;
     END IF;
@@ -51,6 +58,8 @@ def _sqlite_trigger(name: str, when: str, condition: str | None, message: str) -
 
 
 def upgrade() -> None:
+    # SQLite: plain ADD COLUMN keeps the table (and its triggers) in place.
+    op.add_column("trustees", sa.Column("approval_json", sa.Text(), nullable=True))
     op.create_index("uq_tallies_one_aggregate", "tallies", ["election_id"], unique=True,
                     sqlite_where=sa.text("kind = 'aggregate'"),
                     postgresql_where=sa.text("kind = 'aggregate'"))
@@ -77,6 +86,10 @@ def upgrade() -> None:
             " OR NEW.\"index\" <> OLD.\"index\" OR NEW.election_id <> OLD.election_id)",
             "ballot: a trustee''s published keys are frozen"))
         op.execute(_sqlite_trigger(
+            "trustees_approval_frozen", "BEFORE UPDATE ON trustees",
+            "OLD.approval_json IS NOT NULL AND NEW.approval_json IS NOT OLD.approval_json",
+            "ballot: a trustee''s approval is frozen"))
+        op.execute(_sqlite_trigger(
             "trustees_keys_no_delete", "BEFORE DELETE ON trustees",
             "OLD.public_key_json IS NOT NULL",
             "ballot: a trustee whose keys are published cannot be deleted"))
@@ -92,7 +105,9 @@ def downgrade() -> None:
         op.execute("DROP TRIGGER IF EXISTS tallies_no_truncate ON tallies")
     else:
         for name in ("tallies_no_update", "tallies_no_delete", "trustees_keys_frozen",
-                     "trustees_keys_no_delete"):
+                     "trustees_approval_frozen", "trustees_keys_no_delete"):
             op.execute(f"DROP TRIGGER IF EXISTS {name}")
     op.drop_index("uq_tallies_one_decryption", "tallies")
     op.drop_index("uq_tallies_one_aggregate", "tallies")
+    with op.batch_alter_table("trustees") as batch:
+        batch.drop_column("approval_json")

@@ -145,7 +145,7 @@
     for (const t of p.trustees) {
       const row = document.querySelector(`#progress-table tr[data-index="${t.index}"]`);
       if (!row) continue;
-      for (const col of ["published", "shares_sent", "accepted"]) row.querySelector(`[data-col="${col}"]`).textContent = t[col] ? "✓" : "…";
+      for (const col of ["published", "shares_sent", "accepted", "approved"]) row.querySelector(`[data-col="${col}"]`).textContent = t[col] ? "✓" : "…";
       row.querySelector('[data-col="decrypted"]').textContent = t.decrypted ? "✓" : "";
     }
     const ceremonyOpen = p.status === "key_ceremony";
@@ -170,6 +170,11 @@
     $("check-shares").disabled = !canCheck || running;
     $("check-state").textContent = mine.accepted ? S.done
       : !ceremonyOpen ? S.not_now : notSent.length ? waiting(notSent) : "";
+
+    const canApprove = haveCode && ceremonyOpen && p.finished && !mine.approved;
+    $("approve-check").disabled = !canApprove || running;
+    $("approve-state").textContent = mine.approved ? S.done
+      : !ceremonyOpen ? S.not_now : !p.finished ? S.wait_finish : "";
 
     const canDecrypt = haveCode && p.status === "closed" && !mine.decrypted;
     $("decrypt").disabled = !canDecrypt || running;
@@ -346,8 +351,6 @@
 
   for (const b of ["download-again", "download-rebuilt"]) $(b).addEventListener("click", () => lastFile && download(lastFile.name, lastFile.bytes));
 
-  // -- 5. decrypt -------------------------------------------------------------------------------
-
   /**
    * The key file opened here was saved before the shares were checked (no share), but this
    * trustee accepted them during the ceremony (so "Check my shares" is over): recompute the
@@ -388,6 +391,49 @@
       $("reject-head").onclick = done(false);
     });
   }
+
+  // -- 5. approve the election fingerprint --------------------------------------------------------
+
+  /** Show the fingerprint and wait for the trustee: true (it matches the projector) or false. */
+  function confirmFingerprint(hex) {
+    $("fingerprint").textContent = hex.match(/.{4}/g).join(" ");
+    $("fingerprint-check").hidden = false;
+    $("confirm-fingerprint").focus();
+    return new Promise((resolve) => {
+      const done = (answer) => () => {
+        $("confirm-fingerprint").onclick = null;
+        $("reject-fingerprint").onclick = null;
+        $("fingerprint-check").hidden = true;
+        resolve(answer);
+      };
+      $("confirm-fingerprint").onclick = done(true);
+      $("reject-fingerprint").onclick = done(false);
+    });
+  }
+
+  $("approve-check").addEventListener("click", () => {
+    if (!needKeys("approve-msg")) return;
+    step("approve-msg", async () => {
+      busy(S.approve_checking);
+      await paint();
+      const info = await api("GET", "");
+      let made;
+      try {
+        made = BC.trustee.approve(info, keys);
+      } catch (e) {
+        if (e instanceof BC.errors.CeremonyError || e instanceof BC.errors.DecryptionError) {
+          throw new UserError(fmt(S.approve_refused, { reason: e.message }));
+        }
+        throw e;
+      }
+      busy("");
+      if (!(await confirmFingerprint(made.baseHashHex))) throw new UserError(S.fingerprint_rejected);
+      await api("POST", `/trustees/${me}/approval`, made.request);
+      say("approve-msg", S.approved, "ok");
+    });
+  });
+
+  // -- 6. decrypt -------------------------------------------------------------------------------
 
   $("decrypt").addEventListener("click", () => {
     if (!needKeys("decrypt-msg")) return;
@@ -432,7 +478,7 @@
   // -- start ----------------------------------------------------------------------------------
 
   $("refresh").addEventListener("click", refresh);
-  for (const b of ["keygen", "send-shares", "check-shares", "decrypt"]) $(b).disabled = true;
+  for (const b of ["keygen", "send-shares", "check-shares", "approve-check", "decrypt"]) $(b).disabled = true;
   busy(S.loading);
   BC.ready().then(
     () => {
