@@ -16,9 +16,10 @@ Wire and record form: ``{"trustee": i, "base_hash": hex, "signature": b64(c ‖ 
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from ballot.crypto.encoding import EncodingError, b64decode, b64encode, canonical_json, sha256, uint32
+from ballot.crypto.group import random_scalar
 from ballot.crypto.proofs import ProofError, SchnorrProof, prove_schnorr, verify_schnorr
 from ballot.crypto.threshold import TrusteePublic
 
@@ -45,10 +46,12 @@ def publics_digest(publics: Sequence[TrusteePublic]) -> bytes:
     return sha256(PUBLICS_TAG, canonical_json([trustee_public_to_json(p) for p in publics]))
 
 
-def sign_approval(ctx: ElectionContext, index: int, a0: int) -> dict[str, Any]:
-    """Trustee ``index`` approves ``ctx``'s base hash with its constant coefficient a_i0."""
+def sign_approval(ctx: ElectionContext, index: int, a0: int, *,
+                  rng: Callable[[], int] = random_scalar) -> dict[str, Any]:
+    """Trustee ``index`` approves ``ctx``'s base hash with its constant coefficient a_i0
+    (``rng`` draws the Schnorr nonce: fixed in the cross-language vectors)."""
     K0 = ctx.trustees[index - 1].commitments[0]
-    proof = prove_schnorr(approval_context(ctx.base_hash, index), a0, K0)
+    proof = prove_schnorr(approval_context(ctx.base_hash, index), a0, K0, rng=rng)
     return {"trustee": index, "base_hash": ctx.base_hash.hex(), "signature": b64encode(proof.to_bytes())}
 
 

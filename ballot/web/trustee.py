@@ -14,7 +14,12 @@ needed (``api.py``). Then, step by step:
    CLI opens it and the reverse) and publishes the public part;
 2. when every trustee has published: send the shares, each Box-encrypted to its trustee;
 3. when every trustee has sent: check the shares addressed to me (or file complaints), download
-   the key file again, now with the secret share, and tell the server;
+   the key file again, now with the secret share (and the digest of the trustees' keys the
+   shares were checked against), and tell the server;
+3b. after the secretary's "Finish": fetch the election context, check that its trustees' keys
+   are exactly those (so the joint key is the product of their constant terms), show the
+   fingerprint for the committee to compare with the projector, and on confirmation send the
+   signed approval (voting opens only once every trustee has approved);
 4. after voting closes: open the key file, download the whole board, check it (chain, every
    ballot's token, signature and proofs, no token twice, ballots ≤ tokens issued) and add up
    the aggregate in the browser (never the server's), show the board's head (ballot count,

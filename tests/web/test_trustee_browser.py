@@ -6,14 +6,19 @@ another host aborted, page errors and CSP violations fail the test). A meeting w
 k = 2: trustees 1 and 2 do the whole ceremony in the browser (passphrase, the key file downloaded,
 public keys, shares, checks), trustee 3 with the Python client of ``ballot trustee``
 (``ballot/clients/trustee.py``) — so each side must accept the other's bytes. Three members vote
-with the Python voter client; after closing, trustee 1 decrypts in a fresh browser context from
+with the Python voter client (before that, after "Finish", trustees 1 and 2 approve the election
+fingerprint in the page, which first refuses a context whose trustee-3 keys the server swapped:
+issue 11, key substitution); after closing, trustee 1 decrypts in a fresh browser context from
 its downloaded key file (a wrong passphrase first, and a partial decryption tampered on its way
 to the server, both refused with a clear message on the page); trustee 2 opens its FIRST key
 file (saved before the shares were checked, no share): the page rebuilds the share from the
 shares the server still holds (altered shares refused first), downloads the ``-with-share`` key
 file again (it opens in Python with the ceremony's share) and decrypts, without posting any
 accept or complaint again; trustee 3 decrypts with the Python client; the secretary finalizes
-and the record verifies. No request the pages sent carries the
+and the record verifies. Before decrypting, trustee 1's page is served a board cut down to one
+ballot (it shows 1 ballot and another head; the trustee stops), a forged ballot and lying counters
+(refused), and a per-ballot "aggregate" it never asks for (issue 11, the decryption oracle).
+No request the pages sent carries the
 trustees' secret coefficients, Box keys or shares (compared with the key files opened in Python).
 """
 
@@ -49,7 +54,9 @@ def test_the_trustee_page_may_compile_webassembly_and_the_sign_in_page_may_not(a
     assert 'src="/static/js/ballot-crypto.js"' in html and 'src="/static/js/trustee.js"' in html
     progress = trustee.get("/t/chi-bo-tw/progress").get_json()
     assert progress["status"] == "key_ceremony" and [t["index"] for t in progress["trustees"]] == [1, 2, 3]
-    assert set(progress["trustees"][0]) == {"index", "name", "published", "shares_sent", "accepted", "decrypted"}
+    assert set(progress["trustees"][0]) == {"index", "name", "published", "shares_sent", "accepted",
+                                             "approved", "decrypted"}
+    assert progress["finished"] is False
     assert app.test_client().get("/t/chi-bo-tw/progress").status_code == 302
 
 
@@ -204,6 +211,52 @@ def _meeting(b, app, port, expect, tmp_path) -> dict[int, Path]:
         expect(pages[i].locator("#progress-table tr[data-index='%d'] [data-col=accepted]" % i)).to_have_text("✓")
     keys3 = t3.receive_shares(keys3)  # the Python client checks the browsers' shares
     shot(pages[1], "trustee-browser-ceremony-done")
+
+    # -- the secretary finishes; each trustee checks the election key and approves it --------------
+    post(sec, f"/admin/m/{SLUG}/finish")
+    assert "Đã hoàn tất tạo khóa" in sec.get(f"/admin/m/{SLUG}").get_data(as_text=True)
+    base_hash = app.extensions["ballot.meeting"].ceremony_state(SLUG)["base_hash"]
+    fingerprint = " ".join(base_hash[i:i + 4] for i in range(0, 64, 4))
+    # the operator serves a context with trustee 3's keys swapped for its own (valid proofs):
+    # the page refuses to approve, and says why
+    from ballot.crypto.threshold import new_trustee
+    from ballot.election.manifest import Manifest
+    from ballot.tally.context import ElectionContext
+
+    info = Http(api).get(f"/api/v1/elections/{SLUG}")
+    manifest = Manifest.from_json(info["manifest"])
+    real = ElectionContext.from_json(manifest, info["context"])
+    _, rogue = new_trustee(real.manifest_hash, 3, real.threshold)
+    swapped = ElectionContext(manifest, (*real.trustees[:2], rogue))
+    lying = {**info, "context": swapped.to_json(), "base_hash": swapped.base_hash.hex()}
+    pages[1].route(f"**/api/v1/elections/{SLUG}", lambda route: route.fulfill(status=200, json=lying))
+    pages[1].click("#refresh")
+    expect(pages[1].locator("#approve-check")).to_be_enabled()
+    pages[1].click("#approve-check")
+    expect(pages[1].locator("#approve-msg")).to_contain_text(
+        "Không được phê duyệt: the election key is NOT made of the trustees' keys")
+    expect(pages[1].locator("#fingerprint-check")).to_be_hidden()
+    shot(pages[1], "trustee-browser-key-substitution-refused")
+    pages[1].unroute(f"**/api/v1/elections/{SLUG}")
+    assert not [u for m, u, _ in b.requests if m == "POST" and u.endswith("/approval")]
+    with pytest.raises(Exception, match="have not approved"):
+        app.extensions["ballot.meeting"].open_voting(SLUG)
+    for i in (1, 2):
+        pages[i].click("#refresh")
+        expect(pages[i].locator("#approve-check")).to_be_enabled()
+        pages[i].click("#approve-check")
+        expect(pages[i].locator("#fingerprint")).to_have_text(fingerprint)
+        if i == 1:  # the trustee compares with the projector first, and may say no
+            pages[i].click("#reject-fingerprint")
+            expect(pages[i].locator("#approve-msg")).to_have_text(
+                "Chưa phê duyệt. Hãy báo ban kiểm phiếu và thư ký.")
+            pages[i].click("#approve-check")
+            expect(pages[i].locator("#fingerprint")).to_have_text(fingerprint)
+            shot(pages[i], "trustee-browser-fingerprint")
+        pages[i].click("#confirm-fingerprint")
+        expect(pages[i].locator("#approve-msg")).to_have_class(re.compile(r"\bok\b"))
+        expect(pages[i].locator("#progress-table tr[data-index='%d'] [data-col=approved]" % i)).to_have_text("✓")
+    t3.approve(keys3)
     for i in (1, 2):
         assert pages[i].evaluate("localStorage.length + sessionStorage.length") == 0
         ctxs[i].close()
@@ -216,8 +269,6 @@ def _meeting(b, app, port, expect, tmp_path) -> dict[int, Path]:
         assert json.loads(first_files[i].read_text())["kdf"]["memlimit"] == 67108864
 
     # -- the secretary finishes the ceremony and opens voting; three members vote --------------------
-    post(sec, f"/admin/m/{SLUG}/finish")
-    assert "Đã hoàn tất tạo khóa" in sec.get(f"/admin/m/{SLUG}").get_data(as_text=True)
     post(sec, f"/admin/m/{SLUG}/open")
     invitations = slip_codes_from_page(sec.get(f"/admin/m/{SLUG}/slips").get_data(as_text=True))
     choices = {"DV001": [0, 1, None, 2], "DV002": [0, 0, 3, 1], "DV003": [1, None, 0, 2]}
