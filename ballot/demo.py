@@ -136,6 +136,8 @@ def _meeting(app, meeting, base_url, *, out, voters, units, trustees, threshold,
     meeting.begin_ceremony(slug)
     devices = [TrusteeDevice(Http(base_url, bearer=codes[n]), slug, i)
                for i, n in enumerate(names, 1)]
+    for i, d in enumerate(devices, 1):  # first sign-in: each trustee chooses their own code
+        d.enrol(f"demo access code {i}")
     keys = [d.keygen() for d in devices]
     for d, k in zip(devices, keys):
         d.send_shares(k)

@@ -145,6 +145,9 @@ class Fixture:
                         self_level=levels.codes[1], proposed_level=levels.codes[1])
                    for rid, name in people[: self.units]],
             trustee_names=names, threshold=self.threshold)
+        from ballot.service.trustee_access import enrol_all
+
+        codes = enrol_all(m, SLUG, codes)
         m.begin_ceremony(SLUG)
         mh = bytes.fromhex(m.ceremony_state(SLUG)["manifest_hash"])
         keys = {i: th.new_trustee(mh, i, self.threshold) for i in range(1, self.trustees + 1)}

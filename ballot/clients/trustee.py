@@ -34,6 +34,12 @@ class TrusteeDevice:
     def _path(self, tail: str) -> str:
         return f"/api/v1/elections/{self.slug}/{tail}"
 
+    def enrol(self, new_code: str) -> None:
+        """First sign-in: this device holds the secretary's one-time enrolment code; set the
+        trustee's own access code, which every later request presents."""
+        self.http.post(self._path(f"trustees/{self.index}/enrol"), {"code": new_code})
+        self.http.bearer = new_code
+
     def state(self) -> dict[str, Any]:
         return self.http.get(self._path("ceremony"))
 

@@ -26,7 +26,8 @@ _common = [
     click.option("--election", "slug", required=True, help="The election's short name (slug)."),
     click.option("--index", type=int, required=True, help="Your trustee number (1..n)."),
     click.option("--code", envvar="BALLOT_TRUSTEE_CODE", prompt="Access code", hide_input=True,
-                 help="The access code the secretary gave you (or BALLOT_TRUSTEE_CODE)."),
+                 help="Your own access code, chosen with 'ballot trustee enrol' (or "
+                      "BALLOT_TRUSTEE_CODE)."),
     click.option("--keyfile", type=click.Path(dir_okay=False, path_type=Path), required=True,
                  help="Your key file (created by keygen)."),
 ]
@@ -69,6 +70,22 @@ def _api(fn, *args):
 @click.group("trustee")
 def trustee_group() -> None:
     """Key ceremony and decryption for a member of the vote-counting committee."""
+
+
+@trustee_group.command()
+@click.option("--server", required=True, envvar="BALLOT_SERVER", help="e.g. http://192.168.1.10:8000")
+@click.option("--election", "slug", required=True, help="The election's short name (slug).")
+@click.option("--index", type=int, required=True, help="Your trustee number (1..n).")
+@click.option("--code", envvar="BALLOT_TRUSTEE_CODE", prompt="Enrolment code from the secretary",
+              hide_input=True, help="The one-time code the secretary gave you.")
+def enrol(server, slug, index, code) -> None:
+    """First sign-in: choose your own access code (the secretary's code stops working)."""
+    new = os.environ.get("BALLOT_TRUSTEE_NEW_CODE") or click.prompt(
+        "Your own access code (at least 10 characters; keep it, the secretary cannot reset it)",
+        hide_input=True, confirmation_prompt=True)
+    _api(_device(server, slug, index, code).enrol, new)
+    click.echo(f"Enrolled as trustee {index}: use your own access code from now on "
+               "(BALLOT_TRUSTEE_CODE or --code).")
 
 
 @trustee_group.command()

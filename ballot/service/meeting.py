@@ -193,6 +193,9 @@ class Meeting:
             if t.public_key_json is not None:
                 raise ServiceError(f"trustee {index} has already published keys: their code "
                                    "can no longer be replaced", 409)
+            if t.credential_hash is not None:
+                raise ServiceError(f"trustee {index} has chosen their own access code: the "
+                                   "secretary can no longer replace it", 409)
             code = secrets.token_urlsafe(12)
             t.access_hash = _hash_secret("trustee", code)
             repo.append_audit(s, election_id=election.id, actor="secretary",
@@ -200,12 +203,11 @@ class Meeting:
             return t.name, code
 
     def trustee_login(self, s: Session, election: Election, index: int, code: str) -> Trustee:
-        t = s.execute(select(Trustee).where(Trustee.election_id == election.id,
-                                            Trustee.index == index)).scalar_one_or_none()
-        if t is None or not t.access_hash or not secrets.compare_digest(
-                t.access_hash, _hash_secret("trustee", code or "")):
-            raise ServiceError("unknown trustee or wrong access code", 403)
-        return t
+        """The trustee whose own access code (chosen at enrolment) this is
+        (service/trustee_access.py); the secretary's enrolment code is refused."""
+        from .trustee_access import check_trustee
+
+        return check_trustee(self, s, election, index, code)
 
     def submit_trustee_public(self, slug: str, index: int, code: str, public: Any) -> None:
         with transaction(self.factory) as s:
@@ -244,6 +246,7 @@ class Meeting:
                     "shares_sent": bool(state.get("shares")),
                     "accepted": bool(state.get("accepted")),
                     "approved": t.approval_json is not None,
+                    "enrolled": t.credential_hash is not None,
                 } for t, state in ((t, self._ceremony(t)) for t in ts)],
             }
 
@@ -732,7 +735,8 @@ class Meeting:
             if not path.exists():
                 raise ServiceError("the first round's record file is missing", 409)
             record_sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
-            trustee_hashes = {t.index: t.access_hash for t in repo.trustees(s, first.id)}
+            trustee_hashes = {t.index: (t.access_hash, t.credential_hash)
+                              for t in repo.trustees(s, first.id)}
             first_roll = {e.id: e.roll_id for e in repo.roll(s, first.id)}
             codes = [(first_roll[i.roll_entry_id], i.code_hash) for i in s.execute(
                 select(Invitation).where(Invitation.election_id == first.id)).scalars()]
@@ -779,7 +783,8 @@ class Meeting:
                       for i, u in enumerate(manifest2.units, 1))
             for i, name in enumerate(manifest2.trustees.members, 1):
                 t = repo.add_trustee(s, election.id, i, name)
-                t.access_hash = trustee_hashes.get(i)  # the round-one access codes log in
+                # the round-one access codes log in (the trustee's own, once enrolled)
+                t.access_hash, t.credential_hash = trustee_hashes.get(i, (None, None))
             s.flush()
             entry_ids = {e.roll_id: e.id for e in repo.roll(s, election.id)}
             # The same invitation codes, unused: the stored hash is bound to this election

@@ -200,6 +200,9 @@ class Trustee(Base):
     ceremony_json: Mapped[str | None] = mapped_column(Text)
     # SHA-256 of the trustee's access code (migration 0002); the code itself is never stored.
     access_hash: Mapped[str | None] = mapped_column(String(HASH_LEN))
+    # argon2id of the access code the trustee chose at enrolment (migration 0004; frozen once
+    # set); access_hash then holds nothing (the enrolment code is used up).
+    credential_hash: Mapped[str | None] = mapped_column(String(200))
     # The trustee's signed approval of the election fingerprint (migration 0004; frozen once set).
     approval_json: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

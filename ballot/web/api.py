@@ -118,6 +118,16 @@ def ceremony(slug: str):
     return jsonify(meeting().ceremony_state(slug))
 
 
+@api.post("/elections/<slug>/trustees/<int:index>/enrol")
+def trustee_enrol(slug: str, index: int):
+    """First sign-in: the secretary's one-time enrolment code (Bearer) sets the trustee's own
+    access code (service/trustee_access.py)."""
+    from ballot.service.trustee_access import enrol
+
+    enrol(meeting(), slug, index, trustee_code(), field(body(), "code"))
+    return jsonify(ok=True), 201
+
+
 @api.post("/elections/<slug>/trustees/<int:index>/public")
 def trustee_public(slug: str, index: int):
     meeting().submit_trustee_public(slug, index, trustee_code(), field(body(), "public"))

@@ -63,6 +63,10 @@ PATHS: dict[str, dict[str, Any]] = {
         "recompute the aggregate themselves)", errors=(404, 409))},
     "/elections/{slug}/record": {"get": _op("The election record (once tallied)")},
     "/elections/{slug}/ceremony": {"get": _op("Key ceremony state")},
+    "/elections/{slug}/trustees/{index}/enrol": {"post": _op(
+        "First sign-in: with the secretary's one-time enrolment code as the bearer, set the "
+        "trustee's own access code (at least 10 characters); the enrolment code then stops working",
+        body=_obj(code={"type": "string"}), ok=201, trustee=True)},
     "/elections/{slug}/trustees/{index}/public": {"post": _op(
         "A trustee publishes its commitments, proofs and Box key",
         body=_obj(public={"type": "object"}), ok=201, trustee=True)},

@@ -1,8 +1,10 @@
 """The trustee's page (``/t/<slug>``), on the trustee's own device: the key ceremony and the
 partial decryption run **in the browser** (docs/web.md, "The trustee page").
 
-The trustee signs in with their number and one-time access code (the session then remembers
-only "trustee i of election s"; the code is not kept). The sign-in's answer is the status page
+The trustee signs in with their number and their own access code; at the first sign-in they
+type the secretary's one-time enrolment code and choose their own access code, which replaces
+it (service/trustee_access.py: the secretary never holds a working code). The session then
+remembers only "trustee i of election s"; the code is not kept. The sign-in's answer is the status page
 itself, which hands the code just typed to its script (``static/js/trustee.js`` with
 ``BallotCrypto.trustee``, docs/js-client.md); after a reload the page asks for it again. The
 script keeps it in the page's memory only, to call the same JSON API as the ``ballot trustee`` command
@@ -46,6 +48,7 @@ from flask import (Blueprint, abort, current_app, jsonify, redirect, render_temp
 from sqlalchemy import select
 
 from ballot.service.meeting import Meeting, ServiceError
+from ballot.service.trustee_access import ENROLMENT_ONLY, MIN_CODE, enrol
 from ballot.store import repo
 from ballot.store.db import transaction
 from ballot.store.errors import StoreError
@@ -60,6 +63,10 @@ trustee = Blueprint("trustee", __name__, url_prefix="/t")
 
 def meeting() -> Meeting:
     return current_app.extensions["ballot.meeting"]
+
+
+class _PageError(ValueError):
+    """A sign-in refused with a text for the page."""
 
 
 def _signed_in(slug: str) -> int | None:
@@ -97,19 +104,37 @@ def login(slug: str):
         except ValueError:
             index = 0
         code = "".join(request.form.get("code", "").split())
+        new, again = request.form.get("new_code", ""), request.form.get("new_code2", "")
         m = meeting()
         try:
+            if new or again:  # first sign-in: the enrolment code sets the trustee's own code
+                if new != again:
+                    raise _PageError(_("The two access codes differ."))
+                enrol(m, slug, index, code, new)
+                code = "".join(new.split())
             with transaction(m.factory, read_only=True) as s:
                 election = repo.get_election(s, slug)
                 m.trustee_login(s, election, index, code)
-        except (ServiceError, StoreError):
+        except _PageError as exc:
+            error = str(exc)
+        except ServiceError as exc:
+            error = (_("First sign-in: this is the secretary's one-time code. Choose your own "
+                       "access code below (twice); the secretary's code then stops working.")
+                     if str(exc) == ENROLMENT_ONLY else
+                     _("Choose an access code of at least %(n)s characters (letters without "
+                       "accents, digits, punctuation), other than the secretary's code.",
+                       n=MIN_CODE) if exc.status == 400 else
+                     _("You have already chosen your own access code: sign in with it.")
+                     if exc.status == 409 else _("Unknown trustee or wrong access code."))
+        except StoreError:
             error = _("Unknown trustee or wrong access code.")
         else:
             session["trustee"] = {"slug": slug, "index": index}
             # The status page itself, as this POST's answer, with the code just typed handed to
             # its script (memory only; responses are never cached): no second typing.
             return _status_page(slug, handed_code=code)
-    return render_template("trustee/login.html", slug=slug, state=state, error=error), \
+    return render_template("trustee/login.html", slug=slug, state=state, error=error,
+                           min_code=MIN_CODE), \
         401 if error else 200
 
 

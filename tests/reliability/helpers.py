@@ -106,6 +106,7 @@ def open_meeting(dep: Deployment, members: int = 8, units: int = 3) -> OpenMeeti
                                threshold=1)
     dep.meeting.begin_ceremony(SLUG)
     device = TrusteeDevice(Http(dep.urls[0], bearer=codes["T1"]), SLUG, 1)
+    device.enrol("own-access-code-T1")  # the trustee's first sign-in
     keys = device.keygen()
     device.send_shares(keys)
     keys = device.receive_shares(keys)

@@ -19,6 +19,7 @@ from ballot.election.presets import branch_qd366
 from ballot.election.roll import RollEntry
 from ballot.election.units import Unit
 from ballot.service.meeting import ServiceError
+from ballot.service.trustee_access import enrol_all
 from ballot.tally.record import load_record
 from ballot.tally.verify import verify_record
 from ballot.web import create_app
@@ -53,10 +54,12 @@ def create_meeting(meeting, *, trustees=3, k=2):
     roll = [RollEntry(rid, name, "official", None) for rid, name in MEMBERS]
     roll.append(RollEntry("P1", "Đỗ Văn Dự Bị", "probationary", None))
     units = [Unit(unit_id=rid, name=name, kind="member", group="đv") for rid, name in MEMBERS]
-    return meeting.create(slug=SLUG, title="Xếp loại 2025", organisation="Chi bộ thử",
-                          date="2025-12-20", meeting_kind="branch_members", levels=levels,
-                          rules=rules, roll=roll, units=units,
-                          trustee_names=[f"T{i}" for i in range(1, trustees + 1)], threshold=k)
+    codes = meeting.create(slug=SLUG, title="Xếp loại 2025", organisation="Chi bộ thử",
+                           date="2025-12-20", meeting_kind="branch_members", levels=levels,
+                           rules=rules, roll=roll, units=units,
+                           trustee_names=[f"T{i}" for i in range(1, trustees + 1)], threshold=k)
+    # each trustee's first sign-in: their own access code replaces the secretary's
+    return enrol_all(meeting, SLUG, codes)
 
 
 def open_with_one_trustee(meeting, base_url):

@@ -35,8 +35,10 @@ from test_browser_meeting import Browser as MeetingBrowser
 
 SLUG = "chi-bo-tb"
 PASSPHRASES = {1: "mật khẩu tổ viên một", 2: "second trustee passphrase"}
+#: The access codes the trustees choose at their first sign-in (the secretary's only enrol).
+OWN = {1: "ma-rieng-cua-to-vien-1", 2: "own code of trustee two", 3: "own code of trustee three"}
 #: Console messages that the expected refusals produce (a fetch answered 403 or 422).
-EXPECTED_CONSOLE = re.compile(r"Failed to load resource: the server responded with a status of (403|422)")
+EXPECTED_CONSOLE = re.compile(r"Failed to load resource: the server responded with a status of (401|403|422)")
 
 
 def test_the_trustee_page_may_compile_webassembly_and_the_sign_in_page_may_not(app, admin_client):
@@ -83,10 +85,14 @@ def shot(page, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
-def sign_in(b, page, index: int, code: str, expect) -> None:
+def sign_in(b, page, index: int, code: str, expect, new_code: str | None = None) -> None:
     page.goto(f"{b.origin}/t/{SLUG}")
     page.select_option('select[name="index"]', str(index))
     page.fill('input[name="code"]', code)
+    if new_code is not None:  # the first sign-in: the trustee chooses their own access code
+        page.fill('input[name="new_code"]', new_code)
+        page.fill('input[name="new_code2"]', new_code)
+        code = new_code
     page.click('button[type="submit"]')
     expect(page.locator("h1")).to_contain_text(f"{index}:")
     assert page.evaluate("window.isSecureContext") is False
@@ -158,6 +164,7 @@ def _meeting(b, app, port, expect, tmp_path) -> dict[int, Path]:
     codes = trustee_codes_from_page(sec.get(f"/admin/m/{SLUG}/trustee-codes").get_data(as_text=True))
     api = f"http://127.0.0.1:{port}"
     t3 = TrusteeDevice(Http(api, bearer=codes[3]), SLUG, 3)
+    t3.enrol(OWN[3])  # trustee 3's first sign-in, with the CLI's code
 
     # -- trustees 1 and 2 in their browsers: the access code, then keys + the key file -------------
     pages, ctxs = {}, {}
@@ -167,20 +174,37 @@ def _meeting(b, app, port, expect, tmp_path) -> dict[int, Path]:
     for i in (1, 2):
         ctxs[i] = b.context()
         pages[i] = page = b.page(ctxs[i])
-        if i == 1:  # a wrong access code is refused clearly, before anything else
+        if i == 1:  # the first sign-in enrols; a wrong or used-up code is refused clearly
             page.goto(f"{b.origin}/t/{SLUG}")
             page.select_option('select[name="index"]', "1")
             page.fill('input[name="code"]', codes[1])
+            page.click('button[type="submit"]')  # the secretary's code alone does not sign in
+            expect(page.locator(".flash.error")).to_have_text(
+                "Đăng nhập lần đầu: đây là mã dùng một lần của thư ký. Hãy chọn mã truy cập riêng "
+                "của đồng chí ở dưới (nhập hai lần); sau đó mã của thư ký không còn dùng được.")
+            page.select_option('select[name="index"]', "1")
+            page.fill('input[name="code"]', codes[1])
+            page.fill('input[name="new_code"]', OWN[1])
+            page.fill('input[name="new_code2"]', OWN[1] + " typo")
             page.click('button[type="submit"]')
-            expect(page.locator("#code-msg")).to_have_class(re.compile(r"\bok\b"))
+            expect(page.locator(".flash.error")).to_have_text("Hai mã truy cập không giống nhau.")
+            shot(page, "trustee-browser-enrol")
+            sign_in(b, page, 1, codes[1], expect, new_code=OWN[1])
             page.reload()  # a reload forgets the code: the page asks for it
             expect(page.locator("#code-form")).to_be_visible()
-            page.fill("#code", "WRONG-CODE")
+            page.fill("#code", codes[1])  # the secretary's code no longer works
             page.click("#code-form button[type=submit]")
             expect(page.locator("#code-msg")).to_have_text("Sai thành viên hoặc sai mã truy cập.")
             expect(page.locator("#code-msg")).to_have_class(re.compile(r"\berror\b"))
             expect(page.locator("#keygen")).to_be_disabled()
-        sign_in(b, page, i, codes[i], expect)
+            page.goto(f"{b.origin}/t/{SLUG}")
+            page.select_option('select[name="index"]', "1")
+            page.fill('input[name="code"]', codes[1])
+            page.click('button[type="submit"]')
+            expect(page.locator(".flash.error")).to_have_text("Sai thành viên hoặc sai mã truy cập.")
+            sign_in(b, page, i, OWN[i], expect)
+        else:
+            sign_in(b, page, i, codes[i], expect, new_code=OWN[i])
         page.fill("#pass1", "short")
         page.fill("#pass2", "short")
         page.click("#keygen")
@@ -279,7 +303,7 @@ def _meeting(b, app, port, expect, tmp_path) -> dict[int, Path]:
     # -- trustee 1 decrypts in a fresh browser context from its downloaded key file -------------------
     ctx = b.context()
     page = b.page(ctx)
-    sign_in(b, page, 1, codes[1], expect)
+    sign_in(b, page, 1, OWN[1], expect)
     expect(page.locator("#status")).to_have_attribute("data-status", "closed")
     page.click("#decrypt")
     expect(page.locator("#decrypt-msg")).to_have_text("Hãy mở tệp khóa trước (bằng mật khẩu của nó).")
@@ -356,7 +380,7 @@ def _meeting(b, app, port, expect, tmp_path) -> dict[int, Path]:
     # -- trustee 2 opens its FIRST key file (no share) at decryption: the share is rebuilt ----------
     ctx = b.context()
     page = b.page(ctx)
-    sign_in(b, page, 2, codes[2], expect)
+    sign_in(b, page, 2, OWN[2], expect)
     expect(page.locator("#status")).to_have_attribute("data-status", "closed")
     expect(page.locator("#check-shares")).to_be_disabled()
     page.set_input_files("#keyfile", str(first_files[2]))
@@ -364,7 +388,7 @@ def _meeting(b, app, port, expect, tmp_path) -> dict[int, Path]:
     page.click("#open")
     expect(page.locator("#open-msg")).to_contain_text("Đã mở tệp khóa: thành viên 2, phần khóa bí mật: chưa có.")
 
-    inbox2 = Http(api, bearer=codes[2]).get(f"/api/v1/elections/{SLUG}/trustees/2/shares")
+    inbox2 = Http(api, bearer=OWN[2]).get(f"/api/v1/elections/{SLUG}/trustees/2/shares")
 
     def alter(route):  # the share from trustee 3 altered on its way: refused, nothing sent
         body = json.loads(json.dumps(inbox2))

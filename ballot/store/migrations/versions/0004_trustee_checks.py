@@ -7,7 +7,9 @@
 - a trustee's published keys (``public_key_json``) never change and the trustee row is not
   deleted once they are published (the key-substitution attack of issue 11);
 - ``trustees.approval_json``: the trustee's signed approval of the election fingerprint
-  (ballot/tally/approval.py), frozen once set.
+  (ballot/tally/approval.py), frozen once set;
+- ``trustees.credential_hash``: argon2id of the access code the trustee chose at first sign-in
+  (ballot/service/trustee_access.py), frozen once set: the secretary's code only enrols.
 
 Revision ID: 0004
 Revises: 0003
@@ -42,6 +44,12 @@ BEGIN
         RAISE EXCEPTION 'ballot: a trustee''s approval is frozen'
             USING ERRCODE = 'restrict_violation';
     END IF;
+    IF TG_OP = 'UPDATE' AND OLD.credential_hash IS NOT NULL
+       AND (NEW.credential_hash IS DISTINCT FROM OLD.credential_hash
+            OR NEW.access_hash IS NOT NULL) THEN
+        RAISE EXCEPTION 'ballot: a trustee''s own access code is frozen'
+            USING ERRCODE = 'restrict_violation';
+    END IF;
     IF TG_OP = 'DELETE' THEN
         RETURN OLD;
     END IF;
@@ -60,6 +68,7 @@ def _sqlite_trigger(name: str, when: str, condition: str | None, message: str) -
 def upgrade() -> None:
     # SQLite: plain ADD COLUMN keeps the table (and its triggers) in place.
     op.add_column("trustees", sa.Column("approval_json", sa.Text(), nullable=True))
+    op.add_column("trustees", sa.Column("credential_hash", sa.String(200), nullable=True))
     op.create_index("uq_tallies_one_aggregate", "tallies", ["election_id"], unique=True,
                     sqlite_where=sa.text("kind = 'aggregate'"),
                     postgresql_where=sa.text("kind = 'aggregate'"))
@@ -90,6 +99,11 @@ def upgrade() -> None:
             "OLD.approval_json IS NOT NULL AND NEW.approval_json IS NOT OLD.approval_json",
             "ballot: a trustee''s approval is frozen"))
         op.execute(_sqlite_trigger(
+            "trustees_credential_frozen", "BEFORE UPDATE ON trustees",
+            "OLD.credential_hash IS NOT NULL AND (NEW.credential_hash IS NOT OLD.credential_hash"
+            " OR NEW.access_hash IS NOT NULL)",
+            "ballot: a trustee''s own access code is frozen"))
+        op.execute(_sqlite_trigger(
             "trustees_keys_no_delete", "BEFORE DELETE ON trustees",
             "OLD.public_key_json IS NOT NULL",
             "ballot: a trustee whose keys are published cannot be deleted"))
@@ -105,9 +119,11 @@ def downgrade() -> None:
         op.execute("DROP TRIGGER IF EXISTS tallies_no_truncate ON tallies")
     else:
         for name in ("tallies_no_update", "tallies_no_delete", "trustees_keys_frozen",
-                     "trustees_approval_frozen", "trustees_keys_no_delete"):
+                     "trustees_approval_frozen", "trustees_credential_frozen",
+                     "trustees_keys_no_delete"):
             op.execute(f"DROP TRIGGER IF EXISTS {name}")
     op.drop_index("uq_tallies_one_decryption", "tallies")
     op.drop_index("uq_tallies_one_aggregate", "tallies")
     with op.batch_alter_table("trustees") as batch:
+        batch.drop_column("credential_hash")
         batch.drop_column("approval_json")
