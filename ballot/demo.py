@@ -175,7 +175,17 @@ def _meeting(app, meeting, base_url, *, out, voters, units, trustees, threshold,
         present_trustees = list(range(1, threshold + 1))
     for i in present_trustees:
         k = open_keys(read_keyfile(keyfiles[i - 1]), f"demo passphrase {i}")
-        devices[i - 1].decrypt(k)
+        t_check = time.perf_counter()
+
+        def shown(checked, i=i, t_check=t_check) -> bool:
+            # the trustee's device checked the whole board itself and shows its head, which the
+            # committee compares with the projector before anything is decrypted
+            say(f"Trustee {i}: board checked in {time.perf_counter() - t_check:.1f} s: "
+                f"{checked.ballots} ballots ({checked.tokens} tokens issued), head "
+                f"{checked.head[:16]}…; decrypting the totals it recomputed")
+            return True
+
+        devices[i - 1].decrypt(k, confirm=shown)
     path = meeting.finalize(slug)
     if record is not None:
         record.parent.mkdir(parents=True, exist_ok=True)
@@ -185,8 +195,9 @@ def _meeting(app, meeting, base_url, *, out, voters, units, trustees, threshold,
     rec = load_record(path)
     from ballot.tally.report import results_table
 
-    say(f"Tally done in {time.perf_counter() - t2:.1f} s (close, aggregate, 2 partial "
-        "decryptions with proofs, combine, discrete logs, rules, record).")
+    say(f"Tally done in {time.perf_counter() - t2:.1f} s (close; each trustee downloads and "
+        "checks the whole board and recomputes the aggregate; 2 partial decryptions with "
+        "proofs, combine, discrete logs, rules, record).")
     say(results_table(rec))
     t3 = time.perf_counter()
     report = verify_record(rec, progress=(lambda d, t: progress("Verifying", d, t)) if progress else None)

@@ -236,4 +236,5 @@ def status(server, slug) -> None:
     for t in state["trustees"]:
         click.echo(f"  {t['index']}. {t['name']}: keys {'✓' if t['public'] else '…'}, "
                    f"shares sent {'✓' if t['shares_sent'] else '…'}, "
-                   f"shares checked {'✓' if t['accepted'] else '…'}")
+                   f"shares checked {'✓' if t['accepted'] else '…'}, "
+                   f"fingerprint approved {'✓' if t.get('approved') else '…'}")
