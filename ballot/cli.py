@@ -91,8 +91,11 @@ def demo(voters: int, units: int, trustees: int, threshold: int, record: Path | 
               type=click.Path(dir_okay=False, path_type=Path),
               help="For a second round: the first round's record; also verify it and that "
                    "this round's candidates, groups, K and base come from its results.")
+@click.option("--require-approvals", is_flag=True,
+              help="Fail if the record has no trustees' approvals of the fingerprint (every "
+                   "election opened since approvals exist has them).")
 def verify(record: Path, receipt: str | None, workers: int | None,
-           first_round: Path | None) -> None:
+           first_round: Path | None, require_approvals: bool = False) -> None:
     """Verify an election record from the file alone.
 
     Exit status: 0 every check passed (and the receipt, if given, is on the board as signed);
@@ -135,7 +138,8 @@ def verify(record: Path, receipt: str | None, workers: int | None,
                 state["shown"] = True
         return progress
 
-    report = verify_record(rec, progress=progress_for("Ballots"), workers=workers, data=rec_bytes)
+    report = verify_record(rec, progress=progress_for("Ballots"), workers=workers, data=rec_bytes,
+                           require_approvals=require_approvals)
     if first_rec is not None:
         from ballot.tally.verify_link import verify_link
 

@@ -136,6 +136,8 @@ def _meeting(app, meeting, base_url, *, out, voters, units, trustees, threshold,
     meeting.begin_ceremony(slug)
     devices = [TrusteeDevice(Http(base_url, bearer=codes[n]), slug, i)
                for i, n in enumerate(names, 1)]
+    for i, d in enumerate(devices, 1):  # first sign-in: each trustee chooses their own code
+        d.enrol(f"demo access code {i}")
     keys = [d.keygen() for d in devices]
     for d, k in zip(devices, keys):
         d.send_shares(k)
@@ -146,6 +148,11 @@ def _meeting(app, meeting, base_url, *, out, voters, units, trustees, threshold,
                                       seal_keys(k, f"demo passphrase {i}")))
     base_hash = meeting.finish_ceremony(slug)
     say(f"Key ceremony done: election fingerprint {base_hash[:16]}…")
+    # Each trustee's device checks the election key against the keys its shares were checked
+    # against and approves the fingerprint; voting opens only then.
+    for d, k in zip(devices, keys):
+        d.approve(k)
+    say(f"Every trustee approved the fingerprint ({trustees} approvals).")
 
     invitations = meeting.open_voting(slug)
     choices = preferences(units, voters, len(levels), rng)
@@ -168,7 +175,17 @@ def _meeting(app, meeting, base_url, *, out, voters, units, trustees, threshold,
         present_trustees = list(range(1, threshold + 1))
     for i in present_trustees:
         k = open_keys(read_keyfile(keyfiles[i - 1]), f"demo passphrase {i}")
-        devices[i - 1].decrypt(k)
+        t_check = time.perf_counter()
+
+        def shown(checked, i=i, t_check=t_check) -> bool:
+            # the trustee's device checked the whole board itself and shows its head, which the
+            # committee compares with the projector before anything is decrypted
+            say(f"Trustee {i}: board checked in {time.perf_counter() - t_check:.1f} s: "
+                f"{checked.ballots} ballots ({checked.tokens} tokens issued), head "
+                f"{checked.head[:16]}…; decrypting the totals it recomputed")
+            return True
+
+        devices[i - 1].decrypt(k, confirm=shown)
     path = meeting.finalize(slug)
     if record is not None:
         record.parent.mkdir(parents=True, exist_ok=True)
@@ -178,8 +195,9 @@ def _meeting(app, meeting, base_url, *, out, voters, units, trustees, threshold,
     rec = load_record(path)
     from ballot.tally.report import results_table
 
-    say(f"Tally done in {time.perf_counter() - t2:.1f} s (close, aggregate, 2 partial "
-        "decryptions with proofs, combine, discrete logs, rules, record).")
+    say(f"Tally done in {time.perf_counter() - t2:.1f} s (close; each trustee downloads and "
+        "checks the whole board and recomputes the aggregate; 2 partial decryptions with "
+        "proofs, combine, discrete logs, rules, record).")
     say(results_table(rec))
     t3 = time.perf_counter()
     report = verify_record(rec, progress=(lambda d, t: progress("Verifying", d, t)) if progress else None)

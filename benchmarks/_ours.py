@@ -145,6 +145,9 @@ class Fixture:
                         self_level=levels.codes[1], proposed_level=levels.codes[1])
                    for rid, name in people[: self.units]],
             trustee_names=names, threshold=self.threshold)
+        from ballot.service.trustee_access import enrol_all
+
+        codes = enrol_all(m, SLUG, codes)
         m.begin_ceremony(SLUG)
         mh = bytes.fromhex(m.ceremony_state(SLUG)["manifest_hash"])
         keys = {i: th.new_trustee(mh, i, self.threshold) for i in range(1, self.trustees + 1)}
@@ -158,6 +161,17 @@ class Fixture:
         for i in keys:
             m.accept_shares(SLUG, i, codes[names[i - 1]], [])
         m.finish_ceremony(SLUG)
+        from ballot.service.ceremony import submit_approval
+        from ballot.tally.approval import sign_approval
+
+        info = m.public_info(SLUG)
+        from ballot.election.manifest import Manifest as _Manifest
+        from ballot.tally.context import ElectionContext as _Context
+
+        ctx = _Context.from_json(_Manifest.from_json(info["manifest"]), info["context"])
+        for i, (sec, _) in keys.items():  # every trustee approves the fingerprint
+            submit_approval(m, SLUG, i, codes[names[i - 1]],
+                            sign_approval(ctx, i, sec.coefficients[0]))
         invitations = m.open_voting(SLUG)
         self.invitations = [invitations[rid] for rid, _ in people]
         self.info = m.public_info(SLUG)

@@ -174,10 +174,12 @@ def setup_meeting(meeting: Meeting, slug: str, urls: list[str], members: int,
                            threshold=1)
     meeting.begin_ceremony(slug)
     device = TrusteeDevice(Http(urls[0], bearer=codes["Trưởng ban kiểm phiếu"]), slug, 1)
+    device.enrol("benchmark trustee code")
     keys = device.keygen()
     device.send_shares(keys)
-    device.receive_shares(keys)
+    keys = device.receive_shares(keys)
     meeting.finish_ceremony(slug)
+    device.approve(keys)
     return meeting.open_voting(slug)
 
 

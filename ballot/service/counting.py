@@ -37,6 +37,7 @@ from ballot.tally.close import (
 from ballot.tally.decryption import TrusteeDecryption, aggregate_accepted, combine_decryptions
 from ballot.tally.record import build_record, counts_to_json, paper_from_json, save_record
 
+from . import ceremony
 from . import paper as paper_instead
 from . import verified
 
@@ -284,7 +285,10 @@ def _build(m: Meeting, slug: str) -> tuple[dict[str, Any], Mapping[str, Any]]:
             aggregate=totals, decryptions=list(decs.values()), electronic_counts=electronic,
             paper=paper, figures=figures, counts=totals_counts, results=results,
             close=close, audit=[audit_entry_json(a) for a in sorted(audit, key=lambda a: a.seq)],
-            paper_instead=set_aside)
+            paper_instead=set_aside,
+            # Every trustee's signed approval of the fingerprint (service/ceremony.py); an
+            # election opened before approvals existed has none, and its record fails the check.
+            approvals=ceremony.approvals(m, s, election) or [])
         result_row = {"counts": counts_to_json(unit_ids, totals_counts),
                       "results": results.to_json()}
         return record, result_row

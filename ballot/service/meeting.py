@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -82,7 +81,9 @@ def _new_trustee_code() -> str:
 
 
 def _trustee_hash(code: str) -> str:
-    return _hash_secret("trustee", repo.normalize_invitation_code(code))
+    from .trustee_access import enrolment_hash
+
+    return enrolment_hash(code)
 
 
 @dataclass
@@ -203,6 +204,9 @@ class Meeting:
             if t.public_key_json is not None:
                 raise ServiceError(f"trustee {index} has already published keys: their code "
                                    "can no longer be replaced", 409)
+            if t.credential_hash is not None:
+                raise ServiceError(f"trustee {index} has chosen their own access code: the "
+                                   "secretary can no longer replace it", 409)
             code = _new_trustee_code()
             t.access_hash = _trustee_hash(code)
             repo.append_audit(s, election_id=election.id, actor="secretary",
@@ -210,15 +214,11 @@ class Meeting:
             return t.name, code
 
     def trustee_login(self, s: Session, election: Election, index: int, code: str) -> Trustee:
-        t = s.execute(select(Trustee).where(Trustee.election_id == election.id,
-                                            Trustee.index == index)).scalar_one_or_none()
-        code = code if isinstance(code, str) else ""
-        # Codes made before the invitation alphabet (token_urlsafe) are compared as typed.
-        if t is None or not t.access_hash or not (
-                secrets.compare_digest(t.access_hash, _trustee_hash(code))
-                or secrets.compare_digest(t.access_hash, _hash_secret("trustee", code))):
-            raise ServiceError("unknown trustee or wrong access code", 403)
-        return t
+        """The trustee whose own access code (chosen at enrolment) this is
+        (service/trustee_access.py); the secretary's enrolment code is refused."""
+        from .trustee_access import check_trustee
+
+        return check_trustee(self, s, election, index, code)
 
     def submit_trustee_public(self, slug: str, index: int, code: str, public: Any) -> None:
         with transaction(self.factory) as s:
@@ -256,6 +256,8 @@ class Meeting:
                     "public": parse_json(t.public_key_json) if t.public_key_json else None,
                     "shares_sent": bool(state.get("shares")),
                     "accepted": bool(state.get("accepted")),
+                    "approved": t.approval_json is not None,
+                    "enrolled": t.credential_hash is not None,
                 } for t, state in ((t, self._ceremony(t)) for t in ts)],
             }
 
@@ -348,6 +350,10 @@ class Meeting:
         """Open; returns {roll_id: invitation code} for every official member (print them now)."""
         with transaction(self.factory) as s:
             election = self._election(s, slug)
+            if election.status == "key_ceremony" and election.context_json:
+                from .ceremony import require_approvals
+
+                require_approvals(self, s, election)  # every trustee approved the fingerprint
             transition(s, election, "open")
             codes = repo.create_invitations(s, election.id)
             ids = {e.id: e.roll_id for e in repo.roll(s, election.id)}
@@ -544,14 +550,10 @@ class Meeting:
 
     # -- tally -------------------------------------------------------------------------------
     def _totals(self, s: Session, election: Election) -> tuple[Ciphertext, ...]:
-        rows = repo.tallies(s, election.id, "aggregate")
-        if not rows:
-            if election.status != "open" and repo.board(s, election.id) == []:
-                raise ServiceError("no electronic ballot was cast: there is nothing to decrypt",
-                                   409)
-            raise ServiceError("voting is not closed yet", 409)
-        units = parse_json(rows[-1].payload_json)["units"]
-        return tuple(Ciphertext.from_bytes(b64decode(u, 64)) for u in units)
+        """The aggregate, recomputed from the board every time (service/decryption.py)."""
+        from .decryption import board_totals
+
+        return board_totals(self, s, election)
 
     def aggregate_for_trustees(self, slug: str) -> dict[str, Any]:
         with transaction(self.factory, read_only=True) as s:
@@ -669,7 +671,8 @@ class Meeting:
                 raise ServiceError(f"the second round already exists: "
                                    f"{self.second_round_slug(slug)}", 409)
             record_sha256 = v.sha256
-            trustee_hashes = {t.index: t.access_hash for t in repo.trustees(s, first.id)}
+            trustee_hashes = {t.index: (t.access_hash, t.credential_hash)
+                              for t in repo.trustees(s, first.id)}
             # Each invitation's hash for the second round's slug (made with the code at
             # round one), in roll order: the rows' own order could follow the redemptions.
             first_roll = {e.id: (e.position, e.roll_id) for e in repo.roll(s, first.id)}
@@ -721,7 +724,8 @@ class Meeting:
                       for i, u in enumerate(manifest2.units, 1))
             for i, name in enumerate(manifest2.trustees.members, 1):
                 t = repo.add_trustee(s, election.id, i, name)
-                t.access_hash = trustee_hashes.get(i)  # the round-one access codes log in
+                # the round-one access codes log in (the trustee's own, once enrolled)
+                t.access_hash, t.credential_hash = trustee_hashes.get(i, (None, None))
             s.flush()
             entry_ids = {e.roll_id: e.id for e in repo.roll(s, election.id)}
             # The same invitation codes, unused, under this round's credentials (docs/protocol.md

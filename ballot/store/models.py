@@ -27,6 +27,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
     false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -200,6 +201,11 @@ class Trustee(Base):
     ceremony_json: Mapped[str | None] = mapped_column(Text)
     # SHA-256 of the trustee's access code (migration 0002); the code itself is never stored.
     access_hash: Mapped[str | None] = mapped_column(String(HASH_LEN))
+    # argon2id of the access code the trustee chose at enrolment (migration 0004; frozen once
+    # set); access_hash then holds nothing (the enrolment code is used up).
+    credential_hash: Mapped[str | None] = mapped_column(String(200))
+    # The trustee's signed approval of the election fingerprint (migration 0004; frozen once set).
+    approval_json: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     def __repr__(self) -> str:
@@ -301,7 +307,16 @@ class BoardEntry(Base):
 
 class Tally(Base):
     __tablename__ = "tallies"
-    __table_args__ = (CheckConstraint(_in("kind", TALLY_KINDS), name="kind"),)
+    # Append-only (triggers, migration 0004): one aggregate per election, one partial
+    # decryption per trustee.
+    __table_args__ = (
+        CheckConstraint(_in("kind", TALLY_KINDS), name="kind"),
+        Index("uq_tallies_one_aggregate", "election_id", unique=True,
+              sqlite_where=text("kind = 'aggregate'"), postgresql_where=text("kind = 'aggregate'")),
+        Index("uq_tallies_one_decryption", "election_id", "trustee_index", unique=True,
+              sqlite_where=text("kind = 'partial_decryption'"),
+              postgresql_where=text("kind = 'partial_decryption'")),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     election_id: Mapped[int] = mapped_column(ForeignKey("elections.id"), index=True)

@@ -31,8 +31,9 @@ RECORD_KEYS = (
 )
 RECORD_FIELDS: dict[str, tuple[str, ...]] = {
     RECORD_VERSION_1: RECORD_KEYS,
-    # paper_instead: roll ids of members who received a token and voted on paper instead.
-    RECORD_VERSION: RECORD_KEYS + ("close", "audit", "paper_instead"),
+    # paper_instead: roll ids of members who received a token and voted on paper instead;
+    # approvals: every trustee's signed approval of the base hash (docs/protocol.md §9.2).
+    RECORD_VERSION: RECORD_KEYS + ("close", "audit", "paper_instead", "approvals"),
 }
 
 
@@ -60,6 +61,7 @@ def build_record(
     close: Mapping[str, Any],
     audit: Sequence[Mapping[str, Any]],
     paper_instead: Sequence[str] = (),
+    approvals: Sequence[Mapping[str, Any]] = (),
 ) -> dict[str, Any]:
     """``close``: the close's figures (:func:`ballot.tally.close.close_detail`); ``audit``: the
     audit entries of the close, the paper counts and the decryptions, in seq order.
@@ -87,6 +89,7 @@ def build_record(
         "audit": [dict(a) for a in audit],
         # Sorted roll ids: their tokens are set aside (docs/protocol.md, "paper_instead").
         "paper_instead": sorted(paper_instead),
+        "approvals": [dict(a) for a in approvals],
     }
 
 

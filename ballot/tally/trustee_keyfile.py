@@ -5,7 +5,10 @@ File format (JSON, docs/protocol.md, "Trustee key file"):
      "kdf": {"alg": "argon2id13", "opslimit": n, "memlimit": n, "salt": b64},
      "secretbox": b64(XSalsa20-Poly1305 of the canonical JSON of the secrets)}
 The secrets are the polynomial's coefficients, the Box private key and, once the ceremony
-is over, the secret share s_i. The server never holds this file's key.
+is over, the secret share s_i and ``publics``: the digest (hex, ``ballot/tally/approval.py``
+``publics_digest``) of every trustee's public keys that the shares were checked against, so
+that the trustee can later check that the election key is made of exactly those (key
+substitution, issue 11). The server never holds this file's key.
 
 The passphrase is taken in Unicode NFC before argon2id: Vietnamese keyboards type the same
 "mật khẩu" as precomposed letters or as letters and combining marks, and the browser and the
@@ -47,14 +50,18 @@ class TrusteeKeys:
     manifest_hash: bytes
     secret: TrusteeSecret
     share: int | None = None  # s_i, once every other trustee's share is received and checked
+    publics: bytes | None = None  # digest of the trustees' keys the shares were checked against
 
 
 def _secrets_json(keys: TrusteeKeys) -> dict[str, Any]:
-    return {
+    out = {
         "coefficients": [b64encode(encode_scalar(a)) for a in keys.secret.coefficients],
         "box_secret": b64encode(keys.secret.box_secret),
         "share": b64encode(encode_scalar(keys.share)) if keys.share is not None else None,
     }
+    if keys.publics is not None:  # absent from files sealed before approvals existed
+        out["publics"] = keys.publics.hex()
+    return out
 
 
 def seal_keys(keys: TrusteeKeys, passphrase: str, *, opslimit: int = OPSLIMIT,
@@ -113,8 +120,13 @@ def open_keys(doc: Any, passphrase: str) -> TrusteeKeys:
             tuple(decode_scalar(b64decode(a, 32)) for a in s["coefficients"]),
             b64decode(s["box_secret"], 32, "box_secret"))
         share = decode_scalar(b64decode(s["share"], 32)) if s["share"] is not None else None
-        return TrusteeKeys(bytes.fromhex(doc["manifest_hash"]), secret, share)
-    except (KeyError, TypeError, EncodingError) as exc:
+        publics = bytes.fromhex(s["publics"]) if s.get("publics") is not None else None
+        if publics is not None and len(publics) != 32:
+            raise KeyFileError("malformed trustee key file: publics")
+        return TrusteeKeys(bytes.fromhex(doc["manifest_hash"]), secret, share, publics)
+    except KeyFileError:
+        raise
+    except (KeyError, TypeError, ValueError, EncodingError) as exc:
         raise KeyFileError(f"malformed trustee key file: {exc}") from None
 
 

@@ -22,6 +22,7 @@ from ballot.election.counts import MeetingFigures
 from ballot.election.errors import CountError, ManifestError
 from ballot.election.manifest import Manifest
 
+from .approval import ApprovalError, verify_approvals
 from .board import GENESIS, entry_hash
 from .parallel import mp_context
 from .record import RECORD_FIELDS, RECORD_VERSION_1, counts_from_json, paper_from_json
@@ -141,13 +142,15 @@ def _run_ballot_checks(ctx: ElectionContext, entries: list[tuple[int, Any]], pro
 
 
 def verify_record(record: dict[str, Any], *, progress: Progress | None = None,
-                  workers: int | None = None, data: bytes | None = None) -> Report:
+                  workers: int | None = None, data: bytes | None = None,
+                  require_approvals: bool = False) -> Report:
     """Every check of docs/protocol.md §12. ``data``: the record file's bytes, if the record
-    was read from a file: they must be the record's canonical JSON (§11)."""
+    was read from a file: they must be the record's canonical JSON (§11).
+    ``require_approvals``: a version-1 record (no trustees' approvals) fails too."""
     report = Report()
     try:
         _verify_form(record, report, data)
-        _verify(record, report, progress, workers)
+        _verify(record, report, progress, workers, require_approvals)
     except StopChecks:
         pass
     return report
@@ -173,7 +176,7 @@ def _verify_form(record: Any, report: Report, data: bytes | None) -> None:
 
 
 def _verify(record: dict[str, Any], report: Report, progress: Progress | None,
-            workers: int | None) -> None:
+            workers: int | None, require_approvals: bool = False) -> None:
     need, must = report.need, report.must
 
     # 1. Manifest and context (ceremony proofs, base hash).
@@ -209,6 +212,23 @@ def _verify(record: dict[str, Any], report: Report, progress: Progress | None,
              f"receipt key {str(record['receipt_key'])[:16]}…, as in the manifest" if ok else
              "the record's receipt key is not the manifest's: receipts signed by "
              f"{str(manifest.receipt_key)[:16]}… would be disowned")
+
+    # 1b. The trustees' approvals of the fingerprint (version 2; docs/protocol.md §9.2).
+    if "approvals" in record:
+        try:
+            approved = verify_approvals(ctx, record["approvals"])
+        except ApprovalError as exc:
+            need(False, "approvals", "Trustees' approvals of the fingerprint", str(exc))
+        need(True, "approvals", "Trustees' approvals of the fingerprint",
+             f"trustees {approved} each signed base hash {ctx.base_hash.hex()[:16]}… with their "
+             "ceremony key")
+    else:
+        need(not require_approvals, "approvals",
+             "Trustees' approvals of the fingerprint",
+             "the record carries no approvals, and they are required (--require-approvals)")
+        report.add("approvals", "Trustees' approvals of the fingerprint", True,
+                   "none in this record (a version-1 record, from before trustees approved the "
+                   "fingerprint: nothing to check)")
 
     # 2. Token issuance log.
     log = record["issuance_log"]

@@ -104,6 +104,15 @@ def board(slug: str):
     return jsonify(board=meeting().board(slug))
 
 
+@api.get("/elections/<slug>/board/ballots")
+def board_ballots(slug: str):
+    """The whole board with its ballots once voting has closed: what a trustee's device checks
+    and sums by itself before decrypting (service/decryption.py)."""
+    from ballot.service.decryption import full_board
+
+    return jsonify(full_board(meeting(), slug))
+
+
 @api.get("/elections/<slug>/record")
 def record(slug: str):
     path = meeting().record_path(slug)
@@ -119,6 +128,16 @@ def record(slug: str):
 @api.get("/elections/<slug>/ceremony")
 def ceremony(slug: str):
     return jsonify(meeting().ceremony_state(slug))
+
+
+@api.post("/elections/<slug>/trustees/<int:index>/enrol")
+def trustee_enrol(slug: str, index: int):
+    """First sign-in: the secretary's one-time enrolment code (Bearer) sets the trustee's own
+    access code (service/trustee_access.py)."""
+    from ballot.service.trustee_access import enrol
+
+    enrol(meeting(), slug, index, trustee_code(), field(body(), "code"))
+    return jsonify(ok=True), 201
 
 
 @api.post("/elections/<slug>/trustees/<int:index>/public")
@@ -146,6 +165,15 @@ def trustee_accept(slug: str, index: int):
         raise ServiceError("complaints: a list of {sender, reason}")
     meeting().accept_shares(slug, index, trustee_code(), complaints)
     return jsonify(ok=True), 201
+
+
+@api.post("/elections/<slug>/trustees/<int:index>/approval")
+def trustee_approval(slug: str, index: int):
+    """The trustee's signed approval of the election fingerprint (service/ceremony.py)."""
+    from ballot.service.ceremony import submit_approval
+
+    n = submit_approval(meeting(), slug, index, trustee_code(), field(body(), "approval"))
+    return jsonify(ok=True, approvals=n), 201
 
 
 @api.get("/elections/<slug>/aggregate")

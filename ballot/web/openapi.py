@@ -66,8 +66,15 @@ PATHS: dict[str, dict[str, Any]] = {
         "What was fixed at the close, before any decryption: attendance, paper figures, the "
         "board's final head (ballots, last entry hash), the audit entry's seq and hash")},
     "/elections/{slug}/board": {"get": _op("The bulletin board: positions, tracking codes, hashes")},
+    "/elections/{slug}/board/ballots": {"get": _op(
+        "The whole board with its ballots, once voting has closed (trustees check it and "
+        "recompute the aggregate themselves)", errors=(404, 409))},
     "/elections/{slug}/record": {"get": _op("The election record (once tallied)")},
     "/elections/{slug}/ceremony": {"get": _op("Key ceremony state")},
+    "/elections/{slug}/trustees/{index}/enrol": {"post": _op(
+        "First sign-in: with the secretary's one-time enrolment code as the bearer, set the "
+        "trustee's own access code (at least 10 characters); the enrolment code then stops working",
+        body=_obj(code={"type": "string"}), ok=201, trustee=True)},
     "/elections/{slug}/trustees/{index}/public": {"post": _op(
         "A trustee publishes its commitments, proofs and Box key",
         body=_obj(public={"type": "object"}), ok=201, trustee=True)},
@@ -82,7 +89,14 @@ PATHS: dict[str, dict[str, Any]] = {
         body=_obj(complaints={"type": "array", "items": _obj(sender={"type": "integer"},
                                                              reason={"type": "string"})}),
         ok=201, trustee=True)},
-    "/elections/{slug}/aggregate": {"get": _op("The per-unit aggregate ciphertexts (after closing)")},
+    "/elections/{slug}/trustees/{index}/approval": {"post": _op(
+        "A trustee approves the election fingerprint: a Schnorr signature with its ceremony key "
+        "over the base hash (docs/protocol.md, \"Trustee approvals\")",
+        body=_obj(approval=_obj(trustee={"type": "integer"}, base_hash=HEX64, signature=B64)),
+        ok=201, trustee=True, errors=(400, 404, 409, 422))},
+    "/elections/{slug}/aggregate": {"get": _op(
+        "The per-unit aggregate ciphertexts (after closing), recomputed from the board; "
+        "trustees' devices do not use it")},
     "/elections/{slug}/trustees/{index}/decryption": {"post": _op(
         "A trustee's partial decryptions of the aggregate, with proofs",
         body=_obj(decryption=_obj(trustee={"type": "integer"},

@@ -1,8 +1,10 @@
 """The trustee's page (``/t/<slug>``), on the trustee's own device: the key ceremony and the
 partial decryption run **in the browser** (docs/web.md, "The trustee page").
 
-The trustee signs in with their number and one-time access code (the session then remembers
-only "trustee i of election s"; the code is not kept). The sign-in's answer is the status page
+The trustee signs in with their number and their own access code; at the first sign-in they
+type the secretary's one-time enrolment code and choose their own access code, which replaces
+it (service/trustee_access.py: the secretary never holds a working code). The session then
+remembers only "trustee i of election s"; the code is not kept. The sign-in's answer is the status page
 itself, which hands the code just typed to its script (``static/js/trustee.js`` with
 ``BallotCrypto.trustee``, docs/js-client.md); after a reload the page asks for it again. The
 script keeps it in the page's memory only, to call the same JSON API as the ``ballot trustee`` command
@@ -14,9 +16,18 @@ needed (``api.py``). Then, step by step:
    CLI opens it and the reverse) and publishes the public part;
 2. when every trustee has published: send the shares, each Box-encrypted to its trustee;
 3. when every trustee has sent: check the shares addressed to me (or file complaints), download
-   the key file again, now with the secret share, and tell the server;
-4. after voting closes: open the key file, fetch the aggregate, compute every unit's partial
-   decryption with its Chaum–Pedersen proof and submit it; the server checks each proof and its
+   the key file again, now with the secret share (and the digest of the trustees' keys the
+   shares were checked against), and tell the server;
+3b. after the secretary's "Finish": fetch the election context, check that its trustees' keys
+   are exactly those (so the joint key is the product of their constant terms), show the
+   fingerprint for the committee to compare with the projector, and on confirmation send the
+   signed approval (voting opens only once every trustee has approved);
+4. after voting closes: open the key file, download the whole board, check it (chain, every
+   ballot's token, signature and proofs, no token twice, ballots ≤ tokens issued) and add up
+   the aggregate in the browser (never the server's), show the board's head (ballot count,
+   last entry hash) for the committee to compare with the projector, and only once the
+   trustee confirms, compute every unit's partial decryption with its Chaum–Pedersen proof
+   and submit it; the server checks each proof and its
    refusal, if any, is shown as it is. A key file without share (the first one), once this
    trustee accepted its shares, gets its share rebuilt from the shares the server still holds
    (checked as in 3, and against the public share) and is downloaded again with it.
@@ -37,6 +48,7 @@ from flask import (Blueprint, abort, current_app, jsonify, redirect, render_temp
 from sqlalchemy import select
 
 from ballot.service.meeting import Meeting, ServiceError
+from ballot.service.trustee_access import ENROLMENT_ONLY, MIN_CODE, enrol
 from ballot.store import repo
 from ballot.store.db import transaction
 from ballot.store.errors import StoreError
@@ -51,6 +63,10 @@ trustee = Blueprint("trustee", __name__, url_prefix="/t")
 
 def meeting() -> Meeting:
     return current_app.extensions["ballot.meeting"]
+
+
+class _PageError(ValueError):
+    """A sign-in refused with a text for the page."""
 
 
 def _signed_in(slug: str) -> int | None:
@@ -88,19 +104,37 @@ def login(slug: str):
         except ValueError:
             index = 0
         code = "".join(request.form.get("code", "").split())
+        new, again = request.form.get("new_code", ""), request.form.get("new_code2", "")
         m = meeting()
         try:
+            if new or again:  # first sign-in: the enrolment code sets the trustee's own code
+                if new != again:
+                    raise _PageError(_("The two access codes differ."))
+                enrol(m, slug, index, code, new)
+                code = "".join(new.split())
             with transaction(m.factory, read_only=True) as s:
                 election = repo.get_election(s, slug)
                 m.trustee_login(s, election, index, code)
-        except (ServiceError, StoreError):
+        except _PageError as exc:
+            error = str(exc)
+        except ServiceError as exc:
+            error = (_("First sign-in: this is the secretary's one-time code. Choose your own "
+                       "access code below (twice); the secretary's code then stops working.")
+                     if str(exc) == ENROLMENT_ONLY else
+                     _("Choose an access code of at least %(n)s characters (letters without "
+                       "accents, digits, punctuation), other than the secretary's code.",
+                       n=MIN_CODE) if exc.status == 400 else
+                     _("You have already chosen your own access code: sign in with it.")
+                     if exc.status == 409 else _("Unknown trustee or wrong access code."))
+        except StoreError:
             error = _("Unknown trustee or wrong access code.")
         else:
             session["trustee"] = {"slug": slug, "index": index}
             # The status page itself, as this POST's answer, with the code just typed handed to
             # its script (memory only; responses are never cached): no second typing.
             return _status_page(slug, handed_code=code)
-    return render_template("trustee/login.html", slug=slug, state=state, error=error), \
+    return render_template("trustee/login.html", slug=slug, state=state, error=error,
+                           min_code=MIN_CODE), \
         401 if error else 200
 
 
@@ -149,7 +183,22 @@ def _strings() -> dict[str, str]:
         "checked": _("Every share checked. Your key file, now with your secret share, was "
                      "downloaded as %(file)s: keep this one (it replaces the first) for the count."),
         "complaints": _("Shares rejected: %(list)s. The ceremony cannot finish: tell the secretary."),
-        "fetching": _("Fetching the encrypted totals…"),
+        "approve_checking": _("Checking the election key against the keys your shares were "
+                              "checked against…"),
+        "approve_refused": _("Do not approve: %(reason)s. Tell the committee and the secretary."),
+        "fingerprint_rejected": _("Not approved. Tell the committee and the secretary."),
+        "approved": _("Approval sent: you approved this election fingerprint."),
+        "wait_finish": _("Waiting for the secretary to finish the key ceremony."),
+        "fetching": _("Downloading the whole board…"),
+        "checking_board": _("Checking every ballot on the board (token, signature, proofs, hash "
+                            "chain) and adding up the totals: %(done)s/%(total)s ballots…"),
+        "board_checked": _("Board checked: %(n)s ballots (%(tokens)s tokens issued). Compare the "
+                           "number of ballots and the head below with the projector and with "
+                           "the number of members who voted before you decrypt."),
+        "board_refused": _("The board does not check, nothing was decrypted: %(reason)s. Tell "
+                           "the committee and the secretary."),
+        "head_rejected": _("Not confirmed: nothing was decrypted. Tell the committee and the "
+                           "secretary."),
         "decrypting": _("Decrypting the totals with proofs: %(done)s/%(total)s units…"),
         "submitting": _("Sending your partial decryption…"),
         "decrypted": _("Partial decryption accepted; %(n)s trustee(s) have decrypted so far."),
@@ -197,9 +246,10 @@ def progress(slug: str):
     """The ceremony's progress for the page to poll: no manifest, no keys, no code."""
     state = _state(slug)
     decrypted = _decrypted(slug)
-    return jsonify(status=state["status"], threshold=state["threshold"], trustees=[{
+    return jsonify(status=state["status"], threshold=state["threshold"],
+                   finished=state["base_hash"] is not None, trustees=[{
         "index": t["index"], "name": t["name"], "published": t["public"] is not None,
-        "shares_sent": t["shares_sent"], "accepted": t["accepted"],
+        "shares_sent": t["shares_sent"], "accepted": t["accepted"], "approved": t["approved"],
         "decrypted": t["index"] in decrypted} for t in state["trustees"]])
 
 

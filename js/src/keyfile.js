@@ -49,11 +49,15 @@ export function deriveKey(passphrase, { salt = null, opslimit = OPSLIMIT, memlim
 }
 
 function secretsJson(keys) {
-  return {
+  const out = {
     coefficients: keys.secret.coefficients.map((a) => b64encode(encodeScalar(a))),
     box_secret: b64encode(keys.secret.boxSecret),
     share: keys.share === null || keys.share === undefined ? null : b64encode(encodeScalar(keys.share)),
   };
+  // the digest of the trustees' keys the shares were checked against (approvals; absent
+  // from files sealed before they existed), as Python's _secrets_json
+  if (keys.publics) out.publics = toHex(keys.publics);
+  return out;
 }
 
 /**
@@ -145,7 +149,8 @@ export function openKeyFile(file, passphrase) {
       boxSecret: b64decode(s.box_secret, 32, "box_secret"),
     };
     const share = s.share === null ? null : decodeScalar(b64decode(s.share, 32, "share"), "share");
-    return { keys: { manifestHash: fromHex(doc.manifest_hash, 32, "manifest_hash"), secret, share }, derived };
+    const publics = s.publics === undefined || s.publics === null ? null : fromHex(s.publics, 32, "publics");
+    return { keys: { manifestHash: fromHex(doc.manifest_hash, 32, "manifest_hash"), secret, share, publics }, derived };
   } catch (e) {
     if (e instanceof EncodingError || e instanceof TypeError) throw new KeyFileError(`malformed trustee key file: ${e.message}`);
     throw e;

@@ -9,14 +9,23 @@
 //   POST …/trustees/<i>/decryption  {decryption}          ← decrypt(agg, keys)
 // and, for a key file saved before the shares were checked, after they were accepted:
 //   rebuildShare(state, agg, keys, inbox) → keys with the secret share (nothing to POST)
+// The page does not decrypt the server's "aggregate": it downloads the whole board
+//   GET /api/v1/elections/<slug>               → `info` (manifest, context, fingerprint)
+//   GET …/counters                             → `counters` (tokens issued)
+//   GET …/board/ballots                        → `board`
+// checks it (checkBoardAsync: chain, tokens, signatures, proofs, no token twice, ballots ≤
+// tokens), shows its head for the committee to compare with the projector, and decrypts only
+// the aggregate it recomputed (decryptChecked: one ciphertext per unit).
 // Secrets never appear in what these functions return for the server (only commitments, proofs,
 // Box public keys, Box ciphertexts and partial decryptions).
 
-import { expectedRadix } from "./ballot.js";
+import { expectedRadix, loadElection, verifyBallot } from "./ballot.js";
 import { EncodingError, bytesEqual, toHex } from "./bytes.js";
-import { b64decode, b64encode, canonicalJson, sha256Tag } from "./encoding.js";
-import { ciphertextFromBytes } from "./elgamal.js";
-import { baseMul, decodePoint, pointsEqual, randomScalar } from "./group.js";
+import { b64decode, b64encode, canonicalJson, sha256Tag, uint32 } from "./encoding.js";
+import { pairsToBytes, proveSchnorr } from "./proofs.js";
+import { addCiphertexts, ciphertextFromBytes, ciphertextToBytes } from "./elgamal.js";
+import { IDENTITY, baseMul, decodePoint, pointsEqual, randomScalar } from "./group.js";
+import { GENESIS, entryHash } from "./receipt.js";
 import {
   CeremonyError,
   DecryptionError,
@@ -139,9 +148,12 @@ export function receiveShares(state, keys, inbox) {
     if (i !== me && !received.has(i) && !complained.has(i)) complaints.push({ sender: i, reason: "no share received" });
   }
   const share = complaints.length ? null : secretShare(keys.secret, received);
+  // remember the keys the shares were checked against: the election key must be made of
+  // exactly these (approve)
+  const digest = publicsDigest([...publics.values()].sort((a, b) => a.index - b.index));
   return {
     request: { complaints },
-    keys: share === null ? null : { ...keys, share },
+    keys: share === null ? null : { ...keys, share, publics: digest },
     received,
   };
 }
@@ -253,6 +265,130 @@ export async function decryptAsync(agg, keys, { rng = randomScalar, onProgress =
     if ((u + 1) % every === 0) await new Promise((resolve) => setTimeout(resolve, 0));
   }
   return { decryption: { trustee: p.index, units } };
+}
+
+// -- approval of the election fingerprint (ballot/tally/approval.py) -------------------------------
+
+export const APPROVAL_TAG = "ballot/v1/ctx/trustee-approval";
+
+/** SHA256_trustee-publics(canonical_json([every trustee's public, in index order])). */
+export function publicsDigest(publics) {
+  return sha256Tag("ballot/v1/trustee-publics", canonicalJson(publics.map(trusteePublicToJson)));
+}
+
+/** SHA256_ctx/trustee-approval(base_hash ‖ u32(index)): the Schnorr context of an approval. */
+export function approvalContext(baseHash, index) {
+  return sha256Tag(APPROVAL_TAG, baseHash, uint32(index));
+}
+
+/** The approval {trustee, base_hash, signature} of a checked context (checkContext) by `index`. */
+export function signApproval(ctx, index, a0, { rng = randomScalar } = {}) {
+  const K0 = ctx.publics[index - 1].commitments[0];
+  const { c, v } = proveSchnorr(approvalContext(ctx.baseHash, index), a0, K0, { rng });
+  return { trustee: index, base_hash: toHex(ctx.baseHash), signature: b64encode(pairsToBytes([[c, v]])) };
+}
+
+/**
+ * approve: after "Finish", `info` (GET /api/v1/elections/<slug>) checked as the verifier does;
+ * its trustees' keys must be exactly the ones this trustee checked its shares against
+ * (keys.publics, remembered by receiveShares and the key file), so that the joint key is the
+ * product of those constant-term commitments, and my public share must be g^share. Returns
+ * {baseHashHex, request: {approval}}: show the fingerprint, POST the request once confirmed.
+ */
+export function approve(info, keys, { rng = randomScalar } = {}) {
+  const ctx = checkContext(info);
+  if (!bytesEqual(ctx.manifestHash, keys.manifestHash)) throw new CeremonyError("this key file is for another election");
+  if (keys.share === null || keys.share === undefined) throw new CeremonyError("this key file has no secret share: check your shares first");
+  if (!keys.publics) throw new CeremonyError("this key file does not remember the trustees' keys the shares were checked against: open the key file saved after the check");
+  if (!bytesEqual(publicsDigest(ctx.publics), keys.publics)) {
+    throw new CeremonyError("the election key is NOT made of the trustees' keys your shares were checked against: do not approve, tell the committee");
+  }
+  const index = keys.secret.index;
+  const mine = ctx.publics[index - 1];
+  if (!mine || !keysMatch(keys.secret, mine) || !pointsEqual(baseMul(keys.share), publicShare(ctx.joint, index))) {
+    throw new CeremonyError("your own keys in the election context are not yours");
+  }
+  return { baseHashHex: toHex(ctx.baseHash), request: { approval: signApproval(ctx, index, keys.secret.coefficients[0], { rng }) } };
+}
+
+/** A board that does not check: nothing is decrypted for it. */
+export class BoardError extends Error {
+  constructor(message) {
+    super(message);
+    this.name = "BoardError";
+  }
+}
+
+const ENTRY_KEYS = ["ballot", "entry_hash", "position", "prev_hash"];
+
+/**
+ * check_board (ballot/tally/board_check.py): every entry of `board` (GET …/board/ballots) in
+ * order, the hash chain, every ballot as the server must have checked it (token signed by the
+ * election's issuer key, voter signature, every proof), no token twice, ballots ≤ the tokens
+ * issued in `counters` (GET …/counters); the aggregate recomputed here. `info`: GET
+ * /api/v1/elections/<slug> (checked by loadElection). `onProgress(done, total)` after each
+ * ballot; the page paints every `every` ballots. Returns {ballots, head, tokens, aggregate,
+ * baseHashHex}; throws BoardError.
+ */
+export async function checkBoardAsync(info, board, counters, { onProgress = null, every = 1 } = {}) {
+  let election;
+  try {
+    election = loadElection(info);
+  } catch (e) {
+    throw new BoardError(`the election does not check: ${e.message}`);
+  }
+  const tokens = isObject(counters) ? counters.tokens : undefined;
+  if (!Number.isInteger(tokens) || tokens < 0) throw new BoardError("the server's counters give no number of tokens issued");
+  const entries = isObject(board) ? board.board : undefined;
+  if (!Array.isArray(entries)) throw new BoardError("the server's board is not a list of entries");
+  if (entries.length > tokens) throw new BoardError(`the board holds ${entries.length} ballots but only ${tokens} tokens were issued`);
+  const n = election.shape.numUnits;
+  const totals = Array.from({ length: n }, () => ({ alpha: Uint8Array.from(IDENTITY), beta: Uint8Array.from(IDENTITY) }));
+  const seen = new Map();
+  let prev = GENESIS;
+  for (let i = 0; i < entries.length; i++) {
+    const position = i + 1;
+    const e = entries[i];
+    if (!isObject(e) || Object.keys(e).sort().join() !== ENTRY_KEYS.join() || e.position !== position) {
+      throw new BoardError(`board entry ${position}: malformed or out of order`);
+    }
+    let checked;
+    try {
+      checked = verifyBallot(election, e.ballot);
+    } catch (err) {
+      throw new BoardError(`board position ${position}: ${err.message}`);
+    }
+    if (seen.has(checked.tokenId)) throw new BoardError(`board position ${position} reuses the token of position ${seen.get(checked.tokenId)}`);
+    seen.set(checked.tokenId, position);
+    const expect = entryHash(prev, position, checked.ballotHash);
+    if (e.prev_hash !== prev || e.entry_hash !== expect) throw new BoardError(`board position ${position}: the hash chain is broken`);
+    prev = expect;
+    e.ballot.units.forEach((text, u) => {
+      totals[u] = addCiphertexts(totals[u], ciphertextFromBytes(b64decode(text).subarray(0, 64), `units[${u}]`));
+    });
+    if (onProgress) onProgress(position, entries.length);
+    if (position % every === 0) await new Promise((resolve) => setTimeout(resolve, 0));
+  }
+  return { ballots: entries.length, head: prev, tokens, aggregate: totals, baseHashHex: election.baseHashHex };
+}
+
+/**
+ * The partial decryption of the aggregate that checkBoardAsync recomputed (`checked`), never of
+ * anything the server calls an aggregate: exactly one ciphertext per unit of the manifest.
+ */
+export async function decryptChecked(info, checked, keys, options = {}) {
+  const units = isObject(info) && isObject(info.manifest) && Array.isArray(info.manifest.units) ? info.manifest.units.length : -1;
+  if (!checked || !Array.isArray(checked.aggregate) || checked.aggregate.length !== units) {
+    throw new DecryptionError("the aggregate is not one ciphertext per unit");
+  }
+  if (info.base_hash !== checked.baseHashHex) throw new DecryptionError("the board was checked for another election");
+  const agg = {
+    manifest: info.manifest,
+    context: info.context,
+    base_hash: info.base_hash,
+    aggregate: checked.aggregate.map((ct) => b64encode(ciphertextToBytes(ct))),
+  };
+  return decryptAsync(agg, keys, options);
 }
 
 export { CeremonyError, DecryptionError, ShareError };

@@ -15,6 +15,7 @@ from ballot.clients.voter import cast, fetch_election, obtain_token, seal
 from ballot.election.presets import branch_qd366
 from ballot.election.roll import RollEntry
 from ballot.election.units import Unit
+from ballot.service.trustee_access import enrol_all
 from ballot.store.db import transaction
 from ballot.store.models import AuditEntry, Base, Election, Invitation, TokenIssuance
 from ballot.store.models import RollEntry as RollRow
@@ -36,6 +37,7 @@ def test_no_stored_time_or_id_orders_token_issuance_against_the_board(server):  
                            date="2025-12-20", meeting_kind="branch_members", levels=levels,
                            rules=rules, roll=roll, units=units, trustee_names=["T1", "T2"],
                            threshold=2)
+    codes = enrol_all(meeting, SLUG, codes)  # the trustees choose their own codes
     meeting.begin_ceremony(SLUG)
     ceremony(meeting, base_url, SLUG, codes)
     slips = meeting.open_voting(SLUG)

@@ -28,6 +28,7 @@ from ballot.crypto.token import parse_token_message
 from ballot.election.presets import branch_qd366
 from ballot.election.roll import RollEntry
 from ballot.election.units import Unit
+from ballot.service.trustee_access import enrol_all
 
 pytestmark = pytest.mark.browser
 
@@ -79,12 +80,14 @@ def site(db_url, tmp_path):
                            units=[Unit(unit_id=r, name=n, kind="member", group="đv")
                                   for r, n in MEMBERS],
                            trustee_names=["T1"], threshold=1)
+    codes = enrol_all(meeting, SLUG, codes)  # the trustee chooses their own access code
     meeting.begin_ceremony(SLUG)
     device = TrusteeDevice(Http(api, bearer=codes["T1"]), SLUG, 1)
     keys = device.keygen()
     device.send_shares(keys)
-    device.receive_shares(keys)
+    keys = device.receive_shares(keys)
     meeting.finish_ceremony(SLUG)
+    device.approve(keys)  # the trustee approves the fingerprint: voting may open
     slips = meeting.open_voting(SLUG)
     try:
         yield meeting, api, f"http://meeting.test:{srv.effective_port}", slips

@@ -17,6 +17,7 @@ from ballot.clients.voter import fetch_election, vote
 from ballot.election.presets import branch_qd366
 from ballot.election.roll import RollEntry
 from ballot.election.units import Unit
+from ballot.service.trustee_access import enrol_all
 from ballot.store.db import transaction
 from ballot.store.models import Election, Invitation
 from ballot.store.models import RollEntry as RollRow
@@ -56,6 +57,7 @@ def test_round_one_token_requests_replayed_into_round_two_are_refused(server):  
                                    date="2025-12-20", meeting_kind="branch_members",
                                    levels=levels, rules=rules, roll=roll, units=units,
                                    trustee_names=["T1", "T2"], threshold=2)
+    trustee_codes = enrol_all(meeting, SLUG, trustee_codes)  # the trustees choose their own codes
     meeting.begin_ceremony(SLUG)
     devices, keys = ceremony(meeting, base_url, SLUG, trustee_codes)
     slips = meeting.open_voting(SLUG)

@@ -106,10 +106,12 @@ def open_meeting(dep: Deployment, members: int = 8, units: int = 3) -> OpenMeeti
                                threshold=1)
     dep.meeting.begin_ceremony(SLUG)
     device = TrusteeDevice(Http(dep.urls[0], bearer=codes["T1"]), SLUG, 1)
+    device.enrol("own-access-code-T1")  # the trustee's first sign-in
     keys = device.keygen()
     device.send_shares(keys)
     keys = device.receive_shares(keys)
     dep.meeting.finish_ceremony(SLUG)
+    device.approve(keys)
     invitations = dep.meeting.open_voting(SLUG)
     return OpenMeeting(fetch_election(dep.http(0), SLUG), invitations, device, keys)
 

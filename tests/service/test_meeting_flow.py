@@ -19,6 +19,7 @@ from ballot.election.presets import branch_qd366
 from ballot.election.roll import RollEntry
 from ballot.election.units import Unit
 from ballot.service.meeting import ServiceError
+from ballot.service.trustee_access import enrol_all
 from ballot.tally.record import load_record
 from ballot.tally.verify import verify_record
 from ballot.web import create_app
@@ -53,10 +54,12 @@ def create_meeting(meeting, *, trustees=3, k=2):
     roll = [RollEntry(rid, name, "official", None) for rid, name in MEMBERS]
     roll.append(RollEntry("P1", "Đỗ Văn Dự Bị", "probationary", None))
     units = [Unit(unit_id=rid, name=name, kind="member", group="đv") for rid, name in MEMBERS]
-    return meeting.create(slug=SLUG, title="Xếp loại 2025", organisation="Chi bộ thử",
-                          date="2025-12-20", meeting_kind="branch_members", levels=levels,
-                          rules=rules, roll=roll, units=units,
-                          trustee_names=[f"T{i}" for i in range(1, trustees + 1)], threshold=k)
+    codes = meeting.create(slug=SLUG, title="Xếp loại 2025", organisation="Chi bộ thử",
+                           date="2025-12-20", meeting_kind="branch_members", levels=levels,
+                           rules=rules, roll=roll, units=units,
+                           trustee_names=[f"T{i}" for i in range(1, trustees + 1)], threshold=k)
+    # each trustee's first sign-in: their own access code replaces the secretary's
+    return enrol_all(meeting, SLUG, codes)
 
 
 def open_with_one_trustee(meeting, base_url):
@@ -71,6 +74,7 @@ def open_with_one_trustee(meeting, base_url):
     device.send_shares(keys)
     keys = device.receive_shares(keys)
     meeting.finish_ceremony(SLUG)
+    device.approve(keys)  # the trustee approves the fingerprint: voting may open
     return device, keys, meeting.open_voting(SLUG)
 
 
@@ -97,7 +101,14 @@ def test_whole_meeting_over_http(server, tmp_path):
     # A wrong access code is refused.
     bad = trustee_cli(runner, base_url, 1, "wrong", tmp_path / "x.json", "keygen")
     assert bad.exit_code != 0 and "wrong access code" in bad.output
-    meeting.finish_ceremony(SLUG)
+    base_hash = meeting.finish_ceremony(SLUG)
+    with pytest.raises(ServiceError, match=r"trustees \[1, 2, 3\] have not approved"):
+        meeting.open_voting(SLUG)
+    for i in (1, 2, 3):  # each trustee compares the fingerprint with the projector, approves
+        r = trustee_cli(runner, base_url, i, codes[f"T{i}"], keyfiles[i], "approve",
+                        "--expect-fingerprint", base_hash[:16])
+        assert r.exit_code == 0, (i, r.output)
+        assert f"Election fingerprint: {base_hash[:4]} {base_hash[4:8]}" in r.output
     invitations = meeting.open_voting(SLUG)
     assert set(invitations) == {rid for rid, _ in MEMBERS}  # probationary members get none
 
@@ -178,7 +189,7 @@ def test_whole_meeting_over_http(server, tmp_path):
     with pytest.raises(ApiError):  # no more tokens once closed
         obtain_token(http, election, invitations["A7"])
     # The trustees wait for the paper counts, entered by the committee before any decryption.
-    r = trustee_cli(runner, base_url, 1, codes["T1"], keyfiles[1], "decrypt")
+    r = trustee_cli(runner, base_url, 1, codes["T1"], keyfiles[1], "decrypt", "--yes")
     assert r.exit_code != 0 and "paper" in r.output, r.output
     with pytest.raises(ServiceError) as bad:
         meeting.enter_paper_counts(SLUG, {"counts": []})
@@ -192,7 +203,9 @@ def test_whole_meeting_over_http(server, tmp_path):
 
     # Trustee 2 is absent; trustee 1 first sends a wrong decryption, which is refused.
     agg = http.get(f"/api/v1/elections/{SLUG}/aggregate")
-    r = trustee_cli(runner, base_url, 1, codes["T1"], keyfiles[1], "decrypt")
+    head = meeting.board(SLUG)[-1]["entry_hash"]  # as the projector shows it at close
+    r = trustee_cli(runner, base_url, 1, codes["T1"], keyfiles[1], "decrypt",
+                    "--expect-head", head[:16], "--expect-ballots", "5")
     assert r.exit_code == 0, r.output
     with pytest.raises(ApiError) as e:
         http3 = Http(base_url, bearer=codes["T3"])
@@ -202,7 +215,7 @@ def test_whole_meeting_over_http(server, tmp_path):
     assert e.value.status == 422 and "decryption refused" in e.value.message
     with pytest.raises(ServiceError):
         meeting.finalize(SLUG)  # only one decryption so far
-    r = trustee_cli(runner, base_url, 3, codes["T3"], keyfiles[3], "decrypt")
+    r = trustee_cli(runner, base_url, 3, codes["T3"], keyfiles[3], "decrypt", "--expect-head", head)
     assert r.exit_code == 0, r.output
     path = meeting.finalize(SLUG)
     record = load_record(path)

@@ -21,6 +21,7 @@ from ballot.election.presets import branch_qd366
 from ballot.election.roll import RollEntry
 from ballot.election.units import Unit
 from ballot.service.meeting import ServiceError
+from ballot.service.trustee_access import enrol_all
 from ballot.tally.minutes import minutes_data, render_minutes_html
 from ballot.tally.record import load_record
 from ballot.tally.report import checklist
@@ -40,6 +41,8 @@ def ceremony(meeting, base_url, slug, codes):
         d.send_shares(keys[i])
     keys = {i: d.receive_shares(keys[i]) for i, d in devices.items()}
     meeting.finish_ceremony(slug)
+    for i, d in devices.items():
+        d.approve(keys[i])
     return devices, keys
 
 
@@ -54,6 +57,7 @@ def first_round(meeting, base_url, *, second_round=True, voters=12, **preset):
                            date="2025-12-20", meeting_kind="branch_members", levels=levels,
                            rules=rules, roll=roll, units=units, trustee_names=["T1", "T2"],
                            threshold=2)
+    codes = enrol_all(meeting, SLUG, codes)  # the trustees choose their own access codes
     meeting.begin_ceremony(SLUG)
     devices, keys = ceremony(meeting, base_url, SLUG, codes)
     invitations = meeting.open_voting(SLUG)
@@ -330,6 +334,7 @@ def test_a_committee_smaller_than_its_second_round_group(server):
                            date="2025-12-20", meeting_kind="committee_units",
                            levels=levels, rules=rules, roll=roll, units=orgs,
                            trustee_names=["T1", "T2"], threshold=2)
+    codes = enrol_all(meeting, slug, codes)
     meeting.begin_ceremony(slug)
     devices, keys = ceremony(meeting, base_url, slug, codes)
     invitations = meeting.open_voting(slug)

@@ -173,13 +173,34 @@ def trustee_codes_from_page(html: str) -> dict[int, str]:
 
 def run_ceremony(client, slug: str, codes: dict[int, str]) -> list:
     """Every trustee's device does the key ceremony; returns their keys."""
+    from ballot.clients.http import ApiError
     from ballot.clients.trustee import TrusteeDevice
 
     devices = [TrusteeDevice(ClientHttp(client, codes[i]), slug, i) for i in sorted(codes)]
+    for d in devices:  # first sign-in: each trustee chooses their own access code
+        own = f"own code of trustee {d.index}"
+        try:
+            d.enrol(own)
+        except ApiError as exc:  # a second round: the trustee keeps the code of the first
+            assert exc.status == 409, exc
+            d.http.bearer = own
     keys = [d.keygen() for d in devices]
     for d, k in zip(devices, keys):
         d.send_shares(k)
     return [(d, d.receive_shares(k)) for d, k in zip(devices, keys)]
+
+
+def approve_all(trustees: list) -> None:
+    """After "Finish": every trustee's device checks the election key and approves the
+    fingerprint (voting opens only then)."""
+    for device, keys in trustees:
+        device.approve(keys)
+
+
+def finish(client, slug: str, trustees: list) -> None:
+    """The secretary finishes the key ceremony, then every trustee approves the fingerprint."""
+    post(client, f"/admin/m/{slug}/finish")
+    approve_all(trustees)
 
 
 def slip_codes_from_page(html: str) -> dict[str, str]:

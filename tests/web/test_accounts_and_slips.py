@@ -81,13 +81,13 @@ def test_slips_pdf_has_eight_slips_per_a4_page():
     assert re.search(rb"/MediaBox \[ 0 0 595\.27\d+ 841\.88\d+ \]", pdf)  # A4
 
 def test_slips_warn_when_they_point_to_localhost(app, admin_client):
-    from conftest import create_meeting, post, run_ceremony, trustee_codes_from_page
+    from conftest import create_meeting, finish, post, run_ceremony, trustee_codes_from_page
 
     create_meeting(admin_client, slug="chi-bo-l", n=2, trustees="Một", threshold=1)
     post(admin_client, "/admin/m/chi-bo-l/begin")
-    run_ceremony(admin_client, "chi-bo-l", trustee_codes_from_page(
+    trustees = run_ceremony(admin_client, "chi-bo-l", trustee_codes_from_page(
         admin_client.get("/admin/m/chi-bo-l/trustee-codes").get_data(as_text=True)))
-    post(admin_client, "/admin/m/chi-bo-l/finish")
+    finish(admin_client, "chi-bo-l", trustees)
     post(admin_client, "/admin/m/chi-bo-l/open")
     assert "điện thoại không truy cập được" in admin_client.get(  # http://localhost/
         "/admin/m/chi-bo-l/slips").get_data(as_text=True)

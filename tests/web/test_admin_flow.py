@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import (ClientHttp, create_meeting, post, run_ceremony, slip_codes_from_page,
-                      trustee_codes_from_page)
+from conftest import (ClientHttp, approve_all, create_meeting, finish, post, run_ceremony,
+                      slip_codes_from_page, trustee_codes_from_page)
 
 
 def test_a_meeting_from_creation_to_publication(app, admin_client):
@@ -34,6 +34,13 @@ def test_a_meeting_from_creation_to_publication(app, admin_client):
     trustees = run_ceremony(c, "chi-bo-a", codes)
     post(c, "/admin/m/chi-bo-a/finish")
     assert "Đã hoàn tất tạo khóa" in c.get("/admin/m/chi-bo-a").get_data(as_text=True)
+    # Voting does not open before every trustee has approved the fingerprint (issue 11).
+    trustees[0][0].approve(trustees[0][1])
+    post(c, "/admin/m/chi-bo-a/open")
+    page = c.get("/admin/m/chi-bo-a").get_data(as_text=True)
+    assert "voting cannot open yet: trustees [2, 3] have not approved" in page
+    assert 'data-index="1">1. ' in page and "Mỗi thành viên ban kiểm phiếu so mã nhận diện" in page
+    approve_all(trustees[1:])
 
     # The phone page speaks Vietnamese, or English on request (its strings are data, not code).
     def strings(html: str) -> dict:
@@ -120,8 +127,7 @@ def test_paper_counts_are_checked_then_entered(app, admin_client):
     create_meeting(c, slug="chi-bo-p", n=3, trustees="Một", threshold=1)
     post(c, "/admin/m/chi-bo-p/begin")
     codes = trustee_codes_from_page(c.get("/admin/m/chi-bo-p/trustee-codes").get_data(as_text=True))
-    run_ceremony(c, "chi-bo-p", codes)
-    post(c, "/admin/m/chi-bo-p/finish")
+    finish(c, "chi-bo-p", run_ceremony(c, "chi-bo-p", codes))
     post(c, "/admin/m/chi-bo-p/open")
     post(c, "/admin/m/chi-bo-p/close", {"paper_voters": "2", "paper_ballots_issued": "2",
                                         "paper_ballots_valid": "2", "paper_ballots_invalid": "0"})

@@ -3,7 +3,7 @@ ones); the phone page carries the receipt check (the browser test plays it)."""
 
 from __future__ import annotations
 
-from conftest import (ClientHttp, create_meeting, post, run_ceremony, slip_codes_from_page,
+from conftest import (finish, ClientHttp, create_meeting, post, run_ceremony, slip_codes_from_page,
                       trustee_codes_from_page)
 
 
@@ -13,8 +13,9 @@ def test_home_lists_published_meetings_only(app, admin_client):
     create_meeting(c, slug="chi-bo-xong", n=3, trustees="Một", threshold=1)
     post(c, "/admin/m/chi-bo-xong/begin")
     codes = trustee_codes_from_page(c.get("/admin/m/chi-bo-xong/trustee-codes").get_data(as_text=True))
-    (device, keys), = run_ceremony(c, "chi-bo-xong", codes)
-    post(c, "/admin/m/chi-bo-xong/finish")
+    trustees = run_ceremony(c, "chi-bo-xong", codes)
+    finish(c, "chi-bo-xong", trustees)
+    (device, keys), = trustees
     post(c, "/admin/m/chi-bo-xong/open")
     anon = app.test_client()
     home = anon.get("/").get_data(as_text=True)

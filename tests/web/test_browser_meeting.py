@@ -147,6 +147,8 @@ def _meeting(b, port, expect, Http, TrusteeDevice, tmp_path):
     codes = {int(r.get_attribute("data-index")): r.locator("code").inner_text() for r in rows.all()}
     api = f"http://127.0.0.1:{port}"
     devices = [TrusteeDevice(Http(api, bearer=codes[i]), "chi-bo-tn", i) for i in (1, 2, 3)]
+    for d in devices:  # first sign-in: each trustee chooses their own access code
+        d.enrol(f"own code of trustee {d.index}")
     keys = [d.keygen() for d in devices]
     for d, k in zip(devices, keys):
         d.send_shares(k)
@@ -157,7 +159,7 @@ def _meeting(b, port, expect, Http, TrusteeDevice, tmp_path):
     tpage = b.page(tctx)
     tpage.goto(f"{origin}/t/chi-bo-tn")
     tpage.select_option('select[name="index"]', "2")
-    tpage.fill('input[name="code"]', codes[2])
+    tpage.fill('input[name="code"]', "own code of trustee 2")
     tpage.click('button[type="submit"]')
     expect(tpage.locator("h1")).to_contain_text("Trần Kiểm Hai")
     assert "ballot trustee" in tpage.content()
@@ -166,6 +168,8 @@ def _meeting(b, port, expect, Http, TrusteeDevice, tmp_path):
 
     sec.click("text=Xong: quay lại cuộc họp")
     sec.click("#finish-ceremony")
+    for d, k in zip(devices, keys):  # each trustee approves the fingerprint on their device
+        d.approve(k)
     sec.click("#open-voting")
 
     # -- slips: read each invitation from the printable page --------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from conftest import (ClientHttp, create_meeting, post, run_ceremony, slip_codes_from_page,
+from conftest import (finish, ClientHttp, create_meeting, post, run_ceremony, slip_codes_from_page,
                       trustee_codes_from_page)
 
 
@@ -15,8 +15,9 @@ def test_secretary_records_a_member_voting_on_paper_instead(app, admin_client):
     create_meeting(c, slug="chi-bo-z", n=4, trustees="Một", threshold=1)
     post(c, "/admin/m/chi-bo-z/begin")
     codes = trustee_codes_from_page(c.get("/admin/m/chi-bo-z/trustee-codes").get_data(as_text=True))
-    (device, keys), = run_ceremony(c, "chi-bo-z", codes)
-    post(c, "/admin/m/chi-bo-z/finish")
+    trustees = run_ceremony(c, "chi-bo-z", codes)
+    finish(c, "chi-bo-z", trustees)
+    (device, keys), = trustees
     post(c, "/admin/m/chi-bo-z/open")
     invitations = slip_codes_from_page(c.get("/admin/m/chi-bo-z/slips").get_data(as_text=True))
     http = ClientHttp(c)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from conftest import (ADMIN, ClientHttp, create_meeting, csrf, post, run_ceremony,
+from conftest import (finish, ADMIN, ClientHttp, create_meeting, csrf, post, run_ceremony,
                       slip_codes_from_page, trustee_codes_from_page)
 
 CROCKFORD_CODE = re.compile(r"[0-9A-HJKMNP-TV-Z]{5}(-[0-9A-HJKMNP-TV-Z]{5}){3}")
@@ -21,18 +21,19 @@ def test_trustee_codes_use_the_invitation_alphabet_and_any_case(app, admin_clien
     post(c, "/admin/m/chi-bo-k/begin")
     codes = trustee_codes_from_page(c.get("/admin/m/chi-bo-k/trustee-codes").get_data(as_text=True))
     assert all(CROCKFORD_CODE.fullmatch(code) for code in codes.values()), codes
-    # typed in small letters, without dashes, O for 0 and L for 1: the same code
-    typed = codes[1].lower().replace("-", "").replace("0", "o").replace("1", "l")
-    assert c.get("/api/v1/elections/chi-bo-k/trustees/1/shares",
-                 headers={"Authorization": f"Bearer {typed}"}).status_code == 200
+    # typed in small letters, without dashes, O for 0 and L for 1: the same (enrolment) code
+    def enrol(index: int, code: str, own: str) -> int:
+        return c.post(f"/api/v1/elections/chi-bo-k/trustees/{index}/enrol", json={"code": own},
+                      headers={"Authorization": f"Bearer {code}"}).status_code
+
     wrong = codes[1][:-1] + ("A" if codes[1][-1] != "A" else "B")
-    assert c.get("/api/v1/elections/chi-bo-k/trustees/1/shares",
-                 headers={"Authorization": f"Bearer {wrong}"}).status_code == 403
+    assert enrol(1, wrong, "own code of trustee 1") == 403
+    typed = codes[1].lower().replace("-", "").replace("0", "o").replace("1", "l")
+    assert enrol(1, typed, "own code of trustee 1") == 201
     # a replaced code has the same alphabet
     _, new = app.extensions["ballot.meeting"].new_trustee_code("chi-bo-k", 2)
     assert CROCKFORD_CODE.fullmatch(new)
-    assert c.get("/api/v1/elections/chi-bo-k/trustees/2/shares",
-                 headers={"Authorization": f"Bearer {new.lower()}"}).status_code == 200
+    assert enrol(2, new.lower(), "own code of trustee 2") == 201
 
 
 def test_tracking_code_read_with_digits_for_letters(app, admin_client):
@@ -44,8 +45,7 @@ def test_tracking_code_read_with_digits_for_letters(app, admin_client):
     create_meeting(c, slug="chi-bo-t", n=3, trustees="Một", threshold=1)
     post(c, "/admin/m/chi-bo-t/begin")
     codes = trustee_codes_from_page(c.get("/admin/m/chi-bo-t/trustee-codes").get_data(as_text=True))
-    run_ceremony(c, "chi-bo-t", codes)
-    post(c, "/admin/m/chi-bo-t/finish")
+    finish(c, "chi-bo-t", run_ceremony(c, "chi-bo-t", codes))
     page = c.get("/admin/m/chi-bo-t").get_data(as_text=True)
     assert "data-confirm=" in page.split('id="open-voting"')[0].rsplit("<form", 1)[1]
     post(c, "/admin/m/chi-bo-t/open")
@@ -81,7 +81,7 @@ def test_decryptions_wording_and_code_screen(app, admin_client):
     post(c, "/admin/m/chi-bo-d/begin")
     codes = trustee_codes_from_page(c.get("/admin/m/chi-bo-d/trustee-codes").get_data(as_text=True))
     trustees = run_ceremony(c, "chi-bo-d", codes)
-    post(c, "/admin/m/chi-bo-d/finish")
+    finish(c, "chi-bo-d", trustees)
     post(c, "/admin/m/chi-bo-d/open")
     invitations = slip_codes_from_page(c.get("/admin/m/chi-bo-d/slips").get_data(as_text=True))
     vote(ClientHttp(c), "chi-bo-d", invitations["DV001"], [1, 1, 1])

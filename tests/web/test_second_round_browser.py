@@ -78,6 +78,9 @@ def test_ballot_b_on_a_phone(server):
         roll=[RollEntry(rid, name, "official", None) for rid, name in MEMBERS],
         units=[Unit(unit_id=rid, name=name, kind="member") for rid, name in MEMBERS],
         trustee_names=["T1", "T2"], threshold=2)
+    from ballot.service.trustee_access import enrol_all
+
+    codes = enrol_all(meeting, SLUG, codes)
     meeting.begin_ceremony(SLUG)
     devices, keys = ceremony(meeting, base, SLUG, codes)
     invitations = meeting.open_voting(SLUG)

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import json
 import re
+
+import pytest
 from io import BytesIO
 
-from conftest import (ClientHttp, csrf, login, post, roll_csv, run_ceremony, slip_codes_from_page,
+from conftest import (ClientHttp, csrf, finish, login, post, roll_csv, run_ceremony, slip_codes_from_page,
                       trustee_codes_from_page, units_csv)
 
 N = 12  # X_max = ⌊12/6⌋ = 2
@@ -37,7 +39,7 @@ def first_round(c, slug: str, *, second_round: bool = True):
     post(c, f"/admin/m/{slug}/begin")
     codes = trustee_codes_from_page(c.get(f"/admin/m/{slug}/trustee-codes").get_data(as_text=True))
     trustees = run_ceremony(c, slug, codes)
-    post(c, f"/admin/m/{slug}/finish")
+    finish(c, slug, trustees)
     post(c, f"/admin/m/{slug}/open")
     invitations = slip_codes_from_page(c.get(f"/admin/m/{slug}/slips").get_data(as_text=True))
     http = ClientHttp(c)
@@ -85,7 +87,7 @@ def test_hold_the_second_round_from_the_meeting_page(app, admin_client):
     assert "đăng nhập bằng mã truy cập của vòng một" in page
     assert 'href="/admin/m/cb-a-v2/trustee-codes"' not in page
     trustees = run_ceremony(c, "cb-a-v2", codes)
-    post(c, "/admin/m/cb-a-v2/finish")
+    finish(c, "cb-a-v2", trustees)
     # The open step: the members keep their first-round slips, nothing to print.
     page = c.get("/admin/m/cb-a-v2").get_data(as_text=True)
     assert 'id="open-voting"' in page and 'id="round-two-open"' in page
@@ -161,33 +163,45 @@ def test_no_button_without_candidates(app, admin_client):
     assert "no candidate" in c.get("/admin/m/cb-c").get_data(as_text=True)
 
 
-def test_a_trustee_who_lost_the_code_gets_a_new_one_before_publishing(app, admin_client):
-    # Round two reuses round one's trustee codes; a trustee who lost theirs gets a new one
-    # from the secretary, shown once, until that trustee publishes keys.
+def test_a_trustee_who_lost_the_code_gets_a_new_one_before_enrolling(app, admin_client):
+    # Round two keeps round one's trustees' own access codes (chosen at their first sign-in):
+    # the secretary can no longer replace them. Before a trustee enrols, the secretary can
+    # give a new one-time enrolment code (the old one stops working).
+    from ballot.clients.http import ApiError
+    from ballot.clients.trustee import TrusteeDevice
+    from ballot.store import repo
+    from ballot.store.db import transaction
+
     c = admin_client
     first_round(c, "cb-n")
     post(c, "/admin/m/cb-n/second-round")
     post(c, "/admin/m/cb-n-v2/begin")
     page = c.get("/admin/m/cb-n-v2").get_data(as_text=True)
-    assert 'id="new-code-1"' in page and 'id="new-code-2"' in page
+    assert 'id="new-code-1"' not in page and 'id="new-code-2"' not in page
     resp = post(c, "/admin/m/cb-n-v2/trustee/2/new-code")
+    assert resp.status_code == 302
+    assert "has chosen their own access code" in c.get("/admin/m/cb-n-v2").get_data(as_text=True)
+    m = app.extensions["ballot.meeting"]
+    with transaction(m.factory, read_only=True) as s:  # the round-one own code works
+        election = repo.get_election(s, "cb-n-v2")
+        assert m.trustee_login(s, election, 2, "own code of trustee 2").index == 2
+    # a meeting whose trustee 2 has not enrolled yet: a new enrolment code, shown once
+    create(c, "cb-m")
+    post(c, "/admin/m/cb-m/begin")
+    old = trustee_codes_from_page(c.get("/admin/m/cb-m/trustee-codes").get_data(as_text=True))[2]
+    resp = post(c, "/admin/m/cb-m/trustee/2/new-code")
     html = resp.get_data(as_text=True)
     assert resp.status_code == 200 and 'id="trustee-codes"' in html
     new = re.search(r'<tr data-index="2">.*?<code class="code">([^<]+)</code>', html, re.S).group(1)
-    m = app.extensions["ballot.meeting"]
-    from ballot.store.db import transaction
-    from ballot.store import repo
-
-    with transaction(m.factory, read_only=True) as s:
-        election = repo.get_election(s, "cb-n-v2")
-        assert m.trustee_login(s, election, 2, new).index == 2
-    # a trustee with published keys keeps their code: refused, said on the page
-    http = ClientHttp(app.test_client(), bearer=new)
-    from ballot.clients.trustee import TrusteeDevice
-
-    TrusteeDevice(http, "cb-n-v2", 2).keygen()
-    assert 'id="new-code-2"' not in c.get("/admin/m/cb-n-v2").get_data(as_text=True)
-    resp = post(c, "/admin/m/cb-n-v2/trustee/2/new-code")
+    device = TrusteeDevice(ClientHttp(app.test_client(), bearer=old), "cb-m", 2)
+    with pytest.raises(ApiError) as e:
+        device.enrol("my own code 2")
+    assert e.value.status == 403
+    device.http.bearer = new
+    device.enrol("my own code 2")
+    device.keygen()
+    assert 'id="new-code-2"' not in c.get("/admin/m/cb-m").get_data(as_text=True)
+    resp = post(c, "/admin/m/cb-m/trustee/2/new-code")
     assert resp.status_code == 302
-    assert "already published keys" in c.get("/admin/m/cb-n-v2").get_data(as_text=True)
-    assert post(c, "/admin/m/cb-n-v2/trustee/9/new-code").status_code == 302
+    assert "already published keys" in c.get("/admin/m/cb-m").get_data(as_text=True)
+    assert post(c, "/admin/m/cb-m/trustee/9/new-code").status_code == 302

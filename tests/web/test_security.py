@@ -107,13 +107,12 @@ def test_headers_on_every_page(app, admin_client):
 
 
 def test_only_the_pages_that_run_the_crypto_may_compile_webassembly(app, admin_client):
-    from conftest import run_ceremony, trustee_codes_from_page
+    from conftest import finish, run_ceremony, trustee_codes_from_page
 
     create_meeting(admin_client, slug="chi-bo-w", trustees="Một", threshold=1)
     post(admin_client, "/admin/m/chi-bo-w/begin")
     html = admin_client.get("/admin/m/chi-bo-w/trustee-codes").get_data(as_text=True)
-    run_ceremony(admin_client, "chi-bo-w", trustee_codes_from_page(html))
-    post(admin_client, "/admin/m/chi-bo-w/finish")
+    finish(admin_client, "chi-bo-w", run_ceremony(admin_client, "chi-bo-w", trustee_codes_from_page(html)))
     for url in ("/v/chi-bo-w", "/v/chi-bo-w/audit", "/static/js/seal-worker.js"):
         csp = admin_client.get(url).headers["Content-Security-Policy"]
         assert "script-src 'self' 'wasm-unsafe-eval';" in csp, url

@@ -6,14 +6,19 @@ another host aborted, page errors and CSP violations fail the test). A meeting w
 k = 2: trustees 1 and 2 do the whole ceremony in the browser (passphrase, the key file downloaded,
 public keys, shares, checks), trustee 3 with the Python client of ``ballot trustee``
 (``ballot/clients/trustee.py``) — so each side must accept the other's bytes. Three members vote
-with the Python voter client; after closing, trustee 1 decrypts in a fresh browser context from
+with the Python voter client (before that, after "Finish", trustees 1 and 2 approve the election
+fingerprint in the page, which first refuses a context whose trustee-3 keys the server swapped:
+issue 11, key substitution); after closing, trustee 1 decrypts in a fresh browser context from
 its downloaded key file (a wrong passphrase first, and a partial decryption tampered on its way
 to the server, both refused with a clear message on the page); trustee 2 opens its FIRST key
 file (saved before the shares were checked, no share): the page rebuilds the share from the
 shares the server still holds (altered shares refused first), downloads the ``-with-share`` key
 file again (it opens in Python with the ceremony's share) and decrypts, without posting any
 accept or complaint again; trustee 3 decrypts with the Python client; the secretary finalizes
-and the record verifies. No request the pages sent carries the
+and the record verifies. Before decrypting, trustee 1's page is served a board cut down to one
+ballot (it shows 1 ballot and another head; the trustee stops), a forged ballot and lying counters
+(refused), and a per-ballot "aggregate" it never asks for (issue 11, the decryption oracle).
+No request the pages sent carries the
 trustees' secret coefficients, Box keys or shares (compared with the key files opened in Python).
 """
 
@@ -30,8 +35,10 @@ from test_browser_meeting import Browser as MeetingBrowser
 
 SLUG = "chi-bo-tb"
 PASSPHRASES = {1: "mật khẩu tổ viên một", 2: "second trustee passphrase"}
+#: The access codes the trustees choose at their first sign-in (the secretary's only enrol).
+OWN = {1: "ma-rieng-cua-to-vien-1", 2: "own code of trustee two", 3: "own code of trustee three"}
 #: Console messages that the expected refusals produce (a fetch answered 403 or 422).
-EXPECTED_CONSOLE = re.compile(r"Failed to load resource: the server responded with a status of (403|422)")
+EXPECTED_CONSOLE = re.compile(r"Failed to load resource: the server responded with a status of (401|403|422)")
 
 
 def test_the_trustee_page_may_compile_webassembly_and_the_sign_in_page_may_not(app, admin_client):
@@ -49,7 +56,9 @@ def test_the_trustee_page_may_compile_webassembly_and_the_sign_in_page_may_not(a
     assert 'src="/static/js/ballot-crypto.js"' in html and 'src="/static/js/trustee.js"' in html
     progress = trustee.get("/t/chi-bo-tw/progress").get_json()
     assert progress["status"] == "key_ceremony" and [t["index"] for t in progress["trustees"]] == [1, 2, 3]
-    assert set(progress["trustees"][0]) == {"index", "name", "published", "shares_sent", "accepted", "decrypted"}
+    assert set(progress["trustees"][0]) == {"index", "name", "published", "shares_sent", "accepted",
+                                             "approved", "decrypted"}
+    assert progress["finished"] is False
     assert app.test_client().get("/t/chi-bo-tw/progress").status_code == 302
 
 
@@ -76,10 +85,14 @@ def shot(page, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
-def sign_in(b, page, index: int, code: str, expect) -> None:
+def sign_in(b, page, index: int, code: str, expect, new_code: str | None = None) -> None:
     page.goto(f"{b.origin}/t/{SLUG}")
     page.select_option('select[name="index"]', str(index))
     page.fill('input[name="code"]', code)
+    if new_code is not None:  # the first sign-in: the trustee chooses their own access code
+        page.fill('input[name="new_code"]', new_code)
+        page.fill('input[name="new_code2"]', new_code)
+        code = new_code
     page.click('button[type="submit"]')
     expect(page.locator("h1")).to_contain_text(f"{index}:")
     assert page.evaluate("window.isSecureContext") is False
@@ -151,6 +164,7 @@ def _meeting(b, app, port, expect, tmp_path) -> dict[int, Path]:
     codes = trustee_codes_from_page(sec.get(f"/admin/m/{SLUG}/trustee-codes").get_data(as_text=True))
     api = f"http://127.0.0.1:{port}"
     t3 = TrusteeDevice(Http(api, bearer=codes[3]), SLUG, 3)
+    t3.enrol(OWN[3])  # trustee 3's first sign-in, with the CLI's code
 
     # -- trustees 1 and 2 in their browsers: the access code, then keys + the key file -------------
     pages, ctxs = {}, {}
@@ -160,20 +174,37 @@ def _meeting(b, app, port, expect, tmp_path) -> dict[int, Path]:
     for i in (1, 2):
         ctxs[i] = b.context()
         pages[i] = page = b.page(ctxs[i])
-        if i == 1:  # a wrong access code is refused clearly, before anything else
+        if i == 1:  # the first sign-in enrols; a wrong or used-up code is refused clearly
             page.goto(f"{b.origin}/t/{SLUG}")
             page.select_option('select[name="index"]', "1")
             page.fill('input[name="code"]', codes[1])
+            page.click('button[type="submit"]')  # the secretary's code alone does not sign in
+            expect(page.locator(".flash.error")).to_have_text(
+                "Đăng nhập lần đầu: đây là mã dùng một lần của thư ký. Hãy chọn mã truy cập riêng "
+                "của đồng chí ở dưới (nhập hai lần); sau đó mã của thư ký không còn dùng được.")
+            page.select_option('select[name="index"]', "1")
+            page.fill('input[name="code"]', codes[1])
+            page.fill('input[name="new_code"]', OWN[1])
+            page.fill('input[name="new_code2"]', OWN[1] + " typo")
             page.click('button[type="submit"]')
-            expect(page.locator("#code-msg")).to_have_class(re.compile(r"\bok\b"))
+            expect(page.locator(".flash.error")).to_have_text("Hai mã truy cập không giống nhau.")
+            shot(page, "trustee-browser-enrol")
+            sign_in(b, page, 1, codes[1], expect, new_code=OWN[1])
             page.reload()  # a reload forgets the code: the page asks for it
             expect(page.locator("#code-form")).to_be_visible()
-            page.fill("#code", "WRONG-CODE")
+            page.fill("#code", codes[1])  # the secretary's code no longer works
             page.click("#code-form button[type=submit]")
             expect(page.locator("#code-msg")).to_have_text("Sai thành viên hoặc sai mã truy cập.")
             expect(page.locator("#code-msg")).to_have_class(re.compile(r"\berror\b"))
             expect(page.locator("#keygen")).to_be_disabled()
-        sign_in(b, page, i, codes[i], expect)
+            page.goto(f"{b.origin}/t/{SLUG}")
+            page.select_option('select[name="index"]', "1")
+            page.fill('input[name="code"]', codes[1])
+            page.click('button[type="submit"]')
+            expect(page.locator(".flash.error")).to_have_text("Sai thành viên hoặc sai mã truy cập.")
+            sign_in(b, page, i, OWN[i], expect)
+        else:
+            sign_in(b, page, i, codes[i], expect, new_code=OWN[i])
         page.fill("#pass1", "short")
         page.fill("#pass2", "short")
         page.click("#keygen")
@@ -204,6 +235,52 @@ def _meeting(b, app, port, expect, tmp_path) -> dict[int, Path]:
         expect(pages[i].locator("#progress-table tr[data-index='%d'] [data-col=accepted]" % i)).to_have_text("✓")
     keys3 = t3.receive_shares(keys3)  # the Python client checks the browsers' shares
     shot(pages[1], "trustee-browser-ceremony-done")
+
+    # -- the secretary finishes; each trustee checks the election key and approves it --------------
+    post(sec, f"/admin/m/{SLUG}/finish")
+    assert "Đã hoàn tất tạo khóa" in sec.get(f"/admin/m/{SLUG}").get_data(as_text=True)
+    base_hash = app.extensions["ballot.meeting"].ceremony_state(SLUG)["base_hash"]
+    fingerprint = " ".join(base_hash[i:i + 4] for i in range(0, 64, 4))
+    # the operator serves a context with trustee 3's keys swapped for its own (valid proofs):
+    # the page refuses to approve, and says why
+    from ballot.crypto.threshold import new_trustee
+    from ballot.election.manifest import Manifest
+    from ballot.tally.context import ElectionContext
+
+    info = Http(api).get(f"/api/v1/elections/{SLUG}")
+    manifest = Manifest.from_json(info["manifest"])
+    real = ElectionContext.from_json(manifest, info["context"])
+    _, rogue = new_trustee(real.manifest_hash, 3, real.threshold)
+    swapped = ElectionContext(manifest, (*real.trustees[:2], rogue))
+    lying = {**info, "context": swapped.to_json(), "base_hash": swapped.base_hash.hex()}
+    pages[1].route(f"**/api/v1/elections/{SLUG}", lambda route: route.fulfill(status=200, json=lying))
+    pages[1].click("#refresh")
+    expect(pages[1].locator("#approve-check")).to_be_enabled()
+    pages[1].click("#approve-check")
+    expect(pages[1].locator("#approve-msg")).to_contain_text(
+        "Không được phê duyệt: the election key is NOT made of the trustees' keys")
+    expect(pages[1].locator("#fingerprint-check")).to_be_hidden()
+    shot(pages[1], "trustee-browser-key-substitution-refused")
+    pages[1].unroute(f"**/api/v1/elections/{SLUG}")
+    assert not [u for m, u, _ in b.requests if m == "POST" and u.endswith("/approval")]
+    with pytest.raises(Exception, match="have not approved"):
+        app.extensions["ballot.meeting"].open_voting(SLUG)
+    for i in (1, 2):
+        pages[i].click("#refresh")
+        expect(pages[i].locator("#approve-check")).to_be_enabled()
+        pages[i].click("#approve-check")
+        expect(pages[i].locator("#fingerprint")).to_have_text(fingerprint)
+        if i == 1:  # the trustee compares with the projector first, and may say no
+            pages[i].click("#reject-fingerprint")
+            expect(pages[i].locator("#approve-msg")).to_have_text(
+                "Chưa phê duyệt. Hãy báo ban kiểm phiếu và thư ký.")
+            pages[i].click("#approve-check")
+            expect(pages[i].locator("#fingerprint")).to_have_text(fingerprint)
+            shot(pages[i], "trustee-browser-fingerprint")
+        pages[i].click("#confirm-fingerprint")
+        expect(pages[i].locator("#approve-msg")).to_have_class(re.compile(r"\bok\b"))
+        expect(pages[i].locator("#progress-table tr[data-index='%d'] [data-col=approved]" % i)).to_have_text("✓")
+    t3.approve(keys3)
     for i in (1, 2):
         assert pages[i].evaluate("localStorage.length + sessionStorage.length") == 0
         ctxs[i].close()
@@ -216,8 +293,6 @@ def _meeting(b, app, port, expect, tmp_path) -> dict[int, Path]:
         assert json.loads(first_files[i].read_text())["kdf"]["memlimit"] == 67108864
 
     # -- the secretary finishes the ceremony and opens voting; three members vote --------------------
-    post(sec, f"/admin/m/{SLUG}/finish")
-    assert "Đã hoàn tất tạo khóa" in sec.get(f"/admin/m/{SLUG}").get_data(as_text=True)
     post(sec, f"/admin/m/{SLUG}/open")
     invitations = slip_codes_from_page(sec.get(f"/admin/m/{SLUG}/slips").get_data(as_text=True))
     choices = {"DV001": [0, 1, None, 2], "DV002": [0, 0, 3, 1], "DV003": [1, None, 0, 2]}
@@ -228,7 +303,7 @@ def _meeting(b, app, port, expect, tmp_path) -> dict[int, Path]:
     # -- trustee 1 decrypts in a fresh browser context from its downloaded key file -------------------
     ctx = b.context()
     page = b.page(ctx)
-    sign_in(b, page, 1, codes[1], expect)
+    sign_in(b, page, 1, OWN[1], expect)
     expect(page.locator("#status")).to_have_attribute("data-status", "closed")
     page.click("#decrypt")
     expect(page.locator("#decrypt-msg")).to_have_text("Hãy mở tệp khóa trước (bằng mật khẩu của nó).")
@@ -240,6 +315,40 @@ def _meeting(b, app, port, expect, tmp_path) -> dict[int, Path]:
     page.click("#open")
     expect(page.locator("#open-msg")).to_contain_text("Đã mở tệp khóa: thành viên 1, phần khóa bí mật: có.")
 
+    # -- the operator lies about the board (issue 11, the decryption oracle) ---------------------------
+    honest = Http(api).get(f"/api/v1/elections/{SLUG}/board/ballots")
+    head = honest["board"][-1]["entry_hash"]
+    grouped = " ".join(head[i:i + 4] for i in range(0, 64, 4))
+    rogue_aggregate = {"aggregate": [u[:86] for e in honest["board"] for u in e["ballot"]["units"]]}
+    page.route("**/aggregate", lambda route: route.fulfill(status=200, json=rogue_aggregate))
+    # a board cut down to one ballot: the page shows 1 ballot and another head; the trustee stops
+    page.route("**/board/ballots", lambda route: route.fulfill(
+        status=200, json={**honest, "board": honest["board"][:1]}))
+    page.click("#decrypt")
+    expect(page.locator("#head-check")).to_be_visible()
+    expect(page.locator("#head-text")).to_contain_text("Đã kiểm tra bảng phiếu: 1 phiếu (3 thẻ đã cấp)")
+    expect(page.locator("#head-hash")).not_to_have_text(grouped)
+    shot(page, "trustee-browser-cut-board")
+    page.click("#reject-head")
+    expect(page.locator("#decrypt-msg")).to_have_text(
+        "Chưa xác nhận: chưa giải mã gì. Hãy báo ban kiểm phiếu và thư ký.")
+    page.unroute("**/board/ballots")
+    # a forged ballot (ballot 3 carries ballot 1's first unit), re-chained: refused before any question
+    forged = json.loads(json.dumps(honest))
+    forged["board"][2]["ballot"]["units"][0] = forged["board"][0]["ballot"]["units"][0]
+    page.route("**/board/ballots", lambda route: route.fulfill(status=200, json=forged))
+    page.click("#decrypt")
+    expect(page.locator("#decrypt-msg")).to_contain_text("Bảng phiếu không hợp lệ, chưa giải mã gì: board position 3")
+    expect(page.locator("#head-check")).to_be_hidden()
+    page.unroute("**/board/ballots")
+    # more ballots than the tokens the counters report
+    page.route("**/counters", lambda route: route.fulfill(
+        status=200, json={"status": "closed", "eligible": 3, "tokens": 2, "ballots": 3}))
+    page.click("#decrypt")
+    expect(page.locator("#decrypt-msg")).to_contain_text("3 ballots but only 2 tokens were issued")
+    page.unroute("**/counters")
+    assert not [u for m, u, _ in b.requests if m == "POST" and u.endswith("/decryption")]
+
     # a partial decryption altered on its way (unit 1 gets unit 2's) is refused, and the page says so
     def tamper(route):
         body = json.loads(route.request.post_data)
@@ -249,12 +358,17 @@ def _meeting(b, app, port, expect, tmp_path) -> dict[int, Path]:
 
     page.route("**/trustees/1/decryption", tamper)
     page.click("#decrypt")
+    expect(page.locator("#head-text")).to_contain_text("Đã kiểm tra bảng phiếu: 3 phiếu (3 thẻ đã cấp)")
+    expect(page.locator("#head-hash")).to_have_text(grouped)
+    shot(page, "trustee-browser-board-head")
+    page.click("#confirm-head")
     expect(page.locator("#decrypt-msg")).to_have_text(
         "Máy chủ từ chối: decryption refused: trustee 1: the decryption proof for unit 1 does not verify")
     expect(page.locator("#decrypt-msg")).to_have_class(re.compile(r"\berror\b"))
     shot(page, "trustee-browser-decryption-refused")
     page.unroute("**/trustees/1/decryption", tamper)
     page.click("#decrypt")
+    page.click("#confirm-head")
     expect(page.locator("#decrypt-msg")).to_have_text(
         "Phần giải mã đã được chấp nhận; đến nay đã có 1 thành viên giải mã.")
     expect(page.locator("#progress-table tr[data-index='1'] [data-col=decrypted]")).to_have_text("✓")
@@ -266,7 +380,7 @@ def _meeting(b, app, port, expect, tmp_path) -> dict[int, Path]:
     # -- trustee 2 opens its FIRST key file (no share) at decryption: the share is rebuilt ----------
     ctx = b.context()
     page = b.page(ctx)
-    sign_in(b, page, 2, codes[2], expect)
+    sign_in(b, page, 2, OWN[2], expect)
     expect(page.locator("#status")).to_have_attribute("data-status", "closed")
     expect(page.locator("#check-shares")).to_be_disabled()
     page.set_input_files("#keyfile", str(first_files[2]))
@@ -274,7 +388,7 @@ def _meeting(b, app, port, expect, tmp_path) -> dict[int, Path]:
     page.click("#open")
     expect(page.locator("#open-msg")).to_contain_text("Đã mở tệp khóa: thành viên 2, phần khóa bí mật: chưa có.")
 
-    inbox2 = Http(api, bearer=codes[2]).get(f"/api/v1/elections/{SLUG}/trustees/2/shares")
+    inbox2 = Http(api, bearer=OWN[2]).get(f"/api/v1/elections/{SLUG}/trustees/2/shares")
 
     def alter(route):  # the share from trustee 3 altered on its way: refused, nothing sent
         body = json.loads(json.dumps(inbox2))
@@ -295,6 +409,7 @@ def _meeting(b, app, port, expect, tmp_path) -> dict[int, Path]:
     rebuilt_dir = tmp_path / "rebuilt"
     rebuilt_dir.mkdir()
     rebuilt = save_download(page, "#decrypt", rebuilt_dir)
+    page.click("#confirm-head")
     assert rebuilt.name == f"{SLUG}-trustee-2-with-share.json"
     expect(page.locator("#rebuild-msg")).to_contain_text(f"đã được tải lại với tên {rebuilt.name}")
     expect(page.locator("#download-rebuilt")).to_be_visible()
@@ -312,6 +427,8 @@ def _meeting(b, app, port, expect, tmp_path) -> dict[int, Path]:
     assert docs["again"]["kdf"] == docs["first"]["kdf"]
     assert len({d["secretbox"][:32] for d in docs.values()}) == 3  # three different nonces
     # accept (or complain) was posted once per browser trustee: during the ceremony only
+    # the pages never asked for the server's "aggregate"
+    assert not [u for _, u, _ in b.requests if u.endswith("/aggregate")]
     accepts = [u for m, u, _ in b.requests if m == "POST" and u.endswith("/accept")]
     assert sorted(accepts) == [f"{b.origin}/api/v1/elections/{SLUG}/trustees/{i}/accept" for i in (1, 2)]
 

@@ -12,6 +12,10 @@
 //   from the shares the server still holds, if this trustee accepted them: rebuildShare).
 // The only requests carrying anything derived from the secrets are the public part (commitments,
 // proofs, Box public key), the Box-encrypted shares, the complaints and the partial decryptions.
+// The partial decryptions are of the aggregate this page recomputed from the whole board it
+// downloaded and checked (BallotCrypto.trustee.checkBoardAsync), once the trustee has confirmed
+// that the board's head (ballot count, last entry hash) matches the projector: never of an
+// "aggregate" the server gives (issue 11, the decryption oracle).
 "use strict";
 (() => {
   const BC = window.BallotCrypto;
@@ -141,7 +145,7 @@
     for (const t of p.trustees) {
       const row = document.querySelector(`#progress-table tr[data-index="${t.index}"]`);
       if (!row) continue;
-      for (const col of ["published", "shares_sent", "accepted"]) row.querySelector(`[data-col="${col}"]`).textContent = t[col] ? "✓" : "…";
+      for (const col of ["published", "shares_sent", "accepted", "approved"]) row.querySelector(`[data-col="${col}"]`).textContent = t[col] ? "✓" : "…";
       row.querySelector('[data-col="decrypted"]').textContent = t.decrypted ? "✓" : "";
     }
     const ceremonyOpen = p.status === "key_ceremony";
@@ -166,6 +170,11 @@
     $("check-shares").disabled = !canCheck || running;
     $("check-state").textContent = mine.accepted ? S.done
       : !ceremonyOpen ? S.not_now : notSent.length ? waiting(notSent) : "";
+
+    const canApprove = haveCode && ceremonyOpen && p.finished && !mine.approved;
+    $("approve-check").disabled = !canApprove || running;
+    $("approve-state").textContent = mine.approved ? S.done
+      : !ceremonyOpen ? S.not_now : !p.finished ? S.wait_finish : "";
 
     const canDecrypt = haveCode && p.status === "closed" && !mine.decrypted;
     $("decrypt").disabled = !canDecrypt || running;
@@ -342,8 +351,6 @@
 
   for (const b of ["download-again", "download-rebuilt"]) $(b).addEventListener("click", () => lastFile && download(lastFile.name, lastFile.bytes));
 
-  // -- 5. decrypt -------------------------------------------------------------------------------
-
   /**
    * The key file opened here was saved before the shares were checked (no share), but this
    * trustee accepted them during the ceremony (so "Check my shares" is over): recompute the
@@ -367,6 +374,67 @@
     say("rebuild-msg", fmt(S.rebuilt, { file: fileName(true) }), "ok");
   }
 
+  /** Show the checked board's head and wait for the trustee: true (it matches) or false. */
+  function confirmHead(checked) {
+    $("head-text").textContent = fmt(S.board_checked, { n: checked.ballots, tokens: checked.tokens });
+    $("head-hash").textContent = checked.head.match(/.{4}/g).join(" ");
+    $("head-check").hidden = false;
+    $("confirm-head").focus();
+    return new Promise((resolve) => {
+      const done = (answer) => () => {
+        $("confirm-head").onclick = null;
+        $("reject-head").onclick = null;
+        $("head-check").hidden = true;
+        resolve(answer);
+      };
+      $("confirm-head").onclick = done(true);
+      $("reject-head").onclick = done(false);
+    });
+  }
+
+  // -- 5. approve the election fingerprint --------------------------------------------------------
+
+  /** Show the fingerprint and wait for the trustee: true (it matches the projector) or false. */
+  function confirmFingerprint(hex) {
+    $("fingerprint").textContent = hex.match(/.{4}/g).join(" ");
+    $("fingerprint-check").hidden = false;
+    $("confirm-fingerprint").focus();
+    return new Promise((resolve) => {
+      const done = (answer) => () => {
+        $("confirm-fingerprint").onclick = null;
+        $("reject-fingerprint").onclick = null;
+        $("fingerprint-check").hidden = true;
+        resolve(answer);
+      };
+      $("confirm-fingerprint").onclick = done(true);
+      $("reject-fingerprint").onclick = done(false);
+    });
+  }
+
+  $("approve-check").addEventListener("click", () => {
+    if (!needKeys("approve-msg")) return;
+    step("approve-msg", async () => {
+      busy(S.approve_checking);
+      await paint();
+      const info = await api("GET", "");
+      let made;
+      try {
+        made = BC.trustee.approve(info, keys);
+      } catch (e) {
+        if (e instanceof BC.errors.CeremonyError || e instanceof BC.errors.DecryptionError) {
+          throw new UserError(fmt(S.approve_refused, { reason: e.message }));
+        }
+        throw e;
+      }
+      busy("");
+      if (!(await confirmFingerprint(made.baseHashHex))) throw new UserError(S.fingerprint_rejected);
+      await api("POST", `/trustees/${me}/approval`, made.request);
+      say("approve-msg", S.approved, "ok");
+    });
+  });
+
+  // -- 6. decrypt -------------------------------------------------------------------------------
+
   $("decrypt").addEventListener("click", () => {
     if (!needKeys("decrypt-msg")) return;
     const mine = progress && progress.trustees.find((t) => t.index === me);
@@ -376,11 +444,28 @@
     }
     step("decrypt-msg", async () => {
       busy(S.fetching);
-      const agg = await api("GET", "/aggregate");
-      if (keys.share === null) await rebuildShare(agg);
-      const total = agg.aggregate.length;
+      // Never the server's "aggregate": the whole board, checked and summed here.
+      const info = await api("GET", "");
+      const counters = await api("GET", "/counters");
+      const board = await api("GET", "/board/ballots");
+      if (keys.share === null) await rebuildShare(info);
+      const count = Array.isArray(board && board.board) ? board.board.length : 0;
+      busy(fmt(S.checking_board, { done: 0, total: count }), 0, count);
+      let checked;
+      try {
+        checked = await BC.trustee.checkBoardAsync(info, board, counters, {
+          every: 1,
+          onProgress: (done, total) => busy(fmt(S.checking_board, { done, total }), done, total),
+        });
+      } catch (e) {
+        if (e instanceof BC.trustee.BoardError) throw new UserError(fmt(S.board_refused, { reason: e.message }));
+        throw e;
+      }
+      busy("");
+      if (!(await confirmHead(checked))) throw new UserError(S.head_rejected);
+      const total = checked.aggregate.length;
       busy(fmt(S.decrypting, { done: 0, total }), 0, total);
-      const body = await BC.trustee.decryptAsync(agg, keys, {
+      const body = await BC.trustee.decryptChecked(info, checked, keys, {
         every: 4,
         onProgress: (done) => busy(fmt(S.decrypting, { done, total }), done, total),
       });
@@ -393,7 +478,7 @@
   // -- start ----------------------------------------------------------------------------------
 
   $("refresh").addEventListener("click", refresh);
-  for (const b of ["keygen", "send-shares", "check-shares", "decrypt"]) $(b).disabled = true;
+  for (const b of ["keygen", "send-shares", "check-shares", "approve-check", "decrypt"]) $(b).disabled = true;
   busy(S.loading);
   BC.ready().then(
     () => {
