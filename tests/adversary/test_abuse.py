@@ -370,3 +370,41 @@ def test_results_csv_cells_cannot_start_a_formula():
     assert rows[1][2] == "'" + names[0] and rows[-1][2] == "Nguyễn Văn An"
     assert rows[0][3] == "'=x"
     assert json.dumps(rows)  # plain text all through
+
+
+# -- 4. the database password on worker command lines -------------------------------------------
+
+
+def test_workers_do_not_show_the_database_url_on_their_command_line(db_url, tmp_path):
+    """`--workers N`: every user of the machine can read /proc/<pid>/cmdline. The URL (with
+    its password) reaches each worker through its environment, readable only by its user."""
+    import os
+    import urllib.request
+
+    from sqlalchemy.engine import make_url
+
+    from ballot.service.serve_workers import WorkerProcess
+    from ballot.store.migrate import upgrade
+
+    url = make_url(db_url)
+    needle = url.database  # SQLite: the file's path
+    if url.get_backend_name() == "postgresql":  # trust authentication ignores the password
+        url = url.set(password="S3cret-Pa55word")
+        needle = "S3cret-Pa55word"
+    secret_url = url.render_as_string(hide_password=False)
+    upgrade(secret_url)
+    worker = WorkerProcess(secret_url, str(tmp_path / "keys"), str(tmp_path / "records"),
+                           str(tmp_path / "instance"), threads=2)
+    worker.start()
+    try:
+        cmdline = open(f"/proc/{worker.pid}/cmdline", "rb").read().decode().split("\0")
+        assert "--database-url" not in cmdline
+        assert not any(secret_url in arg or needle in arg for arg in cmdline), cmdline
+        environ = f"/proc/{worker.pid}/environ"
+        assert os.stat(environ).st_mode & 0o077 == 0  # the kernel's rule: owner only
+        # The worker did get the database: it answers from it.
+        with pytest.raises(urllib.error.HTTPError) as e:
+            urllib.request.urlopen(f"{worker.url}/api/v1/elections/no-such", timeout=30)
+        assert e.value.code == 404
+    finally:
+        worker.stop()
