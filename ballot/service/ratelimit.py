@@ -30,7 +30,8 @@ from .keys import KeyStore
 
 __all__ = ["SECRET_FILE", "rate_secret", "Limiter", "InvitationThrottle"]
 
-SECRET_FILE = "rate-salt.key"
+# A file name, not a secret (bandit B105).
+SECRET_FILE = "rate-salt.key"  # nosec B105
 #: PostgreSQL advisory locks of this module: (class id, 32 bits of the key). The two-int form
 #: lives in another lock space than the audit chain's single bigint lock.
 _LOCK_CLASS = 0x0B4A7E  # "ballot rate"

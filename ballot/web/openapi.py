@@ -56,7 +56,7 @@ PATHS: dict[str, dict[str, Any]] = {
         errors=(400, 403, 404, 409, 413, 429))},
     "/elections/{slug}/ballots": {"post": _op(
         "Cast an encrypted ballot; returns the signed receipt after the commit",
-        body=_obj(ballot=BALLOT), ok=201, errors=(400, 404, 409, 413, 422))},
+        body=_obj(ballot=BALLOT), ok=201, errors=(400, 404, 409, 413, 422, 429))},
     "/elections/{slug}/board": {"get": _op("The bulletin board: positions, tracking codes, hashes")},
     "/elections/{slug}/record": {"get": _op("The election record (once tallied)")},
     "/elections/{slug}/ceremony": {"get": _op("Key ceremony state")},
