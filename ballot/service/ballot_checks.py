@@ -33,6 +33,8 @@ not be locked out by one of them who does.
 
 from __future__ import annotations
 
+import os
+import socket
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -54,6 +56,28 @@ __all__ = ["Claim", "BallotChecks"]
 
 def _now() -> datetime:
     return datetime.now(timezone.utc).replace(microsecond=0)
+
+
+def _holder() -> str:
+    """This process, as written in the claims it holds."""
+    return f"{socket.gethostname()}/{os.getpid()}"
+
+
+def _alive(holder: str | None) -> bool:
+    """False if ``holder`` is a process of this machine that no longer runs (a worker killed
+    while checking: its claim need not wait for ``stale``); True otherwise, as far as known."""
+    host, _, pid = (holder or "").rpartition("/")
+    if host != socket.gethostname() or not pid.isdigit():
+        return True
+    if int(pid) == os.getpid():
+        return True
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # e.g. another user's process: it exists
+        return True
+    return True
 
 
 @dataclass(frozen=True)
@@ -81,6 +105,7 @@ class BallotChecks:
         self.token_limit, self.address_limit = token_limit, address_limit
         self.window = window
         #: a ``checking`` row older than this belongs to a request that died: it is retaken
+        #: (sooner when its holder is a process of this machine that no longer runs)
         self.stale = stale
         #: how long a request waits for another check of the same token, and how often it looks
         self.wait, self.poll = wait, poll
@@ -137,7 +162,8 @@ class BallotChecks:
             if own is not None and own.status == "refused":
                 raise ServiceError(f"ballot refused (this same ballot was refused before): "
                                    f"{own.reason}", 422)
-            if any(r.status == "checking" and r.at > now - self.stale for r in rows.values()):
+            if any(r.status == "checking" and r.at > now - self.stale and _alive(r.holder)
+                   for r in rows.values()):
                 return None  # wait for that check
             earlier = sum(1 for h, r in rows.items()
                           if h != bhash and r.status == "refused" and r.at >= now - self.window)
@@ -150,11 +176,16 @@ class BallotChecks:
                     self.window) >= self.address_limit:
                 raise ServiceError(f"too many refused ballots from this device; wait {minutes} "
                                    "minutes, then send the ballot again", 429)
-            if own is not None:  # a stale claim: the request that held it died
-                s.execute(update(BallotCheck).where(BallotCheck.id == own.id).values(at=now))
+            # Claims left by dead requests are retaken (this one) or dropped (the others).
+            s.execute(delete(BallotCheck).where(
+                BallotCheck.election_id == election_id, BallotCheck.token_id == token_id,
+                BallotCheck.status == "checking", BallotCheck.ballot_hash != bhash))
+            if own is not None:
+                s.execute(update(BallotCheck).where(BallotCheck.id == own.id).values(
+                    at=now, holder=_holder()))
             else:
                 s.add(BallotCheck(election_id=election_id, ballot_hash=bhash, token_id=token_id,
-                                  status="checking", at=now))
+                                  status="checking", at=now, holder=_holder()))
                 try:
                     s.flush()
                 except IntegrityError:  # a parallel copy claimed it first (not expected: the

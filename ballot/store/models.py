@@ -354,6 +354,8 @@ class BallotCheck(Base):
     token_id: Mapped[str] = mapped_column(String(HASH_LEN))
     status: Mapped[str] = mapped_column(String(16))
     reason: Mapped[str | None] = mapped_column(Text)
+    #: who is checking (``host/pid``), so that a claim left by a killed worker is retaken
+    holder: Mapped[str | None] = mapped_column(String(300))
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -408,3 +408,41 @@ def test_workers_do_not_show_the_database_url_on_their_command_line(db_url, tmp_
         assert e.value.code == 404
     finally:
         worker.stop()
+
+
+def test_a_claim_left_by_a_killed_worker_does_not_block_the_retry(opened, monkeypatch):
+    """A worker killed while checking leaves its `checking` claim: the phone's retry of the
+    same ballot is checked at once (its holder process is gone), while a claim held by a live
+    process elsewhere makes the retry wait, then answer 409, until it grows stale."""
+    import socket
+    import subprocess  # nosec B404 - the test's own short-lived child
+    import sys
+
+    meeting, _, http, election, invitations = opened
+    checks = meeting.throttles.ballots
+    token, key = obtain_token(http, election, invitations["A1"])
+    good, _ = seal(election, token, key, [0] * len(MEMBERS))
+    election_id = _election_id(meeting)
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],  # nosec
+                          capture_output=True, text=True, check=True).stdout.strip()
+    for holder in (f"another-host/{dead}", f"{socket.gethostname()}/{dead}"):
+        with transaction(meeting.factory) as s:
+            s.query(BallotCheck).delete()
+            s.add(BallotCheck(election_id=election_id, ballot_hash=good.ballot_hash.hex(),
+                              token_id=good.token.token_id.hex(), status="checking",
+                              holder=holder))
+        if holder.startswith("another-host"):
+            monkeypatch.setattr(checks, "wait", timedelta(seconds=0.5))
+            with pytest.raises(ApiError) as e:
+                post_ballot(http, good)
+            assert e.value.status == 409 and "still being checked" in e.value.message
+    assert post_ballot(http, good)["receipt"]["tracking_code"] == good.tracking_code
+    with transaction(meeting.factory, read_only=True) as s:
+        assert s.query(BallotCheck).count() == 0
+
+
+def _election_id(meeting) -> int:
+    from ballot.store import repo
+
+    with transaction(meeting.factory, read_only=True) as s:
+        return repo.get_election(s, SLUG).id

@@ -30,6 +30,7 @@ def upgrade() -> None:
         sa.Column("token_id", sa.String(64), nullable=False),
         sa.Column("status", sa.String(16), nullable=False),
         sa.Column("reason", sa.Text(), nullable=True),
+        sa.Column("holder", sa.String(300), nullable=True),
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint("status IN ('checking', 'refused')", name="ck_ballot_checks_status"),
         sa.ForeignKeyConstraint(["election_id"], ["elections.id"],
