@@ -487,3 +487,26 @@ def test_results_csv_from_a_real_meeting_escapes_formula_names(server):  # noqa:
     cells = [c for row in rows for c in row]
     assert not [c for c in cells if c.startswith(("=", "+", "-", "@", "\t", "\r"))], rows
     assert [row[2] for row in rows[1:]] == ["'" + n for n in names[:4]] + [names[4]]
+
+
+@pytest.mark.concurrency
+def test_parallel_guesses_across_worker_processes_get_exactly_the_limit(db_url, tmp_path):
+    """The issue's measurement, against server worker *processes* (three on PostgreSQL, one
+    on SQLite): 120 wrong codes released together from one address, round robin over the
+    workers, got 27 answers past a limit of 20. Now exactly 20 are answered 403."""
+    from tests.reliability.helpers import open_meeting, start_deployment, stop_deployment
+
+    dep = start_deployment(db_url, tmp_path)
+    try:
+        om = open_meeting(dep)
+        blinded = blinded_msg(om.election)
+        results = run_parallel(120, lambda i: dep.http().post(
+            f"/api/v1/elections/{om.election.slug}/tokens",
+            {"invitation": f"GUESS-{i:05d}", "blinded_msg": blinded}))
+        codes = [r.status for kind, r in results if kind == "err"]
+        assert len(codes) == 120
+        assert codes.count(403) == 20 and codes.count(429) == 100, sorted(set(codes))
+        token, _ = obtain_token(dep.http(), om.election, next(iter(om.invitations.values())))
+        assert token  # a right code from the same address is not blocked
+    finally:
+        stop_deployment(dep)
