@@ -49,7 +49,7 @@ from ballot.crypto.token import TokenError, verify_voter_signature
 from ballot.store.db import transaction
 from ballot.store.models import BallotCheck, BoardEntry
 
-from .ratelimit import Limiter, _lock_key
+from .ratelimit import Limiter, lock_key
 
 __all__ = ["Claim", "BallotChecks"]
 
@@ -151,7 +151,7 @@ class BallotChecks:
         bhash = ballot.ballot_hash.hex()
         now = _now()
         with transaction(self.factory) as s:
-            _lock_key(s, token_id)
+            lock_key(s, token_id)
             if s.scalar(select(BoardEntry.id).where(BoardEntry.election_id == election_id,
                                                     BoardEntry.token_id == token_id)) is not None:
                 raise ServiceError("a ballot has already been cast with this token", 409)
@@ -171,7 +171,7 @@ class BallotChecks:
             if earlier >= self.token_limit:
                 raise ServiceError(f"too many refused ballots with this token; wait {minutes} "
                                    "minutes, then send the ballot again", 429)
-            if earlier and client is not None and self.limiter._count(  # noqa: SLF001
+            if earlier and client is not None and self.limiter.count_in(
                     s, self.ADDRESS_SCOPE, self._address_key(slug, client),
                     self.window) >= self.address_limit:
                 raise ServiceError(f"too many refused ballots from this device; wait {minutes} "

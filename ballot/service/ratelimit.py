@@ -28,7 +28,7 @@ from ballot.store.models import RateEvent
 
 from .keys import KeyStore
 
-__all__ = ["SECRET_FILE", "rate_secret", "Limiter", "InvitationThrottle"]
+__all__ = ["SECRET_FILE", "rate_secret", "lock_key", "Limiter", "InvitationThrottle", "Throttles"]
 
 # A file name, not a secret (bandit B105).
 SECRET_FILE = "rate-salt.key"  # nosec B105
@@ -53,7 +53,7 @@ def rate_secret(keys: KeyStore) -> bytes:
     return raw
 
 
-def _lock_key(session: Session, key: str) -> None:
+def lock_key(session: Session, key: str) -> None:
     """Serialise the transactions counting ``key`` (SQLite: the write lock is already held)."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:c, :k)"),
@@ -79,10 +79,11 @@ class Limiter:
 
     def count(self, scope: str, key: str, window: timedelta) -> int:
         with transaction(self.factory, read_only=True) as s:
-            return self._count(s, scope, key, window)
+            return self.count_in(s, scope, key, window)
 
     @staticmethod
-    def _count(s: Session, scope: str, key: str, window: timedelta) -> int:
+    def count_in(s: Session, scope: str, key: str, window: timedelta) -> int:
+        """The events of ``key`` in the window, inside the caller's transaction."""
         return s.scalar(select(func.count()).select_from(RateEvent).where(
             RateEvent.scope == scope, RateEvent.key_hash == key,
             RateEvent.at >= _now() - window)) or 0
@@ -92,8 +93,8 @@ class Limiter:
         holds fewer than ``limit`` events before it, else None (nothing is stored then: a key
         never holds more than ``limit`` rows per window)."""
         with transaction(self.factory) as s:
-            _lock_key(s, key)
-            if self._count(s, scope, key, window) >= limit:
+            lock_key(s, key)
+            if self.count_in(s, scope, key, window) >= limit:
                 return None
             event = RateEvent(scope=scope, key_hash=key, at=_now())
             s.add(event)

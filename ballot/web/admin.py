@@ -31,7 +31,6 @@ from ballot.store.db import transaction
 from ballot.store.errors import StoreError
 from ballot.store.models import Election, Tally
 
-from .auth import check_login
 from .i18n import today as i18n_today
 from .i18n import gettext as _
 from .security import admin_user, csrf_token, is_loopback_url, login_required, public_base_url
