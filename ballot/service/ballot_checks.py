@@ -100,7 +100,7 @@ class BallotChecks:
                  token_limit: int = 3, address_limit: int = 20,
                  window: timedelta = timedelta(minutes=10),
                  stale: timedelta = timedelta(minutes=2),
-                 wait: timedelta = timedelta(seconds=60), poll: float = 0.05):
+                 wait: timedelta = timedelta(seconds=60), poll: float = 0.1):
         self.factory, self.limiter = factory, limiter
         self.token_limit, self.address_limit = token_limit, address_limit
         self.window = window
@@ -134,14 +134,28 @@ class BallotChecks:
         from .meeting import ServiceError
 
         deadline = time.monotonic() + self.wait.total_seconds()
+        token_id = ballot.token.token_id.hex()
         while True:
             claim = self._try_admit(election_id, slug, ballot, client)
             if claim is not None:
                 return claim
-            if time.monotonic() > deadline:
-                raise ServiceError("another ballot with this token is still being checked: "
-                                   "look for its tracking code on the board", 409)
-            time.sleep(self.poll)
+            # Wait with plain reads (no write lock, which SQLite holds for the whole file).
+            while True:
+                if time.monotonic() > deadline:
+                    raise ServiceError("another ballot with this token is still being "
+                                       "checked: look for its tracking code on the board", 409)
+                time.sleep(self.poll)
+                if not self._busy(election_id, token_id):
+                    break
+
+    def _busy(self, election_id: int, token_id: str) -> bool:
+        """Is a ballot with this token being checked by a live request?"""
+        now = _now()
+        with transaction(self.factory, read_only=True) as s:
+            rows = s.execute(select(BallotCheck.at, BallotCheck.holder).where(
+                BallotCheck.election_id == election_id, BallotCheck.token_id == token_id,
+                BallotCheck.status == "checking")).all()
+        return any(at > now - self.stale and _alive(holder) for at, holder in rows)
 
     def _try_admit(self, election_id: int, slug: str, ballot: EncryptedBallot,
                    client: str | None) -> Claim | None:
