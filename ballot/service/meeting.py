@@ -6,14 +6,15 @@ server workers; nothing is kept in process memory between requests.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from ballot.crypto import blind_rsa
@@ -35,7 +36,6 @@ from ballot.store.models import (
     BoardEntry,
     Election,
     Invitation,
-    RateEvent,
     RollEntry,
     Trustee,
     Unit,
@@ -53,6 +53,9 @@ from . import paper as paper_instead
 from .keys import KeyStore
 
 __all__ = ["ServiceError", "Meeting"]
+
+if TYPE_CHECKING:
+    from .ratelimit import Throttles
 
 
 class ServiceError(ValueError):
@@ -386,46 +389,26 @@ class Meeting:
                 info.update(round=1, second_round=other.slug if other is not None else None)
             return info
 
-    #: Failed invitation redemptions allowed from one client address per window.
-    REDEEM_FAILURE_LIMIT = 20
-    REDEEM_WINDOW = timedelta(minutes=10)
+    @functools.cached_property
+    def throttles(self) -> "Throttles":
+        """The abuse throttles (ratelimit.py, ballot_checks.py), counted in the database."""
+        from .ratelimit import Throttles
 
-    def _rate_key(self, client: str) -> str:
-        return hashlib.sha256(f"ballot/v1/rate\0{client}".encode()).hexdigest()
-
-    def _check_rate(self, client: str | None) -> None:
-        if client is None:
-            return
-        since = datetime.now(timezone.utc) - self.REDEEM_WINDOW
-        with transaction(self.factory, read_only=True) as s:
-            failures = s.scalar(select(func.count()).select_from(RateEvent).where(
-                RateEvent.scope == "redeem", RateEvent.key_hash == self._rate_key(client),
-                RateEvent.at >= since))
-        if failures >= self.REDEEM_FAILURE_LIMIT:
-            minutes = int(self.REDEEM_WINDOW.total_seconds() // 60)
-            raise ServiceError(f"too many failed invitation codes from this device; wait "
-                               f"{minutes} minutes or ask the secretary", 429)
-
-    def _count_failure(self, client: str | None) -> None:
-        if client is None:
-            return
-        with transaction(self.factory) as s:
-            s.add(RateEvent(scope="redeem", key_hash=self._rate_key(client)))
-            s.execute(delete(RateEvent).where(
-                RateEvent.at < datetime.now(timezone.utc) - timedelta(days=1)))
+        return Throttles(self.factory, self.keys)
 
     def issue_token(self, slug: str, invitation: str | None, blinded: str, *,
                     client: str | None = None, credential: str | None = None) -> str:
-        """:meth:`_issue_token`, rate-limited per client address across every worker: failed
-        redemptions are counted in the database. ``credential``: the per-round credential the
-        phone sends (docs/protocol.md §7.1); ``invitation``: the code itself (scripts)."""
-        self._check_rate(client)
-        try:
+        """:meth:`_issue_token`, its refusals counted per (client address, election) across
+        every worker (ratelimit.InvitationThrottle: a right code is never blocked).
+        ``credential``: the per-round credential the phone sends (docs/protocol.md §7.1);
+        ``invitation``: the code itself (scripts)."""
+        def redeem() -> str:
+            if credential is None and isinstance(invitation, str) and \
+                    not repo.normalize_invitation_code(invitation):
+                raise ServiceError("the invitation code is empty: type the code on your slip")
             return self._issue_token(slug, invitation, blinded, credential=credential)
-        except ServiceError as exc:
-            if exc.status in (403, 404, 409):
-                self._count_failure(client)
-            raise
+
+        return self.throttles.invitations.run(slug, client, redeem)
 
     def _issue_token(self, slug: str, invitation: str | None, blinded: str, *,
                      credential: str | None = None) -> str:
@@ -476,40 +459,46 @@ class Meeting:
             # timed entry per voter would only add contention (one chain for every meeting).
             return b64encode(sig)
 
-    def cast(self, slug: str, ballot_json: Any) -> dict[str, Any]:
+    def cast(self, slug: str, ballot_json: Any, *, client: str | None = None) -> dict[str, Any]:
         """Verify a ballot completely, append it to the board, return the signed receipt.
-        The receipt exists only once the ballot is committed."""
+        The receipt exists only once the ballot is committed. The cheapest failures are
+        found first and the proofs are checked last, once per distinct ballot
+        (ballot_checks.py: refused ballots are remembered, throttled per token and address)."""
         with transaction(self.factory, read_only=True) as s:
             election = self._election(s, slug)
             require_status(election, "open", action="accept a ballot")
             ctx = self.context(s, election)
         try:
             ballot = ballot_from_json(ballot_json, ctx.shape)
-        except BallotError as exc:
+            self.throttles.ballots.envelope(ballot, ctx.base_hash, ctx.shape.num_units,
+                                            len(ctx.shape.limits), ctx.issuer)
+        except (BallotError, ValueError) as exc:
             raise ServiceError(f"ballot refused: {exc}", 422) from None
-        # A spent token is refused before the costly proof checks, so that replaying a ballot
-        # cannot load the server (token ids are public on the board anyway).
-        with transaction(self.factory, read_only=True) as s:
-            spent = s.scalar(select(BoardEntry.id).where(
-                BoardEntry.election_id == election.id,
-                BoardEntry.token_id == ballot.token.token_id.hex()))
-        if spent is not None:
-            raise ServiceError("a ballot has already been cast with this token", 409)
+        claim = self.throttles.ballots.admit(election.id, slug, ballot, client)
         try:
             verify_ballot(ballot, ctx.shape, ctx.base_hash, ctx.public_key, ctx.issuer)
         except BallotError as exc:
+            self.throttles.ballots.refuse(claim, str(exc))
             raise ServiceError(f"ballot refused: {exc}", 422) from None
+        except BaseException:
+            self.throttles.ballots.abandon(claim)
+            raise
         text = canonical_json(ballot.to_json()).decode()
         bhash = ballot.ballot_hash
-        with transaction(self.factory) as s:
-            election = self._election(s, slug)
-            try:
-                entry = repo.append_board_entry(
-                    s, election.id, ballot.token.token_id.hex(), text, ballot.tracking_code,
-                    lambda prev, pos, _j: entry_hash(bytes.fromhex(prev), pos, bhash).hex())
-            except StoreError as exc:
-                raise ServiceError(str(exc), 409) from None
-            position, ehash = entry.position, entry.entry_hash
+        try:
+            with transaction(self.factory) as s:
+                election = self._election(s, slug)
+                try:
+                    entry = repo.append_board_entry(
+                        s, election.id, ballot.token.token_id.hex(), text, ballot.tracking_code,
+                        lambda prev, pos, _j: entry_hash(bytes.fromhex(prev), pos, bhash).hex())
+                except StoreError as exc:
+                    raise ServiceError(str(exc), 409) from None
+                self.throttles.ballots.release(s, claim)
+                position, ehash = entry.position, entry.entry_hash
+        except BaseException:
+            self.throttles.ballots.abandon(claim)
+            raise
         receipt = Receipt(ctx.base_hash.hex(), position, ballot.tracking_code, ehash, _now())
         return sign_receipt(self.keys.receipt_key(), receipt).to_json()
 

@@ -225,15 +225,23 @@ class WorkerProcess:
         return f"http://{self.host}:{self.port}"
 
     def _argv(self) -> list[str]:
+        # Never the database URL: a command line is readable by every user of the machine
+        # (/proc/<pid>/cmdline), password included. It goes through the environment
+        # (/proc/<pid>/environ is readable only by the worker's own user): see _env().
         argv = [sys.executable, "-m", "ballot.service.serve_workers", "--child",
                 "--host", self.host, "--port", str(self.port), "--threads", str(self.threads),
-                "--database-url", self.database_url, "--keys-dir", self.keys_dir,
-                "--records-dir", self.records_dir, "--instance", self.instance]
+                "--keys-dir", self.keys_dir, "--records-dir", self.records_dir,
+                "--instance", self.instance]
         if self.reuse_port:
             argv.append("--reuse-port")
         if self.stats:
             argv.append("--stats")
         return argv
+
+    def _env(self) -> dict[str, str]:
+        from ballot.store.db import DATABASE_URL_ENV
+
+        return {**os.environ, DATABASE_URL_ENV: self.database_url}
 
     def launch(self) -> "WorkerProcess":
         """Start the process; :meth:`wait_ready` waits until it listens."""
@@ -244,7 +252,7 @@ class WorkerProcess:
             # sys.executable and our own options (bandit B603)
             self.proc = subprocess.Popen(  # nosec B603
                 self._argv(), stdout=subprocess.PIPE, stderr=stderr, text=True,
-                start_new_session=True)
+                start_new_session=True, env=self._env())
         finally:
             if self.log:
                 stderr.close()
@@ -406,7 +414,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=4, help="threads per worker")
     parser.add_argument("--reuse-port", action="store_true",
                         help="all workers on one port (SO_REUSEPORT)")
-    parser.add_argument("--database-url", default=os.environ.get("BALLOT_DATABASE_URL"))
+    parser.add_argument("--database-url", default=os.environ.get("BALLOT_DATABASE_URL"),
+                        help="default: $BALLOT_DATABASE_URL (prefer it: a command line is "
+                             "readable by every user of the machine, password included)")
     parser.add_argument("--instance", default=None,
                         help="instance folder (default: $BALLOT_INSTANCE, else ./instance)")
     parser.add_argument("--keys-dir", default=os.environ.get("BALLOT_KEYS_DIR"))

@@ -51,6 +51,10 @@ __all__ = [
     "BoardEntry",
     "Tally",
     "AuditEntry",
+    "Admin",
+    "RateEvent",
+    "BallotCheck",
+    "AdminSession",
 ]
 
 ELECTION_STATUSES = ("draft", "key_ceremony", "open", "closed", "tallied", "published")
@@ -368,3 +372,46 @@ class RateEvent(Base):
     scope: Mapped[str] = mapped_column(String(32))
     key_hash: Mapped[str] = mapped_column(String(HASH_LEN))
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+BALLOT_CHECK_STATUSES = ("checking", "refused")
+
+
+class BallotCheck(Base):
+    """A ballot whose proofs are being checked, or were checked and refused (migration 0008).
+
+    A refused ballot's hash is remembered, so sending the same bytes again is answered from
+    this table without a proof check; the rows of one token throttle a phone that sends
+    ballot after broken ballot (``ballot.service.ballot_checks``). The row of a ballot that
+    passes is deleted in the transaction that puts it on the board. No address is kept here.
+    """
+
+    __tablename__ = "ballot_checks"
+    __table_args__ = (
+        UniqueConstraint("election_id", "ballot_hash"),
+        Index("ix_ballot_checks_election_id_token_id", "election_id", "token_id"),
+        CheckConstraint(_in("status", BALLOT_CHECK_STATUSES), name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    election_id: Mapped[int] = mapped_column(ForeignKey("elections.id"))
+    ballot_hash: Mapped[str] = mapped_column(String(HASH_LEN))
+    token_id: Mapped[str] = mapped_column(String(HASH_LEN))
+    status: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(Text)
+    #: who is checking (``host/pid``), so that a claim left by a killed worker is retaken
+    holder: Mapped[str | None] = mapped_column(String(300))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AdminSession(Base):
+    """A secretary's signed-in session (migration 0008): the cookie carries a random id whose
+    SHA-256 is kept here; logging out deletes the row, so a copied cookie stops working."""
+
+    __tablename__ = "admin_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sid_hash: Mapped[str] = mapped_column(String(HASH_LEN), unique=True)
+    admin_id: Mapped[int] = mapped_column(ForeignKey("admins.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)

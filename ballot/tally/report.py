@@ -97,13 +97,15 @@ def results_csv(results: dict[str, Any]) -> str:
     names = {u["unit_id"]: u["name"] for u in manifest["units"]}
     out = io.StringIO()
     w = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    w.writerow(["stt", "unit_id", "ho_ten"] + [x for c in codes for x in (c, f"{c}_%N")]
-               + ["bo_qua", "ket_qua", "tinh_trang", "quy_tac"])
+    from .csv_safe import csv_row
+
+    w.writerow(csv_row(["stt", "unit_id", "ho_ten"] + [x for c in codes for x in (c, f"{c}_%N")]
+                       + ["bo_qua", "ket_qua", "tinh_trang", "quy_tac"]))
     for i, r in enumerate(results["results"]["units"], 1):
         votes = r["counts"]["votes"]
         cells = []
         for c in codes:
             cells += [votes.get(c, 0), percent(_frac(r["shares"].get(c)))]
-        w.writerow([i, r["unit_id"], names[r["unit_id"]]] + cells +
-                   [r["counts"]["abstain"], r["level"] or "", r["outcome"], r["rule"]["vi"]])
+        w.writerow(csv_row([i, r["unit_id"], names[r["unit_id"]]] + cells +
+                           [r["counts"]["abstain"], r["level"] or "", r["outcome"], r["rule"]["vi"]]))
     return "\ufeff" + out.getvalue()

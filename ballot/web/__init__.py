@@ -17,7 +17,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     MAX_CONTENT_LENGTH, SECRET_KEY (default: BALLOT_SECRET_KEY or <instance>/secret_key),
     HTTPS (default: BALLOT_HTTPS=1; Secure cookies and HSTS), PUBLIC_URL (default:
     BALLOT_PUBLIC_URL or the address of the request; the base of the invitation links),
-    TIMEZONE (default Asia/Ho_Chi_Minh)."""
+    TIMEZONE (default Asia/Ho_Chi_Minh), TRUSTED_PROXIES (default: BALLOT_TRUSTED_PROXIES;
+    addresses or networks of the reverse proxies whose X-Forwarded-For is believed, see
+    proxies.py; the older PROXY_COUNT / BALLOT_PROXY_COUNT trusts N hops from anyone)."""
     from ballot.instance import instance_folder
 
     # One instance folder for every command (ballot/instance.py): never Flask's default, which
@@ -29,10 +31,16 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     )
     app.config.update(config or {})
     instance = Path(app.instance_path)
+    trusted = app.config.get("TRUSTED_PROXIES") or os.environ.get("BALLOT_TRUSTED_PROXIES")
     proxies = int(app.config.get("PROXY_COUNT") or os.environ.get("BALLOT_PROXY_COUNT") or 0)
-    if proxies:
-        # Behind N trusted reverse proxies: the client's address (for the rate limit), scheme
-        # and host come from their X-Forwarded-* headers.
+    if trusted:
+        # Behind trusted reverse proxies (docs/deployment.md): the client's address (for the
+        # throttles), scheme and host come from their X-Forwarded-* headers, and only theirs.
+        from .proxies import TrustedProxies, parse_networks
+
+        app.wsgi_app = TrustedProxies(app.wsgi_app, parse_networks(trusted))  # type: ignore[method-assign]
+    elif proxies:
+        # The older setting: behind exactly N proxies, whoever connects (ProxyFix).
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)

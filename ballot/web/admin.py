@@ -33,7 +33,6 @@ from ballot.store.db import transaction
 from ballot.store.errors import StoreError
 from ballot.store.models import Election, Tally
 
-from .auth import check_login
 from .i18n import today as i18n_today
 from .i18n import gettext as _
 from .security import admin_user, csrf_token, is_loopback_url, login_required, public_base_url
@@ -83,13 +82,27 @@ def _fail(exc: Exception) -> None:
 
 @admin.route("/login", methods=["GET", "POST"])
 def login():
+    from .signin import SignInRefused, sign_in, start_session
+
     error = None
     if request.method == "POST":
         username = request.form.get("username", "").strip()
-        if check_login(meeting().factory, username, request.form.get("password", "")):
+        factory = meeting().factory
+        try:
+            ok = sign_in(factory, meeting().throttles.limiter, username,
+                         request.form.get("password", ""), request.remote_addr)
+        except SignInRefused as exc:
+            error = (_("Too many wrong passwords for this account: wait %(minutes)s minutes, "
+                       "or set a new password on the server (ballot admin password).",
+                       minutes=exc.minutes) if exc.reason == "account" else
+                     _("Too many wrong passwords from this device: wait %(minutes)s minutes.",
+                       minutes=exc.minutes))
+            return render_template("admin/login.html", error=error), 429
+        if ok:
             session.clear()
             session.permanent = True
             session["admin"] = username
+            session["sid"] = start_session(factory, username)
             csrf_token()
             target = request.args.get("next", "")
             if not target.startswith("/admin") or target.startswith("//"):
@@ -102,6 +115,9 @@ def login():
 @admin.post("/logout")
 @login_required
 def logout():
+    from .signin import end_session
+
+    end_session(meeting().factory, session.get("sid"))  # a copy of the cookie ends too
     session.clear()
     flash(_("You are logged out."), "info")
     return redirect(url_for("admin.login"))

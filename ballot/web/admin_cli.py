@@ -46,14 +46,20 @@ def create(username: str, password: str) -> None:
 @click.password_option("--password", prompt="New password / Mật khẩu mới",
                        confirmation_prompt="Repeat / Nhập lại")
 def password(username: str, password: str) -> None:
-    """Set a new password for USERNAME."""
-    from .auth import AccountError, set_password
+    """Set a new password for USERNAME; ends its sessions and its sign-in lockout."""
+    from ballot.web import create_app
 
+    from .auth import AccountError, set_password
+    from .signin import end_all_sessions, unlock
+
+    meeting = create_app().extensions["ballot.meeting"]
     try:
-        set_password(_factory(), username, password)
+        set_password(meeting.factory, username, password)
     except AccountError as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"Password of {username!r} changed.")
+    end_all_sessions(meeting.factory, username)
+    unlock(meeting.throttles.limiter, username)
+    click.echo(f"Password of {username!r} changed; its sessions are ended.")
 
 
 @admin_group.command("list")

@@ -21,7 +21,10 @@ def meeting() -> Meeting:
 
 
 def body() -> dict[str, Any]:
-    data = request.get_json(silent=True)
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:  # json's parser recurses per level: 200,000 "[" would be a 500
+        raise ServiceError("the JSON is nested too deeply", 400) from None
     if not isinstance(data, dict):
         raise ServiceError("send a JSON object (Content-Type: application/json)", 400)
     return data
@@ -48,6 +51,11 @@ def _service_error(exc: ServiceError):
 @api.errorhandler(StoreError)
 def _store_error(exc: StoreError):
     return jsonify(error=str(exc)), 409
+
+
+@api.errorhandler(RecursionError)
+def _too_deep(exc: RecursionError):
+    return jsonify(error="the request is nested too deeply"), 400
 
 
 @api.errorhandler(HTTPException)
@@ -85,7 +93,7 @@ def tokens(slug: str):
 @api.post("/elections/<slug>/ballots")
 def ballots(slug: str):
     data = body()
-    receipt = meeting().cast(slug, field(data, "ballot"))
+    receipt = meeting().cast(slug, field(data, "ballot"), client=request.remote_addr)
     return jsonify(receipt=receipt), 201
 
 

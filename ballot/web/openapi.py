@@ -61,7 +61,7 @@ PATHS: dict[str, dict[str, Any]] = {
         body=TOKEN_REQUEST, errors=(400, 403, 404, 409, 413, 429))},
     "/elections/{slug}/ballots": {"post": _op(
         "Cast an encrypted ballot; returns the signed receipt after the commit",
-        body=_obj(ballot=BALLOT), ok=201, errors=(400, 404, 409, 413, 422))},
+        body=_obj(ballot=BALLOT), ok=201, errors=(400, 404, 409, 413, 422, 429))},
     "/elections/{slug}/close": {"get": _op(
         "What was fixed at the close, before any decryption: attendance, paper figures, the "
         "board's final head (ballots, last entry hash), the audit entry's seq and hash")},

@@ -72,7 +72,19 @@ def use_wasm() -> None:
 
 
 def admin_user() -> str | None:
-    return session.get("admin")
+    """The signed-in secretary: the cookie's session id must still be open on the server
+    (signin.py; logging out ends it), checked once per request."""
+    if "ballot_admin" not in g:
+        user = None
+        if session.get("admin"):
+            from .signin import session_user
+
+            factory = current_app.extensions["ballot.meeting"].factory
+            user = session_user(factory, session.get("sid"))
+            if user != session.get("admin"):
+                user = None
+        g.ballot_admin = user
+    return g.ballot_admin
 
 
 def login_required(view: Callable[..., Any]) -> Callable[..., Any]:

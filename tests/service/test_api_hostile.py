@@ -103,7 +103,34 @@ def test_non_json_bodies_are_refused(client, open_meeting, data, ctype):
 
 
 @HYP
-@given(invitation=st.one_of(st.text(max_size=40), st.integers(), st.none()),
+@given(depth=st.one_of(st.integers(1, 3000), st.integers(3000, 200_000)),
+       nest=st.sampled_from([("[", "]"), ('{"a":', "}"), ('{"ballot":[', "]}"),
+                             ('{"invitation":{"x":', "}}"), ('[{"":', "}]")]),
+       closed=st.booleans())
+def test_deeply_nested_json_is_refused(client, open_meeting, depth, nest, closed):
+    """JSON nested 200,000 deep used to be a 500 (RecursionError in the parser)."""
+    meeting = open_meeting[0]
+    before = meeting.board(SLUG)
+    opener, closer = nest
+    data = opener * depth + ("1" + closer * depth if closed else "")
+    for path, ops in PATHS.items():
+        if "post" not in ops:
+            continue
+        url = "/api/v1" + path.replace("{slug}", SLUG).replace("{index}", "1")
+        resp = client.post(url, data=data, content_type="application/json",
+                           headers={"Authorization": "Bearer wrong"})
+        refused(resp)
+        if depth >= 3000:
+            assert resp.status_code in (400, 401), (url, resp.status_code)
+    assert meeting.board(SLUG) == before
+
+
+#: invitation codes made only of what normalisation removes: they used to be a 500
+EMPTY_CODES = st.text(alphabet=" -\t\n", min_size=1, max_size=30)
+
+
+@HYP
+@given(invitation=st.one_of(st.text(max_size=40), st.integers(), st.none(), EMPTY_CODES),
        blinded=st.one_of(st.binary(max_size=400).map(b64encode), st.text(max_size=50),
                          st.just(b64encode(b"\xff" * 384)), st.just(b64encode(bytes(384)))))
 def test_token_requests_with_bad_values(client, open_meeting, invitation, blinded):
