@@ -18,7 +18,6 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from ballot.crypto import blind_rsa
-from ballot.crypto.ballots import BallotError, ballot_from_json, verify_ballot
 from ballot.crypto.elgamal import Ciphertext
 from ballot.crypto.encoding import EncodingError, b64decode, b64encode, canonical_json, parse_json
 from ballot.crypto.threshold import CeremonyError, verify_trustee_public
@@ -36,7 +35,7 @@ from ballot.store.db import transaction
 from ballot.store.errors import InvitationAlreadyRedeemed, StoreError
 from ballot.store.lifecycle import require_status, transition
 from ballot.store.models import (
-    BoardEntry,
+    BoardCheck,
     Election,
     Invitation,
     RateEvent,
@@ -45,18 +44,25 @@ from ballot.store.models import (
     Trustee,
     Unit,
 )
-from ballot.tally.board import Receipt, entry_hash, sign_receipt
+from ballot.tally.board_status import entry_json
 from ballot.tally.context import ContextError, ElectionContext, trustee_public_from_json, trustee_public_to_json
 from ballot.tally.decryption import (
     DecryptionError,
     TrusteeDecryption,
-    aggregate_accepted,
     combine_decryptions,
     verify_decryption,
 )
 from ballot.tally.record import build_record, counts_to_json, paper_from_json, save_record
 
+from . import checker, voting
 from .keys import KeyStore
+
+
+def _checks(s: Session, election_id: int) -> dict[str, int]:
+    """The board's counters: ballots received, and how many are checked, valid, invalid."""
+    p = checker.progress(s, election_id)
+    return {"ballots": p.received, "checked": p.checked, "valid": p.valid,
+            "invalid": p.invalid, "unchecked": p.unchecked}
 
 __all__ = ["ServiceError", "Meeting"]
 
@@ -454,41 +460,13 @@ class Meeting:
             return b64encode(sig)
 
     def cast(self, slug: str, ballot_json: Any) -> dict[str, Any]:
-        """Verify a ballot completely, append it to the board, return the signed receipt.
-        The receipt exists only once the ballot is committed."""
-        with transaction(self.factory, read_only=True) as s:
-            election = self._election(s, slug)
-            require_status(election, "open", action="accept a ballot")
-            ctx = self.context(s, election)
-        try:
-            ballot = ballot_from_json(ballot_json, ctx.shape)
-        except BallotError as exc:
-            raise ServiceError(f"ballot refused: {exc}", 422) from None
-        # A spent token is refused before the costly proof checks, so that replaying a ballot
-        # cannot load the server (token ids are public on the board anyway).
-        with transaction(self.factory, read_only=True) as s:
-            spent = s.scalar(select(BoardEntry.id).where(
-                BoardEntry.election_id == election.id,
-                BoardEntry.token_id == ballot.token.token_id.hex()))
-        if spent is not None:
-            raise ServiceError("a ballot has already been cast with this token", 409)
-        try:
-            verify_ballot(ballot, ctx.shape, ctx.base_hash, ctx.public_key, ctx.issuer)
-        except BallotError as exc:
-            raise ServiceError(f"ballot refused: {exc}", 422) from None
-        text = canonical_json(ballot.to_json()).decode()
-        bhash = ballot.ballot_hash
-        with transaction(self.factory) as s:
-            election = self._election(s, slug)
-            try:
-                entry = repo.append_board_entry(
-                    s, election.id, ballot.token.token_id.hex(), text, ballot.tracking_code,
-                    lambda prev, pos, _j: entry_hash(bytes.fromhex(prev), pos, bhash).hex())
-            except StoreError as exc:
-                raise ServiceError(str(exc), 409) from None
-            position, ehash = entry.position, entry.entry_hash
-        receipt = Receipt(ctx.base_hash.hex(), position, ballot.tracking_code, ehash, _now())
-        return sign_receipt(self.keys.receipt_key(), receipt).to_json()
+        """Receive a ballot: the cheap checks, the board append, the signed receipt; its
+        proofs are checked in the background (:mod:`ballot.service.voting`)."""
+        return voting.receive(self, slug, ballot_json)
+
+    def ballot_status(self, slug: str, position: Any) -> dict[str, Any]:
+        """One board entry's status: received, valid or invalid (with the reason)."""
+        return voting.entry_status(self, slug, position)
 
     def counters(self, slug: str) -> dict[str, int | str]:
         """Counts only, for the projector page."""
@@ -500,8 +478,7 @@ class Meeting:
                 "status": election.status,
                 "eligible": eligible,
                 "tokens": repo.tokens_issued(s, election.id),
-                "ballots": s.scalar(select(func.count()).select_from(BoardEntry).where(
-                    BoardEntry.election_id == election.id)),
+                **_checks(s, election.id),
             }
 
     def board(self, slug: str) -> list[dict[str, Any]]:
@@ -510,27 +487,33 @@ class Meeting:
             return [{"position": e.position, "tracking_code": e.tracking_code,
                      "entry_hash": e.entry_hash} for e in repo.board(s, election.id)]
 
-    def close_voting(self, slug: str) -> None:
-        with transaction(self.factory) as s:
-            election = self._election(s, slug)
-            transition(s, election, "closed")
-            ctx = self.context(s, election)
-            totals = aggregate_accepted((parse_json(e.ballot_json)["units"]
-                                         for e in repo.board(s, election.id)), ctx.shape.num_units)
-            repo.add_tally(s, election.id, "aggregate", canonical_json(
-                {"units": [b64encode(c.to_bytes()) for c in totals]}).decode())
-            repo.append_audit(s, election_id=election.id, actor="secretary", action="close",
-                              detail={})
+    def close_voting(self, slug: str, *, wait: bool = True) -> None:
+        """Stop receiving ballots; with ``wait``, also finish checking them and store the
+        aggregate of the valid ones (:func:`ballot.service.voting.close_voting`)."""
+        voting.close_voting(self, slug, wait=wait)
+
+    def finish_close(self, slug: str) -> bool:
+        """Check what is still unchecked of a closed election, then store the aggregate."""
+        return voting.finish_close(self, slug)
 
     # -- tally -------------------------------------------------------------------------------
     def _totals(self, s: Session, election: Election) -> tuple[Ciphertext, ...]:
         rows = repo.tallies(s, election.id, "aggregate")
         if not rows:
+            if election.status == "closed":
+                p = checker.progress(s, election.id)
+                raise ServiceError(f"the ballots are still being checked: {p.checked} of "
+                                   f"{p.received} done", 409)
             raise ServiceError("voting is not closed yet", 409)
         units = parse_json(rows[-1].payload_json)["units"]
         return tuple(Ciphertext.from_bytes(b64decode(u, 64)) for u in units)
 
     def aggregate_for_trustees(self, slug: str) -> dict[str, Any]:
+        with transaction(self.factory, read_only=True) as s:
+            election = self._election(s, slug)
+            election_id, status = election.id, election.status
+        if status == "closed":  # the checker's last step, if it has not run yet
+            checker.store_aggregate_if_ready(self.factory, election_id)
         with transaction(self.factory, read_only=True) as s:
             election = self._election(s, slug)
             ctx = self.context(s, election)
@@ -608,7 +591,12 @@ class Meeting:
             if len(decs) < ctx.threshold:
                 raise ServiceError(f"{len(decs)} of the {ctx.threshold} decryptions needed are in", 409)
             board_rows = repo.board(s, election.id)
-            B = len(board_rows)
+            statuses = {c.position: (c.status, c.reason) for c in s.execute(
+                select(BoardCheck).where(BoardCheck.election_id == election.id)).scalars()}
+            if len(statuses) != len(board_rows):
+                raise ServiceError("the ballots are still being checked", 409)
+            B = sum(1 for st, _ in statuses.values() if st == "valid")
+            B_invalid = len(board_rows) - B
             electronic = combine_decryptions(ctx, totals, decs, B)
             paper_rows = repo.tallies(s, election.id, "paper_counts")
             paper = parse_json(paper_rows[-1].payload_json) if paper_rows else None
@@ -629,7 +617,7 @@ class Meeting:
                     convened=manifest.convened(), excluded=manifest.excluded(),
                     present=present if present is not None else tokens + p_voters,
                     ballots_valid=B + (paper["ballots_valid"] if paper else 0),
-                    ballots_invalid=paper["ballots_invalid"] if paper else 0,
+                    ballots_invalid=B_invalid + (paper["ballots_invalid"] if paper else 0),
                     ballots_issued=tokens + (paper["ballots_issued"] if paper else 0))
             except CountError as exc:
                 raise ServiceError(f"the meeting's figures do not add up: {exc}", 409) from None
@@ -640,8 +628,10 @@ class Meeting:
             record = build_record(
                 ctx=ctx, receipt_key=bytes(self.keys.receipt_key().verify_key),
                 issued_roll_ids=roll_ids,
-                board=[{"position": e.position, "ballot": parse_json(e.ballot_json),
-                        "prev_hash": e.prev_hash, "entry_hash": e.entry_hash} for e in board_rows],
+                board=[entry_json(position=e.position, ballot=parse_json(e.ballot_json),
+                                  prev_hash=e.prev_hash, entry_hash=e.entry_hash,
+                                  status=statuses[e.position][0],
+                                  reason=statuses[e.position][1]) for e in board_rows],
                 aggregate=totals, decryptions=list(decs.values()), electronic_counts=electronic,
                 paper=paper, figures=figures, counts=totals_counts, results=results)
             repo.add_tally(s, election.id, "result", canonical_json(

@@ -47,6 +47,8 @@ __all__ = [
     "Invitation",
     "TokenIssuance",
     "BoardEntry",
+    "BOARD_CHECK_STATUSES",
+    "BoardCheck",
     "Tally",
     "AuditEntry",
 ]
@@ -267,6 +269,33 @@ class BoardEntry(Base):
 
     def __repr__(self) -> str:
         return f"<BoardEntry {self.election_id}#{self.position} {self.tracking_code!r}>"
+
+
+BOARD_CHECK_STATUSES = ("valid", "invalid")
+
+
+class BoardCheck(Base):
+    """The background check of one board entry's proofs (migration 0010): written once,
+    append-only. An entry without a row here is *received*, not yet checked."""
+
+    __tablename__ = "board_checks"
+    __table_args__ = (
+        UniqueConstraint("election_id", "position"),
+        ForeignKeyConstraint(
+            ["election_id", "position"],
+            ["board_entries.election_id", "board_entries.position"],
+            name="fk_board_checks_election_id_board_entries",
+        ),
+        CheckConstraint(_in("status", BOARD_CHECK_STATUSES), name="status"),
+        CheckConstraint("(status = 'valid') = (reason IS NULL)", name="reason"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    election_id: Mapped[int] = mapped_column(ForeignKey("elections.id"))
+    position: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(Text)
+    checked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Tally(Base):

@@ -46,17 +46,26 @@ BALLOT["properties"]["limits"] = {"type": "array", "items": B64}
 
 SLUG = {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}
 INDEX = {"name": "index", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
+POSITION = {"name": "position", "in": "path", "required": True,
+            "schema": {"type": "integer", "minimum": 1}}
 
 PATHS: dict[str, dict[str, Any]] = {
     "/elections/{slug}": {"get": _op("Election info for phones: manifest, context, fingerprint, receipt key")},
-    "/elections/{slug}/counters": {"get": _op("Counts only (projector): eligible, tokens, ballots")},
+    "/elections/{slug}/counters": {"get": _op(
+        "Counts only (projector): eligible, tokens, ballots (received), checked, valid, "
+        "invalid, unchecked")},
     "/elections/{slug}/tokens": {"post": _op(
         "Redeem an invitation once and blind-sign the voter's blinded token message",
         body=_obj(invitation={"type": "string"}, blinded_msg=B64),
         errors=(400, 403, 404, 409, 413, 429))},
     "/elections/{slug}/ballots": {"post": _op(
-        "Cast an encrypted ballot; returns the signed receipt after the commit",
+        "Cast an encrypted ballot: received after the cheap checks (token, signature, "
+        "encodings); returns the signed receipt after the commit. The proofs are checked "
+        "in the background (see .../ballots/{position}/status)",
         body=_obj(ballot=BALLOT), ok=201, errors=(400, 404, 409, 413, 422))},
+    "/elections/{slug}/ballots/{position}/status": {"get": _op(
+        "A board entry's status: received (not checked yet), valid, or invalid with the "
+        "reason; with its tracking code and entry hash", errors=(400, 404))},
     "/elections/{slug}/board": {"get": _op("The bulletin board: positions, tracking codes, hashes")},
     "/elections/{slug}/record": {"get": _op("The election record (once tallied)")},
     "/elections/{slug}/ceremony": {"get": _op("Key ceremony state")},
@@ -89,7 +98,8 @@ PATHS: dict[str, dict[str, Any]] = {
 
 for path, ops in PATHS.items():
     for op in ops.values():
-        op["parameters"] = [SLUG] + ([INDEX] if "{index}" in path else [])
+        op["parameters"] = [SLUG] + ([INDEX] if "{index}" in path else []) + \
+            ([POSITION] if "{position}" in path else [])
 
 
 def openapi() -> dict[str, Any]:
