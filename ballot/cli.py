@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+import threading
 from pathlib import Path
 
 import click
@@ -181,7 +182,21 @@ def serve(host: str, port: int, threads: int, workers: int) -> None:
     from ballot.web import create_app
 
     app = create_app()
-    click.echo(describe(Path(app.instance_path),
-                        app.extensions["ballot.engine"].url.render_as_string(hide_password=False)))
+    url = app.extensions["ballot.engine"].url.render_as_string(hide_password=False)
+    click.echo(describe(Path(app.instance_path), url))
+    # The ballots' proofs are checked by a background process (docs/protocol.md, "Received,
+    # then checked"), restarted if it dies; closing voting checks whatever it left.
+    from ballot.service.serve_workers import CheckerProcess, supervise_checkers
+
+    checker = None
+    stop = threading.Event()
+    if ":memory:" not in url and "mode=memory" not in url:
+        checker = CheckerProcess(url).start()
+        supervise_checkers([checker], stop)
     click.echo(f"ballot serving on http://{host}:{port}/")
-    waitress_serve(app, host=host, port=port, threads=threads)
+    try:
+        waitress_serve(app, host=host, port=port, threads=threads)
+    finally:
+        stop.set()
+        if checker is not None:
+            checker.stop()

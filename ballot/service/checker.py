@@ -258,3 +258,39 @@ def run_checker(database_url: str, *, nice: int = 10, partition: tuple[int, int]
         checker.run()
     finally:
         engine.dispose()
+
+
+# --- the checker as its own process ---------------------------------------------------------
+
+READY = "BALLOT-CHECKER-READY"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m ballot.service.checker [--partition I/N] [--nice K]``: the database URL
+    comes from ``$BALLOT_DATABASE_URL`` (never the command line, which other users can read
+    in /proc)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m ballot.service.checker",
+                                     description="Check received ballots in the background.")
+    parser.add_argument("--partition", default="0/1",
+                        help="I/N: this checker takes positions ≡ I (mod N) (default 0/1)")
+    parser.add_argument("--nice", type=int, default=10,
+                        help="lower CPU priority than the web workers (default 10)")
+    args = parser.parse_args(argv)
+    url = os.environ.get("BALLOT_DATABASE_URL")
+    if not url:
+        parser.error("set BALLOT_DATABASE_URL")
+    try:
+        i, n = (int(x) for x in args.partition.split("/"))
+        if not 0 <= i < n:
+            raise ValueError
+    except ValueError:
+        parser.error("--partition I/N with 0 ≤ I < N")
+    run_checker(url, nice=args.nice, partition=(i, n),
+                ready=lambda: print(f"{READY} {os.getpid()}", flush=True))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
