@@ -30,6 +30,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -129,11 +130,13 @@ def _write_status(s: Session, election_id: int, position: int, status: str,
 
 def check_election(factory: sessionmaker[Session], election_id: int, *,
                    newest_first: bool = False, partition: tuple[int, int] = (0, 1),
-                   limit: int | None = None, stop: threading.Event | None = None) -> int:
+                   limit: int | None = None, stop: threading.Event | None = None,
+                   deadline: float | None = None) -> int:
     """Check unchecked entries of one election, one transaction each, until none is left
     (or ``limit`` were checked, or ``stop`` is set). ``partition`` (i, n): only positions
-    ≡ i (mod n), so that n checkers share the work without meeting. Returns how many
-    statuses this call wrote."""
+    ≡ i (mod n), so that n checkers share the work without meeting. ``deadline``: a
+    ``time.monotonic()`` after which no new entry is started. Returns how many statuses this
+    call wrote."""
     with transaction(factory, read_only=True) as s:
         election = s.get(Election, election_id)
         if election is None or not election.context_json:
@@ -146,7 +149,8 @@ def check_election(factory: sessionmaker[Session], election_id: int, *,
         query = query.where(BoardEntry.position % n == i)
     postgres = factory.kw["bind"].dialect.name == "postgresql"
     written = 0
-    while (limit is None or written < limit) and not (stop is not None and stop.is_set()):
+    while (limit is None or written < limit) and not (stop is not None and stop.is_set()) \
+            and (deadline is None or time.monotonic() < deadline):
         if postgres:
             # Claim one entry for the time of its check; a killed checker's claim ends with
             # its connection.

@@ -492,9 +492,10 @@ class Meeting:
         aggregate of the valid ones (:func:`ballot.service.voting.close_voting`)."""
         voting.close_voting(self, slug, wait=wait)
 
-    def finish_close(self, slug: str) -> bool:
-        """Check what is still unchecked of a closed election, then store the aggregate."""
-        return voting.finish_close(self, slug)
+    def finish_close(self, slug: str, *, budget: float | None = None) -> bool:
+        """Check what is still unchecked of a closed election (for ``budget`` seconds at
+        most), then store the aggregate once all are checked. True once it exists."""
+        return voting.finish_close(self, slug, budget=budget)
 
     # -- tally -------------------------------------------------------------------------------
     def _totals(self, s: Session, election: Election) -> tuple[Ciphertext, ...]:

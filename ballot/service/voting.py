@@ -18,6 +18,7 @@ valid ballots, so for them nothing changes but the wait.
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
@@ -128,11 +129,14 @@ def close_voting(meeting: "Meeting", slug: str, *, wait: bool = True) -> None:
         checker.store_aggregate_if_ready(meeting.factory, election_id)
 
 
-def finish_close(meeting: "Meeting", slug: str, *, election_id: int | None = None) -> bool:
+def finish_close(meeting: "Meeting", slug: str, *, election_id: int | None = None,
+                 budget: float | None = None) -> bool:
     """Check every still unchecked entry of a closed election (newest first: a background
-    checker goes oldest first), then store the aggregate. True once it exists."""
+    checker goes oldest first), then store the aggregate. True once it exists. ``budget``:
+    seconds to spend at most (the background checker does the rest)."""
     if election_id is None:
         with transaction(meeting.factory, read_only=True) as s:
             election_id = meeting._election(s, slug).id
-    checker.check_election(meeting.factory, election_id, newest_first=True)
+    deadline = None if budget is None else time.monotonic() + budget
+    checker.check_election(meeting.factory, election_id, newest_first=True, deadline=deadline)
     return checker.store_aggregate_if_ready(meeting.factory, election_id)

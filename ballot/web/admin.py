@@ -271,6 +271,8 @@ def _view(slug: str) -> dict[str, Any]:
     except ServiceError as exc:
         abort(exc.status, str(exc))
     manifest = state["manifest"]
+    if state["status"] == "closed":  # help the checker finish; idempotent
+        m.finish_close(slug, budget=2.0)
     counters = m.counters(slug)
     with transaction(m.factory, read_only=True) as s:
         election = s.execute(select(Election).where(Election.slug == slug)).scalar_one()
@@ -292,6 +294,7 @@ def _view(slug: str) -> dict[str, Any]:
         "roll_counts": {s: sum(1 for e in roll if e["status"] == s)
                         for s in ("official", "probationary", "excluded")},
         "decryptions": kinds.count("partial_decryption"),
+        "checks_done": "aggregate" in kinds,
         "paper_entered": "paper_counts" in kinds,
         "record_ready": m.record_path(slug).exists(),
         "trustee_codes_waiting": stash().exists(f"{slug}.trustees"),
@@ -431,11 +434,19 @@ def destroy_slips(slug: str):
     return redirect(url_for("admin.meeting_page", slug=slug))
 
 
+#: Seconds the close request (and each view of a meeting still being checked) spends
+#: checking ballots itself, besides the background checker.
+CLOSE_BUDGET = 5.0
+
+
 @admin.post("/m/<slug>/close")
 @login_required
 def close(slug: str):
-    if _step(slug, lambda: meeting().close_voting(slug), _("Voting is closed.")):
+    # Closed at once; the ballots still unchecked are checked here for a few seconds, the
+    # background checker does the rest and the page shows the progress until it is done.
+    if _step(slug, lambda: meeting().close_voting(slug, wait=False), _("Voting is closed.")):
         _forget_stash(f"{slug}.invitations")
+        meeting().finish_close(slug, budget=CLOSE_BUDGET)
     return redirect(url_for("admin.meeting_page", slug=slug))
 
 
