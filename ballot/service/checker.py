@@ -172,16 +172,26 @@ def check_election(factory: sessionmaker[Session], election_id: int, *,
     return written
 
 
-def elections_to_check(factory: sessionmaker[Session]) -> list[int]:
-    """Open or closed elections (the only ones that can have unchecked entries), oldest first."""
+def elections_to_check(factory: sessionmaker[Session]) -> list[tuple[int, str]]:
+    """(id, status) of the open or closed elections (the only ones that can have unchecked
+    entries), oldest first."""
     with transaction(factory, read_only=True) as s:
-        return list(s.scalars(select(Election.id).where(
-            Election.status.in_(("open", "closed"))).order_by(Election.id)))
+        return [(r.id, r.status) for r in s.execute(select(Election.id, Election.status).where(
+            Election.status.in_(("open", "closed"))).order_by(Election.id))]
 
 
 def store_aggregate_if_ready(factory: sessionmaker[Session], election_id: int) -> bool:
     """Once a closed election's every entry has its status: the aggregate of the valid
     entries, stored once. True if the aggregate exists (now or before)."""
+    with transaction(factory, read_only=True) as s:  # a cheap look first, without a lock
+        status = s.scalar(select(Election.status).where(Election.id == election_id))
+        if status != "closed":
+            return status in ("tallied", "published")
+        if s.scalar(select(Tally.id).where(Tally.election_id == election_id,
+                                           Tally.kind == "aggregate").limit(1)) is not None:
+            return True
+        if progress(s, election_id).unchecked:
+            return False
     with transaction(factory) as s:
         election = repo.lock_election(s, election_id)
         if election.status != "closed":
@@ -218,12 +228,13 @@ class Checker:
 
     def run_once(self) -> int:
         done = 0
-        for election_id in elections_to_check(self.factory):
+        for election_id, status in elections_to_check(self.factory):
             if self.stop.is_set():
                 break
             done += check_election(self.factory, election_id, partition=self.partition,
                                    stop=self.stop)
-            store_aggregate_if_ready(self.factory, election_id)
+            if status == "closed":
+                store_aggregate_if_ready(self.factory, election_id)
         return done
 
     def run(self) -> None:
