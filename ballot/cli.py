@@ -152,7 +152,12 @@ def verify(record: Path, receipt: str | None, workers: int | None,
             click.echo(f"Receipt {receipt}: NOT on the board — this ballot is not in the record.")
             sys.exit(3)
         position, code = found
-        counted = "and counted in the verified tally" if report.ok else \
+        entry = rec["board"][position - 1]
+        invalid = isinstance(entry, dict) and entry.get("status") == "invalid"
+        counted = ("but marked invalid (its proofs fail: "
+                   f"{entry.get('reason')}), so NOT counted" + ("" if report.ok else
+                   "; and the record does not verify")) if invalid else \
+            "and counted in the verified tally" if report.ok else \
             "but the record does not verify, so the count cannot be confirmed"
         click.echo(f"Receipt {code}: on the board at position {position}, {counted}.")
     if not report.ok:

@@ -108,6 +108,13 @@ def test_honest_statuses_verify_and_stripping_them_does_not_hide_an_invalid_ball
     report = verify_record(record, workers=1)
     assert report.ok, report.first_failure
     assert report.figures["invalid_ballots"] == 1 and report.figures["ballots"] == 2
+    from ballot.tally.verify import find_receipt
+
+    position, tracking = find_receipt(record, _code_of(record, 3))
+    result = CliRunner().invoke(main, ["verify", str(path), "--workers", "1",
+                                       "--receipt", tracking])
+    assert result.exit_code == 0, result.output
+    assert "marked invalid" in result.output and "NOT counted" in result.output
     # Statuses dropped (to look like a record of before, where every ballot was valid):
     # then every ballot must verify, and the forged one does not.
     stripped = copy.deepcopy(record)
@@ -167,3 +174,12 @@ def test_a_status_is_written_once_and_never_changed(server):
     with pytest.raises(IntegrityError):
         operator_writes(meeting, 1, "invalid", "a second status")
     assert http.get(f"/api/v1/elections/{SLUG}/ballots/1/status")["status"] == "valid"
+
+
+def _code_of(record, position: int) -> str:
+    from ballot.crypto.ballots import ballot_from_json
+    from ballot.election.manifest import Manifest
+    from ballot.tally.context import ElectionContext
+
+    ctx = ElectionContext.from_json(Manifest.from_json(record["manifest"]), record["context"])
+    return ballot_from_json(record["board"][position - 1]["ballot"], ctx.shape).tracking_code
