@@ -1,8 +1,17 @@
 """Load test: N phones voting at once over HTTP against several server worker processes on
-PostgreSQL; every ballot must be accepted and none lost. Prints throughput and latency.
+PostgreSQL or SQLite; every ballot must be accepted and none lost. Prints the targets of the
+burst (receipt p95/p99, token p95, ballots lost, ballots accepted twice, the wait at close
+until every ballot is checked), throughput and latency.
 
     python benchmarks/load.py                      # one meeting, 100 phones, 100-unit ballots
+    python benchmarks/load.py --database-url sqlite       # the same on a fresh SQLite file
+    python benchmarks/load.py --kill-at 2.5        # kill -9 a worker and a checker mid-burst
     python benchmarks/load.py --meetings 4 --phones 40   # the year-end rush: meetings at once
+
+Ballots are received after the cheap checks and their proofs checked by background checker
+processes (docs/protocol.md §9.1; ``--checkers``, default one per worker). After the window
+the script closes voting and waits until every ballot has its status and the aggregate of the
+valid ones is stored: "wait at close".
 
 Everything runs on this machine: PostgreSQL at --database-url (a fresh schema, dropped at the
 end), the server workers (``ballot.service.serve_workers``, the same app as ``ballot serve``)
