@@ -484,8 +484,17 @@ class Meeting:
     def board(self, slug: str) -> list[dict[str, Any]]:
         with transaction(self.factory, read_only=True) as s:
             election = self._election(s, slug)
-            return [{"position": e.position, "tracking_code": e.tracking_code,
-                     "entry_hash": e.entry_hash} for e in repo.board(s, election.id)]
+            checks = {c.position: (c.status, c.reason) for c in s.execute(
+                select(BoardCheck).where(BoardCheck.election_id == election.id)).scalars()}
+            out = []
+            for e in repo.board(s, election.id):
+                status, reason = checks.get(e.position, ("received", None))
+                entry = {"position": e.position, "tracking_code": e.tracking_code,
+                         "entry_hash": e.entry_hash, "status": status}
+                if reason is not None:
+                    entry["reason"] = reason
+                out.append(entry)
+            return out
 
     def close_voting(self, slug: str, *, wait: bool = True) -> None:
         """Stop receiving ballots; with ``wait``, also finish checking them and store the

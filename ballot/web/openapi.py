@@ -66,7 +66,9 @@ PATHS: dict[str, dict[str, Any]] = {
     "/elections/{slug}/ballots/{position}/status": {"get": _op(
         "A board entry's status: received (not checked yet), valid, or invalid with the "
         "reason; with its tracking code and entry hash", errors=(400, 404))},
-    "/elections/{slug}/board": {"get": _op("The bulletin board: positions, tracking codes, hashes")},
+    "/elections/{slug}/board": {"get": _op(
+        "The bulletin board: positions, tracking codes, hashes, and each entry's status "
+        "(received, valid, invalid with the reason)")},
     "/elections/{slug}/record": {"get": _op("The election record (once tallied)")},
     "/elections/{slug}/ceremony": {"get": _op("Key ceremony state")},
     "/elections/{slug}/trustees/{index}/public": {"post": _op(
