@@ -193,6 +193,9 @@ def serve(host: str, port: int, threads: int, workers: int) -> None:
     # then checked"), restarted if it dies; closing voting checks whatever it left.
     from ballot.service.serve_workers import CheckerProcess, supervise_checkers
 
+    import signal
+
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # stop the checker on the way out
     checker = None
     stop = threading.Event()
     if ":memory:" not in url and "mode=memory" not in url:

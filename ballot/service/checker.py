@@ -267,6 +267,14 @@ def run_checker(database_url: str, *, nice: int = 10, partition: tuple[int, int]
                       on_error=lambda exc: print(f"checker: {type(exc).__name__}: {exc}",
                                                  file=sys.stderr, flush=True))
     signal.signal(signal.SIGTERM, lambda *_: checker.stop.set())
+    parent = os.getppid()
+
+    def orphaned() -> None:  # the server that started us is gone (killed): stop too
+        while not checker.stop.wait(1.0):
+            if os.getppid() != parent:
+                checker.stop.set()
+
+    threading.Thread(target=orphaned, daemon=True).start()
     if ready is not None:
         ready()
     try:
