@@ -138,5 +138,18 @@ def finish_close(meeting: "Meeting", slug: str, *, election_id: int | None = Non
         with transaction(meeting.factory, read_only=True) as s:
             election_id = meeting._election(s, slug).id
     deadline = None if budget is None else time.monotonic() + budget
-    checker.check_election(meeting.factory, election_id, newest_first=True, deadline=deadline)
-    return checker.store_aggregate_if_ready(meeting.factory, election_id)
+    while True:
+        checker.check_election(meeting.factory, election_id, newest_first=True,
+                               deadline=deadline)
+        if checker.store_aggregate_if_ready(meeting.factory, election_id):
+            return True
+        with transaction(meeting.factory, read_only=True) as s:
+            status = meeting._election(s, slug).status if slug else None
+            left = checker.progress(s, election_id).unchecked
+        # Voting still open: nothing to aggregate yet. Otherwise an entry may be held by a
+        # background checker at this moment (PostgreSQL: SKIP LOCKED): wait for its status
+        # (or for its lock to end, if that checker dies, and check it here).
+        if status != "closed" or not left or \
+                (deadline is not None and time.monotonic() >= deadline):
+            return False
+        time.sleep(0.1)

@@ -199,3 +199,49 @@ def test_the_checker_killed_9_times_loses_nothing_and_statuses_once(dep):
     report = verify_record(load_record(dep.meeting.finalize(SLUG)), workers=1)
     assert report.ok, report.first_failure
     print(f"\n{kills} kills of the checker; statuses after each: {seen}")
+
+
+def test_closing_waits_for_an_entry_a_checker_holds(dep_unchecked):
+    """PostgreSQL: a background checker holds an entry (claimed, checking) when the secretary
+    closes: closing waits for that entry's status instead of returning without the
+    aggregate. (SQLite has no claims: there, closing checks the entry itself.)"""
+    import threading
+
+    from sqlalchemy import and_
+
+    from ballot.service.checker import check_one, election_context
+    from ballot.store.models import BoardEntry, Election, Tally
+    from tests.reliability.helpers import is_postgres
+
+    dep = dep_unchecked
+    if not is_postgres(dep.url):
+        pytest.skip("claims (SKIP LOCKED) exist only on PostgreSQL")
+    om = open_meeting(dep, members=4, units=3)
+    http = dep.http(0)
+    for code in list(om.invitations.values())[:3]:
+        token, key = obtain_token(http, om.election, code)
+        cast(http, om.election, seal(om.election, token, key, [0, 1, None])[0])
+    held = dep.meeting.factory()  # the "checker": claims entry 2 and keeps checking it
+    election = held.scalar(select(Election).where(Election.slug == SLUG))
+    row = held.execute(select(BoardEntry).where(and_(
+        BoardEntry.election_id == election.id, BoardEntry.position == 2))
+        .with_for_update(key_share=True)).scalar_one()
+    done = threading.Event()
+    closer = threading.Thread(target=lambda: (dep.meeting.close_voting(SLUG), done.set()),
+                              daemon=True)
+    closer.start()
+    try:
+        time.sleep(1.0)
+        assert not done.is_set(), "closing returned while an entry was still being checked"
+        assert [p for p, _ in statuses(dep)] == [1, 3]  # the others, checked by the closer
+        status, reason = check_one(election_context(election), row.ballot_json)
+        held.add(BoardCheck(election_id=election.id, position=2, status=status, reason=reason))
+        held.commit()
+    finally:
+        held.close()
+    closer.join(30)
+    assert done.is_set()
+    assert statuses(dep) == [(1, "valid"), (2, "valid"), (3, "valid")]
+    with transaction(dep.meeting.factory, read_only=True) as s:
+        assert s.scalar(select(func.count()).select_from(Tally).where(
+            Tally.election_id == election.id, Tally.kind == "aggregate")) == 1
