@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+import threading
 from pathlib import Path
 
 import click
@@ -180,7 +181,12 @@ def verify(record: Path, receipt: str | None, workers: int | None,
             click.echo(f"Receipt {receipt}: NOT on the board — this ballot is not in the record.")
             sys.exit(3)
         position, code = found
-        counted = "and counted in the verified tally" if report.ok else \
+        entry = rec["board"][position - 1]
+        invalid = isinstance(entry, dict) and entry.get("status") == "invalid"
+        counted = ("but marked invalid (its proofs fail: "
+                   f"{entry.get('reason')}), so NOT counted" + ("" if report.ok else
+                   "; and the record does not verify")) if invalid else \
+            "and counted in the verified tally" if report.ok else \
             "but the record does not verify, so the count cannot be confirmed"
         click.echo(f"Receipt {code}: on the board at position {position}, {counted}.")
     if not report.ok:
@@ -211,9 +217,26 @@ def serve(host: str, port: int, threads: int, workers: int) -> None:
     from ballot.web.serve_info import RequestLog, addresses
 
     app = create_app()
-    click.echo(describe(Path(app.instance_path),
-                        app.extensions["ballot.engine"].url.render_as_string(hide_password=False)))
-    for what, url in addresses(host, port, app.config.get("PUBLIC_URL")):
-        click.echo(f"  {what}: {url}")
-    # One line per request, without the client's address (waitress logs none by itself).
-    waitress_serve(RequestLog(app), host=host, port=port, threads=threads)
+    url = app.extensions["ballot.engine"].url.render_as_string(hide_password=False)
+    click.echo(describe(Path(app.instance_path), url))
+    for what, address in addresses(host, port, app.config.get("PUBLIC_URL")):
+        click.echo(f"  {what}: {address}")
+    # The ballots' proofs are checked by a background process (docs/protocol.md, "Received,
+    # then checked"), restarted if it dies; closing voting checks whatever it left.
+    import signal
+
+    from ballot.service.serve_workers import CheckerProcess, supervise_checkers
+
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # stop the checker on the way out
+    checker = None
+    stop = threading.Event()
+    if ":memory:" not in url and "mode=memory" not in url:
+        checker = CheckerProcess(url).start()
+        supervise_checkers([checker], stop)
+    try:
+        # One line per request, without the client's address (waitress logs none by itself).
+        waitress_serve(RequestLog(app), host=host, port=port, threads=threads)
+    finally:
+        stop.set()
+        if checker is not None:
+            checker.stop()

@@ -1,8 +1,17 @@
 """Load test: N phones voting at once over HTTP against several server worker processes on
-PostgreSQL; every ballot must be accepted and none lost. Prints throughput and latency.
+PostgreSQL or SQLite; every ballot must be accepted and none lost. Prints the targets of the
+burst (receipt p95/p99, token p95, ballots lost, ballots accepted twice, the wait at close
+until every ballot is checked), throughput and latency.
 
     python benchmarks/load.py                      # one meeting, 100 phones, 100-unit ballots
+    python benchmarks/load.py --database-url sqlite       # the same on a fresh SQLite file
+    python benchmarks/load.py --kill-at 2.5        # kill -9 a worker and a checker mid-burst
     python benchmarks/load.py --meetings 4 --phones 40   # the year-end rush: meetings at once
+
+Ballots are received after the cheap checks and their proofs checked by background checker
+processes (docs/protocol.md §9.1; ``--checkers``, default one per worker). After the window
+the script closes voting and waits until every ballot has its status and the aggregate of the
+valid ones is stored: "wait at close".
 
 Everything runs on this machine: PostgreSQL at --database-url (a fresh schema, dropped at the
 end), the server workers (``ballot.service.serve_workers``, the same app as ``ballot serve``)
@@ -33,6 +42,7 @@ import random
 import secrets
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
@@ -197,28 +207,67 @@ class Outcome:
     finished: float = 0.0
     error: str | None = None
     ballot: dict | None = field(default=None, repr=False)
+    retries: int = 0
+    recovered: dict | None = None  # the board entry of a ballot whose answer was cut
 
 
-def run_phone(kit: _load_crypto.PhoneKit, election: Any, url: str, start_at: float,
-              keep_ballot: bool) -> Outcome:
+def _post(urls: list[str], first: int, path: str, body: dict, out: "Outcome",
+          deadline: float) -> dict:
+    """POST as a phone behind a load balancer does: a connection cut or refused (a worker
+    killed) is retried on the next worker with the same body, until ``deadline``."""
+    i = first
+    while True:
+        try:
+            return Http(urls[i % len(urls)], timeout=900).post(path, body)
+        except ApiError as exc:
+            if exc.status not in (502, 503, 504) or time.perf_counter() > deadline:
+                raise
+        except OSError:
+            if time.perf_counter() > deadline:
+                raise
+        out.retries += 1
+        i += 1
+        time.sleep(0.05)
+
+
+def run_phone(kit: _load_crypto.PhoneKit, election: Any, urls: list[str], first: int,
+              start_at: float, keep_ballot: bool) -> Outcome:
     out = Outcome(kit.slug)
     delay = start_at - time.perf_counter()
     if delay > 0:
         time.sleep(delay)
     out.started = time.perf_counter()
-    http = Http(url, timeout=900)
+    deadline = out.started + 300
     ctx = election.ctx
     try:
         t0 = time.perf_counter()
-        resp = http.post(f"/api/v1/elections/{kit.slug}/tokens",
-                         {"credential": token_credential(kit.slug, kit.invitation),
-                          "blinded_msg": b64encode(kit.blinded)})
+        resp = _post(urls, first, f"/api/v1/elections/{kit.slug}/tokens",
+                     {"credential": token_credential(kit.slug, kit.invitation),
+                      "blinded_msg": b64encode(kit.blinded)},
+                     out, deadline)
         out.token_latency = time.perf_counter() - t0
         sig = blind_rsa.finalize(ctx.issuer, kit.prepared, b64decode(resp["blind_sig"]),
                                  kit.state)
         ballot, out.tracking_code = _load_crypto.finish_ballot(kit, ctx.base_hash, sig)
         t1 = time.perf_counter()
-        resp = http.post(f"/api/v1/elections/{kit.slug}/ballots", {"ballot": ballot})
+        retries = out.retries
+        try:
+            resp = _post(urls, first, f"/api/v1/elections/{kit.slug}/ballots",
+                         {"ballot": ballot}, out, deadline)
+        except ApiError as exc:
+            if exc.status != 409 or out.retries == retries:
+                raise
+            # Committed, but the answer was cut (a worker killed): the phone finds its ballot
+            # on the board, as voter.js does (recoverFromBoard).
+            board = Http(urls[(first + 1) % len(urls)], timeout=60).get(
+                f"/api/v1/elections/{kit.slug}/board")["board"]
+            hit = next((e for e in board if e["tracking_code"] == out.tracking_code), None)
+            if hit is None:
+                raise
+            out.cast_latency = time.perf_counter() - t1
+            out.recovered = hit
+            out.finished = time.perf_counter()
+            return out
         out.cast_latency = time.perf_counter() - t1
         receipt = Receipt.from_json(resp["receipt"])
         verify_receipt(election.receipt_key, receipt)
@@ -252,14 +301,38 @@ def stats_delta(before: list[dict], after: list[dict]) -> dict[str, Any]:
 def check_boards(factory, outcomes: list[Outcome], slugs: list[str],
                  phones: int) -> dict[str, Any]:
     """Every receipted ballot on its meeting's board where the receipt says; chains intact;
-    as many ballots and tokens as phones."""
+    as many ballots and tokens as phones; every entry with exactly one status (once
+    checked). ``lost``: ballots receipted (or found on the board after a cut answer) that
+    are not there; ``twice``: a token or tracking code on a board more than once, or more
+    entries than phones."""
+    from collections import Counter
+
+    from sqlalchemy import func, select
+
+    from ballot.store.models import BoardCheck
+
     problems: list[str] = []
-    total = 0
+    total = lost = twice = 0
+    statuses: Counter = Counter()
     with transaction(factory, read_only=True) as s:
         for slug in slugs:
             election = repo.get_election(s, slug)
             rows = repo.board(s, election.id)
             total += len(rows)
+            for key in ("token_id", "tracking_code"):
+                twice += sum(n - 1 for n in Counter(getattr(r, key) for r in rows).values()
+                             if n > 1)
+            twice += max(0, len(rows) - phones)
+            per_position = Counter(s.scalars(select(BoardCheck.position).where(
+                BoardCheck.election_id == election.id)))
+            if any(n > 1 for n in per_position.values()):
+                problems.append(f"{slug}: an entry has two statuses")
+            statuses.update(dict(s.execute(select(BoardCheck.status, func.count()).where(
+                BoardCheck.election_id == election.id).group_by(BoardCheck.status)).all()))
+            for o in outcomes:
+                if o.slug == slug and o.recovered is not None and \
+                        o.tracking_code not in {r.tracking_code for r in rows}:
+                    lost += 1
             by_code = {r.tracking_code: r for r in rows}
             prev = GENESIS_HASH
             for n, row in enumerate(rows, 1):
@@ -276,16 +349,19 @@ def check_boards(factory, outcomes: list[Outcome], slugs: list[str],
                     continue
                 row = by_code.get(o.tracking_code)
                 if row is None:
+                    lost += 1
                     problems.append(f"{slug}: receipted ballot {o.tracking_code} is NOT on the board")
                 elif (row.position, row.entry_hash) != (o.receipt["position"],
                                                         o.receipt["entry_hash"]):
+                    lost += 1
                     problems.append(f"{slug}: {o.tracking_code} is not where its receipt says")
             if len(rows) != phones:
                 problems.append(f"{slug}: {len(rows)} ballots on the board for {phones} phones")
             tokens = repo.tokens_issued(s, election.id)
             if tokens != phones:
                 problems.append(f"{slug}: {tokens} tokens issued for {phones} phones")
-    return {"ballots_on_boards": total, "problems": problems}
+    return {"ballots_on_boards": total, "problems": problems, "lost": lost, "twice": twice,
+            "statuses": dict(statuses)}
 
 
 def board_bytes(engine) -> int | None:
@@ -300,21 +376,37 @@ def board_bytes(engine) -> int | None:
 # --- the run -----------------------------------------------------------------------------------
 
 
+def proc_cpu(pid: int | None) -> float:
+    """CPU seconds of one process so far (0 if gone)."""
+    if pid is None:
+        return 0.0
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            rest = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(rest[11]) + int(rest[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
     say = print
     cores = os.cpu_count() or 1
-    db = create_database(args.database_url, args.keep)
     work = Path(tempfile.mkdtemp(prefix="ballot-load-"))
+    if args.database_url == "sqlite":  # a fresh SQLite file
+        args.database_url = f"sqlite:///{work / 'load.sqlite'}"
+    db = create_database(args.database_url, args.keep)
     if not db.postgres and db.url.startswith("sqlite") and db.url.endswith(":memory:"):
         raise SystemExit("use a file or PostgreSQL")
     pool = WorkerPool(db.url, keys_dir=work / "keys", records_dir=work / "records",
                       instance=work / "instance", workers=args.workers, threads=args.threads,
-                      stats=True, log_dir=work)
+                      stats=True, log_dir=work, checkers=args.checkers)
     engine = make_engine(db.url)
     result: dict[str, Any] = {"cores": cores, "workers": args.workers,
                               "threads_per_worker": args.threads, "meetings": args.meetings,
                               "phones_per_meeting": args.phones, "units": args.units,
-                              "window_s": args.window}
+                              "window_s": args.window, "checkers": args.checkers,
+                              "database": "PostgreSQL" if db.postgres else "SQLite",
+                              "load_before": os.getloadavg()}
     try:
         t = time.perf_counter()
         pool.start()
@@ -360,22 +452,70 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         rng.shuffle(order)  # meetings interleaved, phones in random order
         total = len(kits)
         before = worker_stats(pool.urls)
-        pg0, wal0, self0 = pg_cpu_seconds(), wal_position(engine), time.process_time()
+        pg_cpu = pg_cpu_seconds if db.postgres else (lambda: None)
+        pg0, wal0, self0 = pg_cpu(), wal_position(engine), time.process_time()
         t0 = time.perf_counter() + 0.5
         start_at = {i: t0 + args.window * rank / max(1, total - 1 if total > 1 else 1)
                     for rank, i in enumerate(order)}
+        kills: list[str] = []
+
+        def killer() -> None:
+            # kill -9 of a web worker and of a checker in the middle of the burst; both are
+            # restarted as the supervisor (serve_workers) does.
+            time.sleep(max(0.0, t0 + args.kill_at - time.perf_counter()))
+            w = pool.workers[0]
+            kills.append(f"worker {w.pid} at {time.perf_counter() - t0:.1f} s")
+            w.kill()
+            if pool.checkers:
+                c = pool.checkers[0]
+                kills.append(f"checker {c.pid} at {time.perf_counter() - t0:.1f} s")
+                c.kill()
+            time.sleep(0.5)
+            w.restart()
+            if pool.checkers:
+                pool.checkers[0].restart()
+            kills.append(f"both restarted at {time.perf_counter() - t0:.1f} s")
+
+        kill_thread = None
+        if args.kill_at is not None:
+            kill_thread = threading.Thread(target=killer, daemon=True)
+            kill_thread.start()
+        checker_cpu0 = sum(proc_cpu(c.pid) for c in pool.checkers)
         with ThreadPoolExecutor(min(args.concurrency, total)) as ex:
-            futures = [ex.submit(run_phone, kits[i], elections[kits[i].slug],
-                                 pool.urls[rank % len(pool.urls)], start_at[i], rank < 3)
+            futures = [ex.submit(run_phone, kits[i], elections[kits[i].slug], pool.urls,
+                                 rank, start_at[i], rank < 3)
                        for rank, i in enumerate(order)]
             outcomes = [f.result() for f in futures]
         t_end = time.perf_counter()
+        if kill_thread is not None:
+            kill_thread.join()
+        result["kills"] = kills
         after = worker_stats(pool.urls)
-        pg1, wal1, self1 = pg_cpu_seconds(), wal_position(engine), time.process_time()
+        pg1, wal1, self1 = pg_cpu(), wal_position(engine), time.process_time()
         span = max(o.finished for o in outcomes) - t0
 
-        accepted = [o for o in outcomes if o.receipt is not None]
-        failed = [o for o in outcomes if o.receipt is None]
+        # Close: stop receiving, wait until every received ballot is checked and the
+        # aggregate of the valid ones is stored (by the checkers, as after the secretary's
+        # "close" button).
+        t_close = time.perf_counter()
+        checked_at_close = 0
+        for slug in slugs:
+            checked_at_close += int(meeting.counters(slug)["checked"])
+            meeting.close_voting(slug, wait=args.checkers == 0)
+        while True:
+            with transaction(factory, read_only=True) as s:
+                done = all(repo.tallies(s, repo.get_election(s, slug).id, "aggregate")
+                           for slug in slugs)
+            if done:
+                break
+            if time.perf_counter() - t_close > 600:
+                raise SystemExit("the checks did not finish within 10 minutes of the close")
+            time.sleep(0.05)
+        close_wait = time.perf_counter() - t_close
+        checker_cpu = sum(proc_cpu(c.pid) for c in pool.checkers) - checker_cpu0
+
+        accepted = [o for o in outcomes if o.receipt is not None or o.recovered is not None]
+        failed = [o for o in outcomes if o.receipt is None and o.recovered is None]
         board = check_boards(factory, outcomes, slugs, args.phones)
         tokens_lat = [o.token_latency for o in outcomes if o.token_latency is not None]
         cast_lat = [o.cast_latency for o in accepted]
@@ -384,6 +524,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         token = delta["kinds"].get("token", {})
         n = max(1, len(accepted))
         result.update({
+            "close_wait_s": close_wait, "checked_at_close": checked_at_close,
+            "checker_cpu_s": checker_cpu, "last_receipt_s": max(
+                (o.finished for o in accepted), default=t0) - t0,
+            "recovered": sum(o.recovered is not None for o in outcomes),
+            "retries": sum(o.retries for o in outcomes),
+            "load_after": os.getloadavg(),
             "phones": total, "accepted": len(accepted), "failed": len(failed),
             "failures": [o.error for o in failed][:5], "board": board,
             "span_s": span, "ballots_per_s": len(accepted) / span,
@@ -450,6 +596,30 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     return result
 
 
+TARGETS = {"receipt_p95": 1.0, "receipt_p99": 2.0, "token_p95": 0.3}
+
+
+def targets(r: dict[str, Any]) -> tuple[list[str], bool]:
+    """The issue's targets (receipt p95 < 1 s, p99 < 2 s, token p95 < 300 ms, 0 lost,
+    0 accepted twice), each with its figure."""
+    ms = lambda x: f"{1000 * x:.0f} ms"  # noqa: E731
+    b = r["board"]
+    rows = [
+        ("receipt p95", r["cast"]["p95"] < TARGETS["receipt_p95"], ms(r["cast"]["p95"]), "< 1 s"),
+        ("receipt p99", r["cast"]["p99"] < TARGETS["receipt_p99"], ms(r["cast"]["p99"]), "< 2 s"),
+        ("token p95", r["token"]["p95"] < TARGETS["token_p95"], ms(r["token"]["p95"]), "< 300 ms"),
+        ("ballots lost", b["lost"] == 0 and r["failed"] == 0,
+         f"{b['lost']} (+ {r['failed']} phones without a receipt)", "0"),
+        ("ballots accepted twice", b["twice"] == 0, str(b["twice"]), "0"),
+    ]
+    lines = [f"  {name:24} {value:>12}  target {target:9} {'OK' if ok else 'MISSED'}"
+             for name, ok, value, target in rows]
+    lines.append(f"  {'wait at close':24} {r['close_wait_s']:>10.1f} s  until all "
+                 f"{b['ballots_on_boards']} are checked ({r['checked_at_close']} were at the "
+                 f"close; statuses {b['statuses']})")
+    return lines, all(ok for _, ok, _, _ in rows)
+
+
 def report(r: dict[str, Any]) -> str:
     ms = lambda x: f"{1000 * x:.0f} ms"  # noqa: E731
     lines = []
@@ -457,7 +627,20 @@ def report(r: dict[str, Any]) -> str:
     lines.append("")
     lines.append(f"== {r['meetings']} meeting(s) × {r['phones_per_meeting']} phones, "
                  f"{r['units']}-unit ballots, {r['workers']} workers × "
-                 f"{r['threads_per_worker']} threads, {r['cores']} cores ==")
+                 f"{r['threads_per_worker']} threads + {r['checkers']} checker(s), "
+                 f"{r['database']}, {r['cores']} cores ==")
+    la, lb = r["load_before"], r["load_after"]
+    lines.append(f"machine load (uptime) before: {la[0]:.2f} {la[1]:.2f} {la[2]:.2f}; after: "
+                 f"{lb[0]:.2f} {lb[1]:.2f} {lb[2]:.2f}")
+    if r.get("kills"):
+        lines.append("kill -9 in the burst: " + "; ".join(r["kills"]) +
+                     f"; {r['retries']} requests retried, {r['recovered']} ballots found on the "
+                     "board after a cut answer")
+    tl, ok = targets(r)
+    lines.append("targets:" + ("" if ok else " (NOT all met)"))
+    lines.extend(tl)
+    lines.append(f"background checks: {r['checker_cpu_s']:.1f} CPU-s in the checker processes "
+                 f"({r['checker_cpu_s'] / max(1, r['accepted']):.2f} s per ballot)")
     lines.append(f"accepted {r['accepted']}/{r['phones']} ballots; failures {r['failed']}"
                  + (f": {r['failures']}" if r["failures"] else ""))
     b = r["board"]
@@ -480,7 +663,7 @@ def report(r: dict[str, Any]) -> str:
                  f"available {cpu['window_core_s']:.1f} core-s" if pg is not None else
                  f"CPU in the window: workers {cpu['workers_s']:.1f} s")
     lines.append("per accepted ballot (token + cast):")
-    lines.append(f"  worker CPU       {pb['worker_cpu_s']:.3f} s, of which proof verification "
+    lines.append(f"  worker CPU       {pb['worker_cpu_s']:.3f} s, of which the checks on receipt "
                  f"{pb['verify_cpu_s']:.3f} s ({100 * pb['verify_cpu_s'] / max(pb['worker_cpu_s'], 1e-9):.0f}%)")
     if pb["postgres_cpu_s"] is not None:
         lines.append(f"  PostgreSQL CPU   {pb['postgres_cpu_s'] * 1000:.1f} ms; WAL "
@@ -537,17 +720,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--prep-workers", type=int, default=None,
                         help="processes that encrypt the ballots in advance (cores)")
     parser.add_argument("--database-url", default=os.environ.get("BALLOT_LOAD_DATABASE_URL",
-                                                                 DEFAULT_URL))
+                                                                 DEFAULT_URL),
+                        help="PostgreSQL (a fresh schema, dropped at the end), or 'sqlite' "
+                             "(a fresh file)")
     parser.add_argument("--db-probe", action="store_true",
                         help="also probe the database alone (always with --meetings > 1)")
     parser.add_argument("--probe-threads", type=int, default=8)
     parser.add_argument("--probe-seconds", type=float, default=5.0)
+    parser.add_argument("--checkers", type=int, default=None,
+                        help="background checker processes (default: as many as workers)")
+    parser.add_argument("--kill-at", type=float, default=None, metavar="SECONDS",
+                        help="kill -9 a web worker and a checker this many seconds into the "
+                             "window (then restart them)")
     parser.add_argument("--seed", type=int, default=2025)
     parser.add_argument("--keep", action="store_true", help="keep the database schema")
     parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON")
     args = parser.parse_args(argv)
     if args.phones is None:
         args.phones = 100 if args.meetings == 1 else 40
+    if args.checkers is None:
+        args.checkers = args.workers
     if min(args.phones, args.meetings, args.units, args.workers, args.threads) < 1:
         parser.error("--phones, --meetings, --units, --workers and --threads must be ≥ 1")
     if args.phones * args.meetings > 2000:
@@ -558,7 +750,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"(whole run {time.perf_counter() - t:.0f} s)")
     if args.json:
         Path(args.json).write_text(json.dumps(r, indent=2, default=str) + "\n")
-    ok = r["accepted"] == r["phones"] and not r["board"]["problems"]
+    ok = r["accepted"] == r["phones"] and not r["board"]["problems"] and \
+        r["board"]["lost"] == 0 and r["board"]["twice"] == 0
     if not ok:
         print("FAILED: not every ballot was accepted and found on its board", file=sys.stderr)
     return 0 if ok else 1

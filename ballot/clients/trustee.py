@@ -140,7 +140,8 @@ class TrusteeDevice:
         try:
             checked = check_board(ctx, board.get("board") if isinstance(board, dict) else None,
                                   counters.get("tokens") if isinstance(counters, dict) else None,
-                                  progress=progress, workers=workers)
+                                  progress=progress, workers=workers,
+                                  checks=board.get("checks") if isinstance(board, dict) else None)
         except BoardError as exc:
             raise TrusteeCheckError(f"the board does not check: {exc}") from None
         return ctx, checked

@@ -34,6 +34,8 @@ __all__ = [
     "EncryptedBallot",
     "encrypt_ballot",
     "verify_ballot",
+    "check_envelope",
+    "check_proofs",
     "ballot_from_json",
     "tracking_code",
     "unit_context",
@@ -309,7 +311,23 @@ def verify_ballot(
     public_key: Point,
     issuer: blind_rsa.IssuerPublicKey,
 ) -> None:
-    """Every check a ballot must pass before it goes on the board (token, signature, proofs)."""
+    """Every check a ballot must pass to be counted: :func:`check_envelope` (the cheap checks
+    done on receipt), then :func:`check_proofs` (done in the background, docs/protocol.md
+    "Received, then checked")."""
+    check_envelope(ballot, shape, base_hash, issuer)
+    check_proofs(ballot, shape, base_hash, public_key)
+
+
+def check_envelope(
+    ballot: EncryptedBallot,
+    shape: BallotShape,
+    base_hash: bytes,
+    issuer: blind_rsa.IssuerPublicKey,
+) -> None:
+    """The cheap checks (about a millisecond): election, shape, the token's blind signature and
+    the voter's signature over the ballot hash. Together with :func:`ballot_from_json` (exact
+    fields, canonical encodings, every point on the curve) this is what a server checks before
+    it gives a receipt."""
     if ballot.election != base_hash:
         raise BallotError("the ballot is for another election")
     if len(ballot.units) != shape.num_units:
@@ -323,7 +341,20 @@ def verify_ballot(
         verify_voter_signature(voter, ballot.ballot_hash, ballot.signature)
     except TokenError as exc:
         raise BallotError(str(exc)) from None
-    vk = bytes(voter)
+
+
+def check_proofs(
+    ballot: EncryptedBallot,
+    shape: BallotShape,
+    base_hash: bytes,
+    public_key: Point,
+) -> None:
+    """The costly checks (a disjunctive proof per unit and per limit group): each ciphertext
+    holds one allowed choice. Call after :func:`check_envelope` (it relies on the shape)."""
+    try:
+        vk = ballot.token.voter_public_key
+    except TokenError as exc:
+        raise BallotError(str(exc)) from None
     for u, (ct, proof) in enumerate(ballot.units):
         try:
             verify_disjunctive(unit_context(base_hash, vk, u), public_key, ct, shape.values, proof)

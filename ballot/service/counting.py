@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ballot.crypto.elgamal import ZERO_CIPHERTEXT
-from ballot.crypto.encoding import b64decode, b64encode, canonical_json, parse_json
+from ballot.crypto.encoding import b64decode, canonical_json, parse_json
 from ballot.election.counting import check_paper_at_most_k, count_manifest
 from ballot.election.counts import MeetingFigures, UnitCounts
 from ballot.election.errors import CountError
@@ -34,10 +34,11 @@ from ballot.tally.close import (
     close_detail,
     paper_counts_sha256,
 )
-from ballot.tally.decryption import TrusteeDecryption, aggregate_accepted, combine_decryptions
+from ballot.tally.board_status import entry_json
+from ballot.tally.decryption import TrusteeDecryption, combine_decryptions
 from ballot.tally.record import build_record, counts_to_json, paper_from_json, save_record
 
-from . import ceremony
+from . import ceremony, checker
 from . import paper as paper_instead
 from . import verified
 
@@ -102,11 +103,8 @@ def close_voting(m: Meeting, slug: str, *, present: int | None = None,
         except CloseError as exc:
             raise _error(str(exc), 422) from None
         transition(s, election, "closed")
-        if board:
-            totals = aggregate_accepted((parse_json(e.ballot_json)["units"] for e in board),
-                                        ctx.shape.num_units)
-            repo.add_tally(s, election.id, "aggregate", canonical_json(
-                {"units": [b64encode(c.to_bytes()) for c in totals]}).decode())
+        # The aggregate of the valid ballots is stored once every received ballot is checked
+        # (service/checker.py; Meeting.close_voting waits for it).
         entry = repo.append_audit(s, election_id=election.id, actor="secretary", action="close",
                                   detail=detail)
         p = detail["paper"]
@@ -219,14 +217,21 @@ def _build(m: Meeting, slug: str) -> tuple[dict[str, Any], Mapping[str, Any]]:
                          f"{close['board']['head'][:16]}… at the close", 409)
         U = len(manifest.units)
         unit_ids = [u.unit_id for u in manifest.units]
+        # Received, then checked (service/voting.py): only valid ballots are counted; the
+        # invalid ones are invalid ballots of the figures.
+        statuses = checker.statuses(s, election.id)
+        if len(statuses) != B:
+            raise _error(f"the ballots are still being checked: {len(statuses)} of {B} done")
+        B_valid = sum(1 for st, _ in statuses.values() if st == "valid")
+        B_invalid = B - B_valid
         decs: dict[int, TrusteeDecryption] = {}
-        if B:
+        if B_valid:
             totals = m._totals(s, election)
             decs = {t.trustee_index: TrusteeDecryption.from_json(parse_json(t.payload_json), U)
                     for t in repo.tallies(s, election.id, "partial_decryption")}
             if len(decs) < ctx.threshold:
                 raise _error(f"{len(decs)} of the {ctx.threshold} decryptions needed are in")
-            electronic = combine_decryptions(ctx, totals, decs, B)
+            electronic = combine_decryptions(ctx, totals, decs, B_valid)
         else:
             # No electronic ballot: nothing to decrypt (docs/protocol.md, "An empty board").
             totals = (ZERO_CIPHERTEXT,) * U
@@ -265,8 +270,8 @@ def _build(m: Meeting, slug: str) -> tuple[dict[str, Any], Mapping[str, Any]]:
         try:
             figures = MeetingFigures(
                 convened=manifest.convened(), excluded=manifest.excluded(),
-                present=close["present"], ballots_valid=B + p["ballots_valid"],
-                ballots_invalid=p["ballots_invalid"],
+                present=close["present"], ballots_valid=B_valid + p["ballots_valid"],
+                ballots_invalid=B_invalid + p["ballots_invalid"],
                 ballots_issued=valid + p["ballots_issued"])
             results = count_manifest(manifest, dict(zip(unit_ids, totals_counts)), figures)
         except CountError as exc:
@@ -280,8 +285,10 @@ def _build(m: Meeting, slug: str) -> tuple[dict[str, Any], Mapping[str, Any]]:
             ctx=ctx, receipt_key=(b64decode(manifest.receipt_key, 32) if manifest.receipt_key
                                   else bytes(m.keys.receipt_key().verify_key)),
             issued_roll_ids=roll_ids,
-            board=[{"position": e.position, "ballot": parse_json(e.ballot_json),
-                    "prev_hash": e.prev_hash, "entry_hash": e.entry_hash} for e in board_rows],
+            board=[entry_json(position=e.position, ballot=parse_json(e.ballot_json),
+                              prev_hash=e.prev_hash, entry_hash=e.entry_hash,
+                              status=statuses[e.position][0], reason=statuses[e.position][1])
+                   for e in board_rows],
             aggregate=totals, decryptions=list(decs.values()), electronic_counts=electronic,
             paper=paper, figures=figures, counts=totals_counts, results=results,
             close=close, audit=[audit_entry_json(a) for a in sorted(audit, key=lambda a: a.seq)],

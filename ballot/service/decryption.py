@@ -21,6 +21,8 @@ from ballot.store.db import transaction
 from ballot.store.models import Election
 from ballot.tally.decryption import DecryptionError, aggregate_accepted
 
+from . import checker
+
 if TYPE_CHECKING:  # pragma: no cover
     from .meeting import Meeting
 
@@ -40,8 +42,17 @@ def board_totals(meeting: "Meeting", s: Session, election: Election) -> tuple[Ci
     board = repo.board(s, election.id)
     if not board:
         raise ServiceError("no electronic ballot was cast: there is nothing to decrypt", 409)
+    # Only the ballots the checker found valid count (service/checker.py), once every one of
+    # them has its status.
+    statuses = checker.statuses(s, election.id)
+    if len(statuses) < len(board):
+        raise ServiceError(f"the ballots are still being checked: {len(statuses)} of "
+                           f"{len(board)} done", 409)
+    valid = [e for e in board if statuses[e.position][0] == "valid"]
+    if not valid:
+        raise ServiceError("no valid electronic ballot: there is nothing to decrypt", 409)
     try:
-        return aggregate_accepted((parse_json(e.ballot_json)["units"] for e in board),
+        return aggregate_accepted((parse_json(e.ballot_json)["units"] for e in valid),
                                   ctx.shape.num_units)
     except DecryptionError as exc:
         raise ServiceError(f"the board does not add up: {exc}", 409) from None
@@ -57,9 +68,16 @@ def full_board(meeting: "Meeting", slug: str) -> dict[str, Any]:
         election = meeting._election(s, slug)
         if election.status not in FULL_BOARD_STATUSES:
             raise ServiceError("the board's ballots are given out once voting has closed", 409)
+        board = repo.board(s, election.id)
+        checks = checker.statuses(s, election.id)
+        if len(checks) < len(board):
+            raise ServiceError(f"the ballots are still being checked: {len(checks)} of "
+                               f"{len(board)} done", 409)
         return {
             "status": election.status,
             "board": [{"position": e.position, "ballot": parse_json(e.ballot_json),
-                       "prev_hash": e.prev_hash, "entry_hash": e.entry_hash}
-                      for e in repo.board(s, election.id)],
+                       "prev_hash": e.prev_hash, "entry_hash": e.entry_hash} for e in board],
+            # The server's status of each entry (docs/protocol.md §9.1): the device re-checks
+            # every one and refuses the board on any disagreement.
+            "checks": {str(p): [st, reason] for p, (st, reason) in checks.items()},
         }

@@ -18,7 +18,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from ballot.crypto import blind_rsa
-from ballot.crypto.ballots import BallotError, ballot_from_json, verify_ballot
 from ballot.crypto.elgamal import Ciphertext
 from ballot.crypto.encoding import EncodingError, b64decode, b64encode, canonical_json, parse_json
 from ballot.crypto.threshold import CeremonyError, verify_trustee_public
@@ -33,14 +32,13 @@ from ballot.store.db import transaction
 from ballot.store.errors import InvitationAlreadyRedeemed, StoreError
 from ballot.store.lifecycle import require_status, transition
 from ballot.store.models import (
-    BoardEntry,
+    BoardCheck,
     Election,
     Invitation,
     RollEntry,
     Trustee,
     Unit,
 )
-from ballot.tally.board import Receipt, entry_hash, sign_receipt
 from ballot.tally.context import ContextError, ElectionContext, trustee_public_from_json, trustee_public_to_json
 from ballot.tally.decryption import (
     DecryptionError,
@@ -48,9 +46,16 @@ from ballot.tally.decryption import (
     verify_decryption,
 )
 
-from . import counting, verified, voting
+from . import checker, counting, credentials, verified, voting
 from . import paper as paper_instead
 from .keys import KeyStore
+
+
+def _checks(s: Session, election_id: int) -> dict[str, int]:
+    """The board's counters: ballots received, and how many are checked, valid, invalid."""
+    p = checker.progress(s, election_id)
+    return {"ballots": p.received, "checked": p.checked, "valid": p.valid,
+            "invalid": p.invalid, "unchecked": p.unchecked}
 
 __all__ = ["ServiceError", "Meeting"]
 
@@ -391,7 +396,7 @@ class Meeting:
 
     @functools.cached_property
     def throttles(self) -> "Throttles":
-        """The abuse throttles (ratelimit.py, ballot_checks.py), counted in the database."""
+        """The abuse throttles (ratelimit.py), counted in the database."""
         from .ratelimit import Throttles
 
         return Throttles(self.factory, self.keys)
@@ -421,8 +426,8 @@ class Meeting:
         if not isinstance(blinded, str):
             raise ServiceError("send invitation and blinded_msg as strings")
         try:
-            code_hash = voting.stored_hash(slug, credential_hex=credential, invitation=invitation)
-        except voting.CredentialError as exc:
+            code_hash = credentials.stored_hash(slug, credential_hex=credential, invitation=invitation)
+        except credentials.CredentialError as exc:
             raise ServiceError(str(exc)) from None
         with transaction(self.factory) as s:
             election = self._election(s, slug)
@@ -460,47 +465,15 @@ class Meeting:
             return b64encode(sig)
 
     def cast(self, slug: str, ballot_json: Any, *, client: str | None = None) -> dict[str, Any]:
-        """Verify a ballot completely, append it to the board, return the signed receipt.
-        The receipt exists only once the ballot is committed. The cheapest failures are
-        found first and the proofs are checked last, once per distinct ballot
-        (ballot_checks.py: refused ballots are remembered, throttled per token and address)."""
-        with transaction(self.factory, read_only=True) as s:
-            election = self._election(s, slug)
-            require_status(election, "open", action="accept a ballot")
-            ctx = self.context(s, election)
-        try:
-            ballot = ballot_from_json(ballot_json, ctx.shape)
-            self.throttles.ballots.envelope(ballot, ctx.base_hash, ctx.shape.num_units,
-                                            len(ctx.shape.limits), ctx.issuer)
-        except (BallotError, ValueError) as exc:
-            raise ServiceError(f"ballot refused: {exc}", 422) from None
-        claim = self.throttles.ballots.admit(election.id, slug, ballot, client)
-        try:
-            verify_ballot(ballot, ctx.shape, ctx.base_hash, ctx.public_key, ctx.issuer)
-        except BallotError as exc:
-            self.throttles.ballots.refuse(claim, str(exc))
-            raise ServiceError(f"ballot refused: {exc}", 422) from None
-        except BaseException:
-            self.throttles.ballots.abandon(claim)
-            raise
-        text = canonical_json(ballot.to_json()).decode()
-        bhash = ballot.ballot_hash
-        try:
-            with transaction(self.factory) as s:
-                election = self._election(s, slug)
-                try:
-                    entry = repo.append_board_entry(
-                        s, election.id, ballot.token.token_id.hex(), text, ballot.tracking_code,
-                        lambda prev, pos, _j: entry_hash(bytes.fromhex(prev), pos, bhash).hex())
-                except StoreError as exc:
-                    raise ServiceError(str(exc), 409) from None
-                self.throttles.ballots.release(s, claim)
-                position, ehash = entry.position, entry.entry_hash
-        except BaseException:
-            self.throttles.ballots.abandon(claim)
-            raise
-        receipt = Receipt(ctx.base_hash.hex(), position, ballot.tracking_code, ehash, _now())
-        return sign_receipt(self.keys.receipt_key(), receipt).to_json()
+        """Receive a ballot: the cheap checks, the board append, the signed receipt; its
+        proofs are checked in the background (:mod:`ballot.service.voting`). ``client``: the
+        sender's address (kept for the API's signature; receiving costs no proof check, so a
+        replayed ballot costs only the cheap checks and is refused as "token already used")."""
+        return voting.receive(self, slug, ballot_json)
+
+    def ballot_status(self, slug: str, position: Any) -> dict[str, Any]:
+        """One board entry's status: received, valid or invalid (with the reason)."""
+        return voting.entry_status(self, slug, position)
 
     def counters(self, slug: str) -> dict[str, int | str]:
         """Counts only, for the projector page."""
@@ -512,8 +485,7 @@ class Meeting:
                 "status": election.status,
                 "eligible": eligible,
                 "tokens": repo.tokens_issued(s, election.id),
-                "ballots": s.scalar(select(func.count()).select_from(BoardEntry).where(
-                    BoardEntry.election_id == election.id)),
+                **_checks(s, election.id),
             }
 
     def set_aside_token(self, slug: str, roll_id: str) -> dict[str, int]:
@@ -526,25 +498,55 @@ class Meeting:
     def board(self, slug: str) -> list[dict[str, Any]]:
         with transaction(self.factory, read_only=True) as s:
             election = self._election(s, slug)
-            return [{"position": e.position, "tracking_code": e.tracking_code,
-                     "entry_hash": e.entry_hash} for e in repo.board(s, election.id)]
+            checks = {c.position: (c.status, c.reason) for c in s.execute(
+                select(BoardCheck).where(BoardCheck.election_id == election.id)).scalars()}
+            out = []
+            for e in repo.board(s, election.id):
+                status, reason = checks.get(e.position, ("received", None))
+                entry = {"position": e.position, "tracking_code": e.tracking_code,
+                         "entry_hash": e.entry_hash, "status": status}
+                if reason is not None:
+                    entry["reason"] = reason
+                out.append(entry)
+            return out
 
     def close_voting(self, slug: str, *, present: int | None = None,
-                     paper: dict[str, Any] | None = None) -> dict[str, Any]:
-        """Close voting with the attendance and the paper figures (:mod:`.counting`)."""
-        return counting.close_voting(self, slug, present=present, paper=paper)
+                     paper: dict[str, Any] | None = None, wait: bool = True) -> dict[str, Any]:
+        """Close voting with the attendance and the paper figures (:mod:`.counting`); with
+        ``wait``, also finish checking the received ballots and store the aggregate of the
+        valid ones (:func:`ballot.service.voting.finish_close`)."""
+        closed = counting.close_voting(self, slug, present=present, paper=paper)
+        if wait:
+            voting.finish_close(self, slug)
+        else:
+            # The checker's work may already be done: then the aggregate is there at once.
+            with transaction(self.factory, read_only=True) as s:
+                election_id = self._election(s, slug).id
+            checker.store_aggregate_if_ready(self.factory, election_id)
+        return closed
+
+    def finish_close(self, slug: str, *, budget: float | None = None) -> bool:
+        """Check what is still unchecked of a closed election (for ``budget`` seconds at
+        most), then store the aggregate once all are checked. True once it exists."""
+        return voting.finish_close(self, slug, budget=budget)
 
     def close_state(self, slug: str) -> dict[str, Any] | None:
         return counting.close_state(self, slug)
 
     # -- tally -------------------------------------------------------------------------------
     def _totals(self, s: Session, election: Election) -> tuple[Ciphertext, ...]:
-        """The aggregate, recomputed from the board every time (service/decryption.py)."""
+        """The aggregate of the valid ballots, recomputed from the board every time
+        (service/decryption.py)."""
         from .decryption import board_totals
 
         return board_totals(self, s, election)
 
     def aggregate_for_trustees(self, slug: str) -> dict[str, Any]:
+        with transaction(self.factory, read_only=True) as s:
+            election = self._election(s, slug)
+            election_id, status = election.id, election.status
+        if status == "closed":  # the checker's last step, if it has not run yet
+            checker.store_aggregate_if_ready(self.factory, election_id)
         with transaction(self.factory, read_only=True) as s:
             election = self._election(s, slug)
             ctx = self.context(s, election)

@@ -161,6 +161,3 @@ class Throttles:
     def __init__(self, factory: sessionmaker[Session], keys: KeyStore):
         self.limiter = Limiter(factory, rate_secret(keys))
         self.invitations = InvitationThrottle(self.limiter)
-        from .ballot_checks import BallotChecks
-
-        self.ballots = BallotChecks(factory, self.limiter)

@@ -143,8 +143,12 @@ def _install_stats(app: Any) -> _Stats:
 
         setattr(module, name, wrapper)
 
-    timed_function(meeting_module, "verify_ballot", "verify")
-    timed_function(meeting_module, "ballot_from_json", "parse")
+    from ballot.service import voting as voting_module
+
+    # Receiving a ballot: parsing (with every point's check) and the cheap checks; the
+    # proofs are checked by the checker processes (ballot.service.checker), not here.
+    timed_function(voting_module, "check_envelope", "verify")
+    timed_function(voting_module, "ballot_from_json", "parse")
     timed_function(blind_rsa, "blind_sign", "blind_sign")
     timed_function(repo, "append_board_entry", "db_append")
     timed_function(repo, "append_audit", "db_audit")
@@ -171,6 +175,7 @@ def _install_stats(app: Any) -> _Stats:
             stats.add(stats.kind(), label, time.perf_counter() - t0)
 
     meeting_module.transaction = transaction
+    voting_module.transaction = transaction
     app.add_url_rule("/_bench/stats", "bench_stats", lambda: jsonify(stats.snapshot()))
     return stats
 
@@ -320,6 +325,99 @@ class WorkerProcess:
                 time.sleep(0.2)
 
 
+@dataclass
+class CheckerProcess:
+    """The background checker (``python -m ballot.service.checker``): checks the proofs of
+    received ballots and marks each board entry valid or invalid. It can be killed at any
+    moment (nothing is lost, no entry gets two statuses) and is restarted like a worker."""
+
+    database_url: str
+    partition: tuple[int, int] = (0, 1)
+    nice: int = 10
+    log: Path | None = None
+    proc: subprocess.Popen | None = field(default=None, repr=False)
+
+    def launch(self) -> "CheckerProcess":
+        if self.proc is not None and self.proc.poll() is None:
+            raise RuntimeError(f"checker {self.proc.pid} is still running")
+        argv = [sys.executable, "-m", "ballot.service.checker",
+                "--partition", f"{self.partition[0]}/{self.partition[1]}",
+                "--nice", str(self.nice)]
+        env = {**os.environ, "BALLOT_DATABASE_URL": self.database_url}
+        stderr = open(self.log, "ab") if self.log else subprocess.DEVNULL
+        try:
+            # sys.executable and our own options (bandit B603)
+            self.proc = subprocess.Popen(  # nosec B603
+                argv, stdout=subprocess.PIPE, stderr=stderr, text=True, env=env,
+                start_new_session=True)
+        finally:
+            if self.log:
+                stderr.close()
+        return self
+
+    def wait_ready(self, timeout: float = 60) -> "CheckerProcess":
+        proc = self.proc
+        if proc is None or proc.stdout is None:
+            raise RuntimeError("launch() the checker before waiting for it")
+        line: list[str] = []
+        reader = threading.Thread(target=lambda: line.append(proc.stdout.readline()),
+                                  daemon=True)
+        reader.start()
+        reader.join(timeout)
+        if not line or not line[0].startswith("BALLOT-CHECKER-READY"):
+            self.kill()
+            raise RuntimeError(f"the checker did not start within {timeout} s: {line!r}")
+        threading.Thread(target=proc.stdout.read, daemon=True).start()
+        return self
+
+    def start(self, timeout: float = 60) -> "CheckerProcess":
+        return self.launch().wait_ready(timeout)
+
+    @property
+    def pid(self) -> int | None:
+        return None if self.proc is None else self.proc.pid
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def kill(self, sig: int = signal.SIGKILL) -> None:
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            os.kill(self.proc.pid, sig)
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:  # pragma: no cover
+            os.kill(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=30)
+
+    def stop(self) -> None:
+        self.kill(signal.SIGTERM)
+
+    def restart(self, timeout: float = 60) -> "CheckerProcess":
+        self.kill()
+        return self.start(timeout)
+
+
+def supervise_checkers(checkers: Sequence[CheckerProcess], stop: threading.Event,
+                       every: float = 1.0) -> threading.Thread:
+    """A thread that restarts any checker that exits (a crash, ``kill -9``) until ``stop``."""
+
+    def loop() -> None:
+        while not stop.wait(every):
+            for c in checkers:
+                if not c.alive():
+                    print(f"checker {c.pid} exited; restarting", file=sys.stderr, flush=True)
+                    try:
+                        c.restart()
+                    except RuntimeError as exc:  # pragma: no cover - try again next round
+                        print(f"checker restart failed: {exc}", file=sys.stderr, flush=True)
+
+    thread = threading.Thread(target=loop, name="ballot-checker-supervisor", daemon=True)
+    thread.start()
+    return thread
+
+
 class WorkerPool:
     """N workers against one database, one keys folder and one instance folder."""
 
@@ -327,9 +425,18 @@ class WorkerPool:
                  records_dir: str | os.PathLike, instance: str | os.PathLike, workers: int = 2,
                  host: str = "127.0.0.1", port: int = 0, threads: int = 4,
                  reuse_port: bool = False, stats: bool = False,
-                 log_dir: str | os.PathLike | None = None, migrate: bool = True):
+                 log_dir: str | os.PathLike | None = None, migrate: bool = True,
+                 checkers: int = 1, checker_nice: int = 10):
         if workers < 1:
             raise ValueError("at least one worker")
+        if checkers < 0:
+            raise ValueError("checkers: 0 or more")
+        #: background checkers of the ballots' proofs (docs/protocol.md, "Received, then
+        #: checked"); 0 = none (closing voting then checks everything itself)
+        self.checkers = [
+            CheckerProcess(database_url, (i, checkers), nice=checker_nice,
+                           log=Path(log_dir) / f"checker-{i}.log" if log_dir else None)
+            for i in range(checkers)]
         self.database_url = database_url
         self.migrate = migrate
         self.workers = [
@@ -359,9 +466,21 @@ class WorkerPool:
             rest = self.workers
         for w in rest:
             w.launch()
+        for c in self.checkers:
+            c.launch()
         for w in rest:
             w.wait_ready(timeout)
+        for c in self.checkers:
+            c.wait_ready(timeout)
         return self
+
+    def kill_checkers(self, sig: int = signal.SIGKILL) -> None:
+        for c in self.checkers:
+            c.kill(sig)
+
+    def restart_checkers(self, timeout: float = 60) -> None:
+        for c in self.checkers:
+            c.restart(timeout)
 
     def kill_all(self, sig: int = signal.SIGKILL) -> None:
         for w in self.workers:  # signal all first, then wait: they die together
@@ -385,7 +504,7 @@ class WorkerPool:
             w.restart(timeout)
 
     def stop(self) -> None:
-        for w in self.workers:
+        for w in [*self.workers, *self.checkers]:
             try:
                 w.stop()
             except Exception:  # noqa: BLE001 - best effort on the way out
@@ -421,6 +540,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="instance folder (default: $BALLOT_INSTANCE, else ./instance)")
     parser.add_argument("--keys-dir", default=os.environ.get("BALLOT_KEYS_DIR"))
     parser.add_argument("--records-dir", default=None)
+    parser.add_argument("--checkers", type=int, default=1,
+                        help="background processes checking the ballots' proofs (default 1)")
     parser.add_argument("--stats", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -440,7 +561,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     pool = WorkerPool(url, keys_dir=keys, records_dir=records, instance=instance,
                       workers=args.workers, host=args.host, port=args.port,
-                      threads=args.threads, reuse_port=args.reuse_port, stats=args.stats)
+                      threads=args.threads, reuse_port=args.reuse_port, stats=args.stats,
+                      checkers=args.checkers)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
@@ -450,7 +572,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     for w in pool.workers:
         w.relay = True
     pool.start()
-    print(json.dumps({"workers": [{"pid": w.pid, "url": w.url} for w in pool.workers]}),
+    print(json.dumps({"workers": [{"pid": w.pid, "url": w.url} for w in pool.workers],
+                      "checkers": [{"pid": c.pid} for c in pool.checkers]}),
           flush=True)
     from ballot.web.serve_info import addresses
 
@@ -463,6 +586,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                     print(f"worker {w.pid} exited ({w.proc.returncode}); restarting",
                           file=sys.stderr, flush=True)
                     w.restart()
+            for c in pool.checkers:  # and a crashed checker, too
+                if not c.alive():
+                    print(f"checker {c.pid} exited; restarting", file=sys.stderr, flush=True)
+                    c.restart()
     finally:
         pool.stop()
     return 0

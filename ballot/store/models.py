@@ -49,11 +49,12 @@ __all__ = [
     "TokenIssuance",
     "TokenSetAside",
     "BoardEntry",
+    "BOARD_CHECK_STATUSES",
+    "BoardCheck",
     "Tally",
     "AuditEntry",
     "Admin",
     "RateEvent",
-    "BallotCheck",
     "AdminSession",
 ]
 
@@ -309,6 +310,33 @@ class BoardEntry(Base):
         return f"<BoardEntry {self.election_id}#{self.position} {self.tracking_code!r}>"
 
 
+BOARD_CHECK_STATUSES = ("valid", "invalid")
+
+
+class BoardCheck(Base):
+    """The background check of one board entry's proofs (migration 0010): written once,
+    append-only. An entry without a row here is *received*, not yet checked."""
+
+    __tablename__ = "board_checks"
+    __table_args__ = (
+        UniqueConstraint("election_id", "position"),
+        ForeignKeyConstraint(
+            ["election_id", "position"],
+            ["board_entries.election_id", "board_entries.position"],
+            name="fk_board_checks_election_id_board_entries",
+        ),
+        CheckConstraint(_in("status", BOARD_CHECK_STATUSES), name="status"),
+        CheckConstraint("(status = 'valid') = (reason IS NULL)", name="reason"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    election_id: Mapped[int] = mapped_column(ForeignKey("elections.id"))
+    position: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(Text)
+    checked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class Tally(Base):
     __tablename__ = "tallies"
     # Append-only (triggers, migration 0004): one aggregate per election, one partial
@@ -375,33 +403,6 @@ class RateEvent(Base):
 
 
 BALLOT_CHECK_STATUSES = ("checking", "refused")
-
-
-class BallotCheck(Base):
-    """A ballot whose proofs are being checked, or were checked and refused (migration 0008).
-
-    A refused ballot's hash is remembered, so sending the same bytes again is answered from
-    this table without a proof check; the rows of one token throttle a phone that sends
-    ballot after broken ballot (``ballot.service.ballot_checks``). The row of a ballot that
-    passes is deleted in the transaction that puts it on the board. No address is kept here.
-    """
-
-    __tablename__ = "ballot_checks"
-    __table_args__ = (
-        UniqueConstraint("election_id", "ballot_hash"),
-        Index("ix_ballot_checks_election_id_token_id", "election_id", "token_id"),
-        CheckConstraint(_in("status", BALLOT_CHECK_STATUSES), name="status"),
-    )
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    election_id: Mapped[int] = mapped_column(ForeignKey("elections.id"))
-    ballot_hash: Mapped[str] = mapped_column(String(HASH_LEN))
-    token_id: Mapped[str] = mapped_column(String(HASH_LEN))
-    status: Mapped[str] = mapped_column(String(16))
-    reason: Mapped[str | None] = mapped_column(Text)
-    #: who is checking (``host/pid``), so that a claim left by a killed worker is retaken
-    holder: Mapped[str | None] = mapped_column(String(300))
-    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class AdminSession(Base):

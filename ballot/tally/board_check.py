@@ -40,10 +40,17 @@ class CheckedBoard:
 
 
 def check_board(ctx: ElectionContext, board: Any, tokens_issued: Any, *,
-                progress: Progress | None = None, workers: int | None = None) -> CheckedBoard:
+                progress: Progress | None = None, workers: int | None = None,
+                checks: Any = None) -> CheckedBoard:
     """Every entry in order (positions 1..B), the hash chain, every ballot (token signature
     under the election's issuer key, voter signature, every proof), no token twice,
-    B ≤ tokens issued; returns the head and the aggregate. Raises :class:`BoardError`."""
+    B ≤ tokens issued; returns the head and the aggregate. Raises :class:`BoardError`.
+
+    ``checks``: the server's status of each entry (``{"<position>": ["valid" | "invalid",
+    reason]}``, docs/protocol.md §9.1). A ballot whose proofs fail here is left out of the
+    aggregate only if the server marked it invalid too; a ballot the server marked invalid
+    must fail here: any disagreement refuses the board (a server dropping a valid ballot, or
+    counting an invalid one)."""
     from .verify import _run_ballot_checks  # the verifier's own ballot checks, in workers
 
     if isinstance(tokens_issued, bool) or not isinstance(tokens_issued, int) or tokens_issued < 0:
@@ -63,9 +70,17 @@ def check_board(ctx: ElectionContext, board: Any, tokens_issued: Any, *,
     rows.sort(key=lambda r: r[0])
     seen: dict[bytes, int] = {}
     prev = GENESIS
-    for (position, error, token_id, bhash), e in zip(rows, board):
+    marked = checks if isinstance(checks, dict) else {}
+    for (position, error, proof_error, token_id, bhash), e in zip(rows, board):
         if error is not None:
             raise BoardError(f"board position {position}: {error}")
+        server = marked.get(str(position))
+        said_invalid = isinstance(server, list) and server[:1] == ["invalid"]
+        if proof_error is not None and not said_invalid:
+            raise BoardError(f"board position {position}: {proof_error} (marked valid)")
+        if proof_error is None and said_invalid:
+            raise BoardError(f"board position {position} is marked invalid, but its token, "
+                             "signature and proofs verify")
         first = seen.setdefault(token_id, position)
         if first != position:
             raise BoardError(f"board position {position} reuses the token of position {first}")

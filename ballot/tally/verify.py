@@ -13,7 +13,13 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
 from ballot.crypto import blind_rsa
-from ballot.crypto.ballots import BallotError, BallotShape, ballot_from_json, verify_ballot
+from ballot.crypto.ballots import (
+    BallotError,
+    BallotShape,
+    ballot_from_json,
+    check_envelope,
+    check_proofs,
+)
 from ballot.crypto.elgamal import ZERO_CIPHERTEXT, Ciphertext
 from ballot.crypto.encoding import EncodingError, b64encode, canonical_json
 from ballot.crypto.group import Point, base_mul
@@ -24,6 +30,7 @@ from ballot.election.manifest import Manifest
 
 from .approval import ApprovalError, verify_approvals
 from .board import GENESIS, entry_hash
+from .board_status import StatusError, entry_status, has_statuses
 from .parallel import mp_context
 from .record import RECORD_FIELDS, RECORD_VERSION_1, counts_from_json, paper_from_json
 from .context import ContextError, ElectionContext
@@ -98,11 +105,17 @@ def _check_ballots(chunk: Sequence[tuple[int, Any]]) -> tuple[list[tuple], list[
     for position, ballot_json in chunk:
         try:
             ballot = ballot_from_json(ballot_json, _W["shape"])
-            verify_ballot(ballot, _W["shape"], _W["base_hash"], _W["public_key"], _W["issuer"])
+            check_envelope(ballot, _W["shape"], _W["base_hash"], _W["issuer"])
         except (BallotError, EncodingError) as exc:
-            out.append((position, str(exc), None, None))
+            out.append((position, str(exc), None, None, None))
             continue
-        out.append((position, None, ballot.token.token_id, ballot.ballot_hash))
+        try:
+            check_proofs(ballot, _W["shape"], _W["base_hash"], _W["public_key"])
+        except BallotError as exc:
+            # Received (token and signature good) but its proofs fail: an invalid entry.
+            out.append((position, None, str(exc), ballot.token.token_id, ballot.ballot_hash))
+            continue
+        out.append((position, None, None, ballot.token.token_id, ballot.ballot_hash))
         cts = [ct for ct, _ in ballot.units]
         totals = [t + c for t, c in zip(totals, cts)] if totals else cts
     return out, [c.to_bytes() for c in totals]
@@ -264,17 +277,38 @@ def _verify(record: dict[str, Any], report: Report, progress: Progress | None,
          f"excess: {len(board)} ballots for {valid} valid tokens ({issued} issued − "
          f"{len(aside)} set aside for members who voted on paper): a token set aside was used")
     entries = []
+    # Statuses (docs/protocol.md, "Received, then checked"): every entry has one, or none has
+    # (a record of before, whose ballots were all checked before their receipts: all valid).
+    with_statuses = has_statuses(board)
+    statuses: list[tuple[str, str | None]] = []
     for i, e in enumerate(board):
-        ok = isinstance(e, dict) and set(e) == {"position", "ballot", "prev_hash", "entry_hash"} and e["position"] == i + 1
+        ok = isinstance(e, dict) and e.get("position") == i + 1
         must(ok, "board", "Bulletin board", f"entry {i + 1}: malformed or out of order")
+        try:
+            statuses.append(entry_status(e, with_statuses))
+        except StatusError as exc:
+            need(False, "board", "Bulletin board", str(exc))
         entries.append((i + 1, e["ballot"]))
     checked, totals = _run_ballot_checks(ctx, entries, progress, workers)
     checked.sort(key=lambda r: r[0])
     seen_tokens: dict[bytes, int] = {}
     prev = GENESIS
-    for (position, error, token_id, bhash), e in zip(checked, board):
+    invalid = 0
+    for (position, error, proof_error, token_id, bhash), e, (status, reason) in \
+            zip(checked, board, statuses):
+        # Token and signature were checked on receipt: an entry without them was never
+        # receivable, whatever its status.
         must(error is None, "ballots", "Ballots (token, signature, proofs)",
              f"board position {position}: {error}")
+        if status == "valid":
+            must(proof_error is None, "ballots", "Ballots (token, signature, proofs)",
+                 f"board position {position}: {proof_error}"
+                 + (" (marked valid)" if with_statuses else ""))
+        else:
+            invalid += 1
+            must(proof_error is not None, "board_status", "Ballot statuses re-checked",
+                 f"board position {position} is marked invalid ({reason}), but its token, "
+                 "signature and proofs verify: a valid ballot left out of the count")
         first = seen_tokens.setdefault(token_id, position)
         must(first == position, "tokens_unique", "No token used twice",
              f"board position {position} reuses the token of position {first}")
@@ -282,10 +316,20 @@ def _verify(record: dict[str, Any], report: Report, progress: Progress | None,
         must(e["prev_hash"] == prev.hex() and e["entry_hash"] == expect.hex(), "chain",
              "Board hash chain", f"board position {position}: the hash chain is broken")
         prev = expect
-    B, U = len(board), len(manifest.units)
+    received, U = len(board), len(manifest.units)
+    B = received - invalid  # the valid ballots: the ones counted
     report.figures.update(ballots=B, proofs=B * U, tokens=issued, set_aside=len(aside))
+    if invalid:
+        report.figures["invalid_ballots"] = invalid
     report.add("ballots", "Ballots (token, signature, proofs)", True,
-               f"{B} ballots: {B} token signatures, {B} ballot signatures, {B * U} proofs verified")
+               f"{B} ballots: {B} token signatures, {B} ballot signatures, {B * U} proofs verified"
+               if not with_statuses else
+               f"{received} ballots received: {received} token signatures and ballot "
+               f"signatures verified; {B} valid ({B * U} proofs verified), {invalid} invalid")
+    if with_statuses:
+        report.add("board_status", "Ballot statuses re-checked", True,
+                   f"{received} statuses recomputed: {B} valid, {invalid} invalid "
+                   "(only valid ballots are counted)")
     limits = ctx.shape.limits
     if limits:
         # Ballot B of a second round: every ballot also proved "at most K agree" per group
@@ -295,8 +339,8 @@ def _verify(record: dict[str, Any], report: Report, progress: Progress | None,
         report.figures["limit_proofs"] = B * len(limits)
         report.add("limits", "At most K agree (second round)", True,
                    f"{B} ballots: {B * len(limits)} limit proofs verified ({groups})")
-    report.add("tokens_unique", "No token used twice", True, f"{B} distinct tokens")
-    report.add("chain", "Board hash chain", True, f"{B} entries, head {prev.hex()[:16]}…")
+    report.add("tokens_unique", "No token used twice", True, f"{received} distinct tokens")
+    report.add("chain", "Board hash chain", True, f"{received} entries, head {prev.hex()[:16]}…")
 
     # 4. The aggregate (summed chunk by chunk while the ballots were checked).
     ok = record["aggregate"] == [b64encode(c.to_bytes()) for c in totals]
@@ -394,7 +438,8 @@ def _verify(record: dict[str, Any], report: Report, progress: Progress | None,
          "figures", "Meeting figures",
          f"convened {figures.convened}, excluded {figures.excluded}; the roll has "
          f"{manifest.convened()} convened, {manifest.excluded()} excluded")
-    ok = (figures.ballots_valid == B + paper_valid and figures.ballots_invalid == p_invalid
+    ok = (figures.ballots_valid == B + paper_valid
+          and figures.ballots_invalid == invalid + p_invalid
           and figures.ballots_issued == valid + p_issued)
     need(ok, "figures", "Meeting figures",
          f"valid {figures.ballots_valid}, invalid {figures.ballots_invalid}, issued "

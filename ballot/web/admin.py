@@ -300,6 +300,8 @@ def _view(slug: str) -> dict[str, Any]:
     except ServiceError as exc:
         abort(exc.status, str(exc))
     manifest = state["manifest"]
+    if state["status"] == "closed":  # help the checker finish; idempotent
+        m.finish_close(slug, budget=2.0)
     counters = m.counters(slug)
     with transaction(m.factory, read_only=True) as s:
         election = s.execute(select(Election).where(Election.slug == slug)).scalar_one()
@@ -321,6 +323,7 @@ def _view(slug: str) -> dict[str, Any]:
         "roll_counts": {s: sum(1 for e in roll if e["status"] == s)
                         for s in ("official", "probationary", "excluded")},
         "decryptions": kinds.count("partial_decryption"),
+        "checks_done": "aggregate" in kinds,
         "paper_entered": "paper_counts" in kinds,
         "record_ready": m.record_path(slug).exists(),
         "trustee_codes_waiting": stash().exists(f"{slug}.trustees"),
@@ -462,6 +465,11 @@ def destroy_slips(slug: str):
     return redirect(url_for("admin.meeting_page", slug=slug))
 
 
+#: Seconds the close request (and each view of a meeting still being checked) spends
+#: checking ballots itself, besides the background checker.
+CLOSE_BUDGET = 5.0
+
+
 def _count(form: Any, name: str, errors: list[str], label: str) -> int:
     raw = (form.get(name) or "0").strip()
     if not raw.isdigit():
@@ -487,10 +495,14 @@ def close(slug: str):
         for e in errors:
             flash(e, "error")
         return redirect(url_for("admin.meeting_page", slug=slug))
-    if _step(slug, lambda: meeting().close_voting(slug, present=present, paper=paper),
+    # Closed at once; the ballots still unchecked are checked here for a few seconds, the
+    # background checker does the rest and the page shows the progress until it is done.
+    if _step(slug, lambda: meeting().close_voting(slug, present=present, paper=paper,
+                                                  wait=False),
              _("Voting is closed. The attendance and the board's final state are on the "
                "projector.")):
         _forget_stash(f"{slug}.invitations")
+        meeting().finish_close(slug, budget=CLOSE_BUDGET)
     return redirect(url_for("admin.meeting_page", slug=slug))
 
 

@@ -107,6 +107,13 @@ def close_state(slug: str):
     return jsonify(state)
 
 
+@api.get("/elections/<slug>/ballots/<int:position>/status")
+def ballot_status(slug: str, position: int):
+    """One board entry's status (received, valid, invalid): what a phone asks after its
+    receipt. Public, like the board."""
+    return jsonify(meeting().ballot_status(slug, position))
+
+
 @api.get("/elections/<slug>/board")
 def board(slug: str):
     return jsonify(board=meeting().board(slug))

@@ -52,20 +52,31 @@ TOKEN_REQUEST["required"] = ["blinded_msg"]
 
 SLUG = {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}
 INDEX = {"name": "index", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
+POSITION = {"name": "position", "in": "path", "required": True,
+            "schema": {"type": "integer", "minimum": 1}}
 
 PATHS: dict[str, dict[str, Any]] = {
     "/elections/{slug}": {"get": _op("Election info for phones: manifest, context, fingerprint, receipt key")},
-    "/elections/{slug}/counters": {"get": _op("Counts only (projector): eligible, tokens, ballots")},
+    "/elections/{slug}/counters": {"get": _op(
+        "Counts only (projector): eligible, tokens, ballots (received), checked, valid, "
+        "invalid, unchecked")},
     "/elections/{slug}/tokens": {"post": _op(
         "Redeem an invitation once and blind-sign the voter's blinded token message",
         body=TOKEN_REQUEST, errors=(400, 403, 404, 409, 413, 429))},
     "/elections/{slug}/ballots": {"post": _op(
-        "Cast an encrypted ballot; returns the signed receipt after the commit",
+        "Cast an encrypted ballot: received after the cheap checks (token, signature, "
+        "encodings); returns the signed receipt after the commit. The proofs are checked "
+        "in the background (see .../ballots/{position}/status)",
         body=_obj(ballot=BALLOT), ok=201, errors=(400, 404, 409, 413, 422, 429))},
+    "/elections/{slug}/ballots/{position}/status": {"get": _op(
+        "A board entry's status: received (not checked yet), valid, or invalid with the "
+        "reason; with its tracking code and entry hash", errors=(400, 404))},
     "/elections/{slug}/close": {"get": _op(
         "What was fixed at the close, before any decryption: attendance, paper figures, the "
         "board's final head (ballots, last entry hash), the audit entry's seq and hash")},
-    "/elections/{slug}/board": {"get": _op("The bulletin board: positions, tracking codes, hashes")},
+    "/elections/{slug}/board": {"get": _op(
+        "The bulletin board: positions, tracking codes, hashes, and each entry's status "
+        "(received, valid, invalid with the reason)")},
     "/elections/{slug}/board/ballots": {"get": _op(
         "The whole board with its ballots, once voting has closed (trustees check it and "
         "recompute the aggregate themselves)", errors=(404, 409))},
@@ -111,7 +122,8 @@ PATHS: dict[str, dict[str, Any]] = {
 
 for path, ops in PATHS.items():
     for op in ops.values():
-        op["parameters"] = [SLUG] + ([INDEX] if "{index}" in path else [])
+        op["parameters"] = [SLUG] + ([INDEX] if "{index}" in path else []) + \
+            ([POSITION] if "{position}" in path else [])
 
 
 def openapi() -> dict[str, Any]:

@@ -77,6 +77,13 @@ VOTER_STRINGS = {
     "sending": "Sending your encrypted ballot…",
     "cast_failed": "The ballot was not accepted: %(reason)s",
     "receipt_bad": "The server's receipt does not check: %(reason)s",
+    # the receipt's two states (docs/protocol.md, "Received, then checked")
+    "status_received": "Received: your ballot is on the board. The server is now checking "
+                       "its proofs.",
+    "status_valid": "Checked: your ballot is valid and will be counted.",
+    "status_invalid": "Checked: the server marked your ballot INVALID (%(reason)s). It will "
+                      "not be counted. Tell the secretary and the trustees now: the record "
+                      "lets anyone check this.",
     "self": "self-assessed",
     "proposed": "proposed",
     "no_match": "No name matches.",

@@ -150,10 +150,13 @@ def test_a_board_cut_down_is_refused(server, tmp_path):
     devices, keys, files, codes = closed_meeting(meeting, base_url, tmp_path)
     head = devices[1].check_board(keys[1], workers=1)[1].head
     with operator(meeting).begin() as conn:
+        without_trigger(conn, "board_checks", ["board_checks_no_delete"],
+                        "board_checks_append_only")
         without_trigger(conn, "board_entries", ["board_entries_no_delete"],
                         "board_entries_append_only")
-        conn.execute(text("DELETE FROM board_entries WHERE election_id = :e AND position > 1"),
-                     {"e": election_id(conn)})
+        for table in ("board_checks", "board_entries"):  # the statuses first (foreign key)
+            conn.execute(text(f"DELETE FROM {table} WHERE election_id = :e AND position > 1"),
+                         {"e": election_id(conn)})
     # The projector's head does not match: refused, nothing decrypted.
     r = cli_decrypt(base_url, 1, codes["T1"], files[1], "--expect-head", head[:16],
                     "--expect-ballots", "3")

@@ -25,7 +25,7 @@ from tests.service.test_second_round import ceremony
 SLUG = "cb-gio"
 MEMBERS = [(f"G{i:02d}", f"Đảng viên {i}") for i in range(1, 11)]
 #: The tables whose rows are written per member or per ballot while voting is open.
-PER_VOTER = ("invitations", "token_issuance", "board_entries")
+PER_VOTER = ("invitations", "token_issuance", "board_entries", "board_checks")
 
 
 def test_no_stored_time_or_id_orders_token_issuance_against_the_board(server):  # noqa: F811

@@ -69,10 +69,12 @@ class Deployment:
         return Http(self.urls[i % len(self.urls)], timeout=timeout)
 
 
-def start_deployment(db_url: str, tmp: Path, workers: int | None = None) -> Deployment:
+def start_deployment(db_url: str, tmp: Path, workers: int | None = None,
+                     checkers: int = 1) -> Deployment:
     keys, records, instance = tmp / "keys", tmp / "records", tmp / "instance"
     pool = WorkerPool(db_url, keys_dir=keys, records_dir=records, instance=instance,
-                      workers=workers or worker_count(db_url), threads=8, log_dir=tmp)
+                      workers=workers or worker_count(db_url), threads=8, log_dir=tmp,
+                      checkers=checkers)
     pool.start()
     engine = make_engine(db_url)
     meeting = Meeting(session_factory(engine), KeyStore(keys), records)

@@ -71,6 +71,7 @@ def test_openapi_describes_every_api_route(client):
     for rule in app.url_map.iter_rules():
         if rule.endpoint.startswith("api.") and rule.rule != "/api/v1/openapi.json":
             path = rule.rule.removeprefix("/api/v1").replace("<int:index>", "{index}").replace(
+                    "<int:position>", "{position}").replace(
                 "<slug>", "{slug}")
             actual |= {(path, m) for m in rule.methods - {"HEAD", "OPTIONS"}}
     assert described == actual

@@ -136,13 +136,22 @@ def test_second_round_end_to_end(server, tmp_path):
     with pytest.raises(ApiError) as e:
         http.post(f"/api/v1/elections/{slug2}/ballots", {"ballot": tampered})
     assert e.value.status == 422 and "signature" in e.value.message
-    # ... and re-signed by the voter key, the proof itself fails.
-    unsigned = replace(ballot, limits=(altered,), signature=b"")
-    forged = replace(unsigned, signature=key.sign(unsigned.ballot_hash).signature)
+    # ... and re-signed by the voter key (M11 here), the proof itself fails: the ballot is
+    # received (its token and signature are good), then marked invalid by the background
+    # check, with the reason, and not counted; the token is spent.
+    token11, key11 = obtain_token(http, election, invitations["M11"])
+    honest11, _ = seal(election, token11, key11, [0, 0, 1, 1])
+    unsigned = replace(honest11, limits=(altered,), signature=b"")
+    forged = replace(unsigned, signature=key11.sign(unsigned.ballot_hash).signature)
+    receipt = http.post(f"/api/v1/elections/{slug2}/ballots",
+                        {"ballot": forged.to_json()})["receipt"]
+    assert meeting.finish_close(slug2) is False  # not closed: checks only, no aggregate
+    status = http.get(f"/api/v1/elections/{slug2}/ballots/{receipt['position']}/status")
+    assert status["status"] == "invalid" and status["tracking_code"] == forged.tracking_code
+    assert "group 1: more than 2 agree, or the proof fails" in status["reason"]
     with pytest.raises(ApiError) as e:
-        http.post(f"/api/v1/elections/{slug2}/ballots", {"ballot": forged.to_json()})
-    assert e.value.status == 422
-    assert "group 1: more than 2 agree, or the proof fails" in e.value.message
+        cast(http, election, honest11)
+    assert e.value.status == 409
     without = {k: v for k, v in ballot.to_json().items() if k != "limits"}
     with pytest.raises(ApiError) as e:
         http.post(f"/api/v1/elections/{slug2}/ballots", {"ballot": without})

@@ -54,7 +54,15 @@ def test_board_is_unchanged_after_refusals(engine, sf, filled):
 def test_truncate_refused_on_postgresql(engine, filled):
     if engine.dialect.name != "postgresql":
         pytest.skip("TRUNCATE exists only on PostgreSQL")
-    _refused(engine, "TRUNCATE board_entries", match="append-only")
+    # board_checks references the board (migration 0010): a plain TRUNCATE is refused by the
+    # foreign key already; with CASCADE, by the append-only triggers of both tables.
+    from sqlalchemy.exc import DBAPIError
+
+    with pytest.raises(DBAPIError, match="board_checks"):
+        with engine.begin() as conn:
+            conn.exec_driver_sql("TRUNCATE board_entries")
+    _refused(engine, "TRUNCATE board_entries CASCADE", match="append-only")
+    _refused(engine, "TRUNCATE board_checks", match="append-only")
 
 
 def test_one_token_per_roll_entry_per_election(engine, filled):

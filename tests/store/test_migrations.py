@@ -13,7 +13,7 @@ from ballot.store.models import Base
 
 TABLES = {
     "elections", "roll_entries", "units", "trustees", "invitations", "token_issuance",
-    "board_entries", "tallies", "audit_log", "admins", "rate_events",
+    "board_entries", "tallies", "audit_log", "admins", "rate_events", "board_checks",
 }
 
 

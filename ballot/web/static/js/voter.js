@@ -1001,6 +1001,46 @@
     show("receipt");
     if (window.BallotReceiptCheck) window.BallotReceiptCheck.render({ api, status: info.status, receipt: r, numberFormat });
     watchSecondRound();
+    watchStatus();
+  }
+
+  // The receipt's two states (docs/protocol.md, "Received, then checked"): "received" at once
+  // (on the board, token and signature checked), then "checked" when the server has checked
+  // the proofs: valid (counted), or invalid (not counted; honest phones never produce one).
+  // Asked every 2 s, then less often, while the receipt is shown; the answer must name this
+  // receipt's entry.
+  let statusTimer = null;
+  let statusPolls = 0;
+  function showStatus(status, reason) {
+    const box = $("receipt-status");
+    box.dataset.status = status;
+    box.className = status === "valid" ? "flash ok" : status === "invalid" ? "flash error" : "flash info";
+    box.textContent = status === "valid" ? S.status_valid
+      : status === "invalid" ? fmt(S.status_invalid, { reason: reason || "?" }) : S.status_received;
+  }
+  async function watchStatus() {
+    clearTimeout(statusTimer);
+    const r = rec && rec.receipt;
+    if (!r) return;
+    if (rec.status && rec.status !== "received") return showStatus(rec.status, rec.reason);
+    showStatus("received");
+    if ($("screen-receipt").hidden || statusPolls >= 400) return;
+    statusPolls += 1;
+    let st = null;
+    try {
+      st = await api("GET", `/ballots/${r.position}/status`);
+    } catch (e) {
+      st = null;
+    }
+    if (!rec || rec.receipt !== r) return; // another voter meanwhile
+    if (st && st.tracking_code === r.tracking_code && st.entry_hash === r.entry_hash &&
+        (st.status === "valid" || st.status === "invalid")) {
+      rec.status = st.status;
+      if (st.reason) rec.reason = st.reason;
+      save();
+      return showStatus(st.status, st.reason);
+    }
+    statusTimer = setTimeout(watchStatus, statusPolls < 30 ? 2000 : 10000);
   }
   $("receipt-download").addEventListener("click", () => {
     if (rec && rec.receipt) {
