@@ -23,6 +23,7 @@ class _LazyGroup(click.Group):
         "verify-audit": ("ballot.clients.audit_cli", "verify_audit"),
         "admin": ("ballot.web.admin_cli", "admin_group"),
         "audit": ("ballot.service.audit_cli", "audit_group"),
+        "monitor": ("ballot.clients.monitor", "monitor_command"),
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -82,16 +83,33 @@ def demo(voters: int, units: int, trustees: int, threshold: int, record: Path | 
 
 
 @main.command()
-@click.argument("record", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("record", type=click.Path(dir_okay=False, path_type=Path), required=False)
+@click.option("--export-page", "export_page", default=None,
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the browser verifier as one self-contained HTML file (works offline, "
+                   "from file://) and print its SHA-256 fingerprint; RECORD is then optional.")
 @click.option("--receipt", "receipt", default=None, help="A tracking code to look up.")
 @click.option("--workers", type=int, default=None, help="Processes for ballot checks.")
 @click.option("--first-round", "first_round", default=None,
               type=click.Path(dir_okay=False, path_type=Path),
               help="For a second round: the first round's record; also verify it and that "
                    "this round's candidates, groups, K and base come from its results.")
-def verify(record: Path, receipt: str | None, workers: int | None,
-           first_round: Path | None) -> None:
+def verify(record: Path | None, receipt: str | None, workers: int | None,
+           first_round: Path | None, export_page: Path | None = None) -> None:
     """Verify an election record from the file alone (exit 0 only if every check passes)."""
+    if export_page is not None:
+        from ballot.web.verifier import export_page as write_page
+
+        try:
+            fingerprint = write_page(export_page)
+        except OSError as exc:
+            raise click.ClickException(f"cannot write {export_page}: {exc.strerror}") from None
+        click.echo(f"Verifier page written to {export_page}\n"
+                   f"Dấu vân tay / fingerprint (SHA-256): {fingerprint}")
+        if record is None:
+            return
+    if record is None:
+        raise click.UsageError("give the RECORD to verify (or --export-page FILE)")
     from ballot.tally.record import RecordError, load_record
     from ballot.tally.report import checklist
     from ballot.tally.verify import find_receipt, verify_record

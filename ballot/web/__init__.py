@@ -61,11 +61,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from .api import api
     from .errors import init_app as init_errors
     from .trustee import trustee
+    from .verifier import verifier
     from .vote import public
 
     app.register_blueprint(api)
     app.register_blueprint(admin)
     app.register_blueprint(trustee)
     app.register_blueprint(public)
+    app.register_blueprint(verifier)
     init_errors(app)
     return app
