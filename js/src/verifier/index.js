@@ -21,6 +21,9 @@ export { ready, Report, STEPS, PHASES, TITLES, verifyRecord, runBallotsHere, run
 export { checklist, resultsTable, loadRecord, RecordError, parseManifest, countManifest };
 export { checkReceiptIn, parseReceiptInput, normaliseCode };
 
+/** The group operations, for measuring the floor (benchmarks/browser_verify.py). */
+export * as group from "../group.js";
+
 export const sha256Hex = (bytes) => toHex(sha256Plain(bytes));
 
 /**

@@ -122,8 +122,10 @@ async function verifyBytes(bytes, firstBytes, source) {
       return;
     }
     const src = bundleSource();
-    const workers = Math.max(1, navigator.hardwareConcurrency || 2);
-    const runBallots = src && typeof Worker !== "undefined" ? runBallotsInWorkers(src, workers) : runBallotsHere;
+    // One worker per core; "#workers=N" in the address overrides it (0: in the page's thread).
+    const asked = /(?:^#|&)workers=(\d+)/.exec(location.hash);
+    const workers = asked ? Number(asked[1]) : Math.max(1, navigator.hardwareConcurrency || 2);
+    const runBallots = workers > 0 && src && typeof Worker !== "undefined" ? runBallotsInWorkers(src, workers) : runBallotsHere;
     $("workers").textContent = `${workers} ${t("workers")}`;
     let current = null;
     const onPhase = (name) => {
@@ -146,6 +148,7 @@ async function verifyBytes(bytes, firstBytes, source) {
       }
     }
     last = { record, report, seconds: (performance.now() - t0) / 1000, positions: report.state.positions || new Map() };
+    document.body.dataset.seconds = last.seconds.toFixed(3);
     show(last);
   } finally {
     busy = false;
