@@ -54,7 +54,7 @@ __all__ = [
 
 #: The keys ``meeting`` may carry; every one is optional.
 MEETING_KEYS = ("locality", "place", "started", "ended", "chair", "secretary", "complaints",
-                "second_round")
+                "second_round", "verifier_fingerprint")
 
 OUTCOME_VI = {
     "passed": "Đạt",
@@ -1071,6 +1071,14 @@ def render_minutes_html(record: Mapping[str, Any], report: Report | None = None,
     w('<p class="muted small">Bất kỳ ai có hồ sơ bầu cử đều có thể tự kiểm tra '
       "lại bằng lệnh <code>ballot verify</code>; mỗi đảng viên kiểm tra phiếu của mình bằng mã "
       "trên biên nhận.</p>")
+    vfp = (meeting or {}).get("verifier_fingerprint")
+    if isinstance(vfp, str) and re.fullmatch(r"[0-9a-f]{64}", vfp):
+        # The observers' verifier page (ballot/web/verifier.py): a saved copy is checked
+        # against this SHA-256 (docs/web.md, "Observers").
+        w('<p class="muted small">Trang kiểm tra hồ sơ trên trình duyệt (<code>/verify</code>, '
+          "<code>ballot verify --export-page</code>), dấu vân tay SHA-256 "
+          '<span class="en">browser verifier page fingerprint</span>: '
+          f'<code>{_e(" ".join(vfp[i:i + 8] for i in range(0, 64, 8)))}</code></p>')
 
     # Complaints.
     w(f'<h2>{roman[section]}. Khiếu nại, kiến nghị<span class="en">complaints</span></h2>')

@@ -552,10 +552,13 @@ def _minutes(slug: str) -> dict[str, Path]:
         rec = load_record(path)
         report = verify_record(rec)
         try:  # the page first: if it cannot be made, the minutes already written stay
+            from .verifier import page_fingerprint
+
+            shown = {**(extra or {}), "verifier_fingerprint": page_fingerprint()}
             page = render_minutes_html(rec, report,
                                        css_href=url_for("admin.minutes_css", slug=slug),
-                                       meeting=extra)
-            write_minutes(rec, report, out, name=slug, meeting=extra)
+                                       meeting=shown)
+            write_minutes(rec, report, out, name=slug, meeting=shown)
         except ValueError as exc:
             abort(409, _("The minutes cannot be written: %(reason)s", reason=str(exc)))
         tmp = view.with_name("view.html.tmp")

@@ -241,3 +241,16 @@ def test_the_exported_copy_works_from_file_with_no_network(demo, tmp_path):  # n
             assert leaving(requests) == [target.as_uri()]
         finally:
             browser.close()
+
+
+def test_the_minutes_print_the_pages_fingerprint(demo):  # noqa: F811
+    from ballot.tally.minutes import render_minutes_html
+    from ballot.web.verifier import page_fingerprint
+
+    rec = load_record(demo)
+    fp = page_fingerprint()
+    html = render_minutes_html(rec, verify_record(rec, workers=1),
+                               meeting={"verifier_fingerprint": fp})
+    assert " ".join(fp[i:i + 8] for i in range(0, 64, 8)) in html
+    assert "ballot verify --export-page" in html
+    assert "export-page" not in render_minutes_html(rec, None)
