@@ -32,7 +32,7 @@ _SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 
 WEB = Path(__file__).resolve().parent
 BUNDLE = WEB / "static" / "js" / "ballot-verifier.js"
-TEMPLATE = WEB / "templates" / "verify.html"
+TEMPLATE = WEB / "verifier_page.html"  # not a Flask template: the page is self-contained
 
 STYLE = """
 :root { --ok: #1b6e2d; --bad: #a4161a; --line: #d0d4da; --bar: #2f5d9c; font-family: system-ui, sans-serif; }

@@ -254,3 +254,22 @@ def test_the_minutes_print_the_pages_fingerprint(demo):  # noqa: F811
     assert " ".join(fp[i:i + 8] for i in range(0, 64, 8)) in html
     assert "ballot verify --export-page" in html
     assert "export-page" not in render_minutes_html(rec, None)
+
+
+def test_the_verifier_bundle_is_current(tmp_path):
+    """ballot-verifier.js is built from js/src with the phone's bundle (`npm run build`)."""
+    import shutil
+    import subprocess
+
+    from test_js_bundle import source_hash
+
+    root = Path(__file__).resolve().parents[2]
+    bundle = root / "ballot" / "web" / "static" / "js" / "ballot-verifier.js"
+    first = bundle.read_bytes().split(b"\n", 1)[0].decode("ascii")
+    assert first == f"/* ballot-verifier source-sha256: {source_hash()} */", (
+        "ballot-verifier.js is stale: run `cd js && npm ci && npm run build` and commit it")
+    node = shutil.which("node")
+    if node and (root / "js" / "node_modules" / "esbuild").is_dir():
+        subprocess.run([node, "build.mjs", "--out", str(tmp_path / "c.js"), "--verifier-out",
+                        str(tmp_path / "v.js")], cwd=root / "js", check=True, capture_output=True)
+        assert (tmp_path / "v.js").read_bytes() == bundle.read_bytes()
