@@ -259,3 +259,25 @@ def test_the_js_link_checks_agree(rounds, tmp_path):  # noqa: F811
         assert (js["ok"], js["first_failure"]) == (py.ok, first), name
         assert js["checklist"] == checklist(py), name
     assert len(cases) >= 9 and inspect.getsource(tvl).count("def test_a") >= 6
+
+
+def test_every_python_check_has_its_js_twin_with_the_same_title():
+    """When a check is added to ballot/tally/verify.py or verify_link.py, the browser's verifier
+    must get the same check (js/src/verifier/checks.js STEPS or link.js): this names the ones
+    missing, before any record is compared."""
+    import re
+
+    pattern = re.compile(r"""(?:need|must|add)\(\s*[^"]*?"(\w+)",\s*(?:"([^"]+)"|(\w+))""", re.S)
+    js = "".join((JS / "src" / "verifier" / name).read_text(encoding="utf-8")
+                 for name in ("checks.js", "link.js", "index.js", "page.js"))
+    missing = []
+    for name in ("verify.py", "verify_link.py"):
+        text = (ROOT / "ballot" / "tally" / name).read_text(encoding="utf-8")
+        titles = dict(re.findall(r'^(\w+) = "([^"]+)"$', text, re.M))  # title = "…" variables
+        for key, title, var in pattern.findall(text):
+            title = title or titles.get(var, "")
+            if f'"{key}"' not in js and f"{key}:" not in js:
+                missing.append(f"{name}: check id {key!r}")
+            elif title and title not in js:
+                missing.append(f"{name}: title {title!r} of {key!r}")
+    assert not missing, missing
