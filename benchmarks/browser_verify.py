@@ -38,10 +38,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import _ours  # noqa: E402
-from _browser import (CHROMIUM, CHROMIUM_ARGS, _descendant_renderers, _QuietHandler,  # noqa: E402
-                      lan_address)
-from _common import RESULTS, ROOT, say  # noqa: E402
+import _ours
+from _browser import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    _descendant_renderers,
+    _QuietHandler,
+    lan_address,
+)
+from _common import RESULTS, ROOT, say
 
 SEED, TRUSTEES, THRESHOLD = 20251215, 3, 2
 

@@ -28,14 +28,14 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
 import click
 
-__all__ = ["release_hashes", "monitor_once", "monitor_command", "MonitorResult"]
+__all__ = ["MonitorResult", "monitor_command", "monitor_once", "release_hashes"]
 
 STATIC = Path(__file__).resolve().parents[1] / "web" / "static"
 OPENED = ("open", "closed", "tallied", "published")
@@ -144,7 +144,7 @@ def monitor_once(base: str, slug: str, state_dir: Path, *, timeout: float = 30) 
         old = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
     except ValueError:
         raise click.ClickException(f"{path}: not a monitor state file") from None
-    now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    now = datetime.now(UTC).isoformat(timespec="seconds")
 
     # 1. The code served to phones and trustees, against the release.
     release = release_hashes()

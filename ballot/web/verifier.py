@@ -19,14 +19,13 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 from functools import lru_cache
 from pathlib import Path
 
-import re
-
 from flask import Blueprint, Response, abort
 
-__all__ = ["verifier", "render_page", "page_fingerprint", "page_csp", "export_page"]
+__all__ = ["export_page", "page_csp", "page_fingerprint", "render_page", "verifier"]
 
 _SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 

@@ -13,11 +13,11 @@ import threading
 
 import pytest
 from click.testing import CliRunner
+from tally.test_verify import demo  # noqa: F401 — a published meeting (the demo's record)
 from waitress.server import create_server
 
 from ballot.cli import main
 from ballot.clients.monitor import release_hashes, split_url
-from tally.test_verify import demo  # noqa: F401 — a published meeting (the demo's record)
 
 
 class Liar:

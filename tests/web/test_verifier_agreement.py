@@ -18,16 +18,16 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from tally import test_verify as tv
+from tally import test_verify_link as tvl
+from tally.test_verify import demo  # noqa: F401 — the module's demo record fixture
+from tally.test_verify_link import rounds  # noqa: F401 — a first round and its second round
 
 from ballot.crypto.encoding import b64decode, b64encode, canonical_json
 from ballot.tally.record import load_record
 from ballot.tally.report import checklist, results_table
 from ballot.tally.verify import verify_record
 from ballot.tally.verify_link import verify_link
-from tally import test_verify as tv
-from tally import test_verify_link as tvl
-from tally.test_verify import demo  # noqa: F401 — the module's demo record fixture
-from tally.test_verify_link import rounds  # noqa: F401 — a first round and its second round
 
 ROOT = Path(__file__).resolve().parents[2]
 JS = ROOT / "js"
@@ -80,7 +80,7 @@ def _from_test_verify(record: dict) -> list[tuple[str, dict]]:
         rec = copy.deepcopy(record)
         seen = []
         real = tv.failing
-        tv.failing = lambda r, _seen=seen: (_seen.append(copy.deepcopy(r)), real(r))[1]
+        tv.failing = lambda r, _seen=seen, _real=real: (_seen.append(copy.deepcopy(r)), _real(r))[1]
         try:
             fn(rec)
         finally:
@@ -199,8 +199,8 @@ def test_the_js_verifier_agrees_on_honest_and_tampered_records(demo, rounds, tmp
             "honest_receipt_key_changed", "honest_level_short_left_out"} <= set(honest)
     for name, js in zip(names, got):
         if name.startswith("honest_") and "second_round" not in name:
-            rec = load_record(tmp_path / f"{name}.json") if name.startswith("honest_demo") or \
-                name.startswith("honest_receipt") or name.startswith("honest_level") else load_record(path1)
+            own = name.startswith(("honest_demo", "honest_receipt", "honest_level"))
+            rec = load_record(tmp_path / f"{name}.json") if own else load_record(path1)
             assert js["table"] == results_table(rec), name
 
 
@@ -267,13 +267,13 @@ def test_every_python_check_has_its_js_twin_with_the_same_title():
     missing, before any record is compared."""
     import re
 
-    pattern = re.compile(r"""(?:need|must|add)\(\s*[^"]*?"(\w+)",\s*(?:"([^"]+)"|(\w+))""", re.S)
+    pattern = re.compile(r"""(?:need|must|add)\(\s*[^"]*?"(\w+)",\s*(?:"([^"]+)"|(\w+))""", re.DOTALL)
     js = "".join((JS / "src" / "verifier" / name).read_text(encoding="utf-8")
                  for name in ("checks.js", "link.js", "index.js", "page.js"))
     missing = []
     for name in ("verify.py", "verify_link.py"):
         text = (ROOT / "ballot" / "tally" / name).read_text(encoding="utf-8")
-        titles = dict(re.findall(r'^(\w+) = "([^"]+)"$', text, re.M))  # title = "…" variables
+        titles = dict(re.findall(r'^(\w+) = "([^"]+)"$', text, re.MULTILINE))  # title = "…" variables
         for key, title, var in pattern.findall(text):
             title = title or titles.get(var, "")
             if f'"{key}"' not in js and f"{key}:" not in js:

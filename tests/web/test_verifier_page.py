@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import CHROMIUM_ARGS, require_browser, run_until_closed
+from tally.test_verify import ctx_of, demo  # noqa: F401 — the demo record fixture
 
 from ballot.cli import main
 from ballot.crypto.ballots import ballot_from_json
@@ -27,8 +29,6 @@ from ballot.tally.board import Receipt, sign_receipt
 from ballot.tally.record import load_record
 from ballot.tally.report import checklist, results_table
 from ballot.tally.verify import verify_record
-from conftest import CHROMIUM_ARGS, require_browser, run_until_closed
-from tally.test_verify import ctx_of, demo  # noqa: F401 — the demo record fixture
 
 pytestmark = pytest.mark.browser
 
