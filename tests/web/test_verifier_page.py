@@ -109,6 +109,11 @@ def check_page(page, rec: dict, tmp_path: Path, requests: list[str], demo_path: 
     names = [u["name"] for u in rec["manifest"]["units"]]
     assert page.text_content("table.results").count(names[0]) >= 1
     assert page.locator("table.results .bar").count() == len(names) * len(rec["manifest"]["levels"])
+    # one progress bar per phase, all full; the ballots' bar counted every ballot
+    for phase in ("setup", "ballots", "tally"):
+        bar = page.locator(f"#phase-{phase}")
+        assert bar.get_attribute("value") == bar.get_attribute("max"), phase
+    assert page.text_content("#phase-ballots-n") == f"{len(rec['board'])}/{len(rec['board'])}"
     n_checks = page.locator("#checks li.ok").count()
     assert n_checks == len(report.checks)
     before = len(requests)

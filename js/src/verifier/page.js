@@ -95,6 +95,15 @@ function bundleSource() {
 let last = null;
 let busy = false;
 
+/** A phase is over: its bar full, its count kept (the ballots' "N/N"). */
+function finishPhase(name) {
+  const bar = $(`phase-${name}`);
+  if (!bar) return;
+  bar.value = bar.max;
+  const n = $(`phase-${name}-n`);
+  if (n.textContent) n.textContent = `${bar.max}/${bar.max}`;
+}
+
 function setPhase(name, done, total) {
   const bar = $(`phase-${name}`);
   if (!bar) return;
@@ -129,14 +138,15 @@ async function verifyBytes(bytes, firstBytes, source) {
     $("workers").textContent = `${workers} ${t("workers")}`;
     let current = null;
     const onPhase = (name) => {
-      if (current) setPhase(current, 1, 1);
+      if (current) finishPhase(current);
       current = name;
-      setPhase(name, 0, name === "ballots" ? (Array.isArray(record.board) ? record.board.length : 1) : 1);
+      if (name === "ballots") setPhase(name, 0, Array.isArray(record.board) ? record.board.length : 0);
+      else setPhase(name, 0, 0);
       return new Promise((r) => setTimeout(r, 0));
     };
     const progress = (done, total) => setPhase("ballots", done, total);
     const report = await verifyRecord(record, { runBallots, progress, onPhase });
-    if (current && report.ok) setPhase(current, 1, 1);
+    if (current && report.ok) finishPhase(current);
     if (firstBytes) {
       if (isSecondRound(record)) {
         const first = loadRecord(firstBytes, "the first-round record");
