@@ -211,6 +211,10 @@ def test_served_over_plain_http_from_a_lan_address(demo, tmp_path):  # noqa: F81
                                              f"{base}/api/v1/elections/{slug}/record"]
                 assert any(u.startswith("blob:") for u in requests), "the ballots ran in workers"
                 check_page(page, rec, tmp_path, requests, demo)
+                # A meeting whose record is not published: said so, in Vietnamese first.
+                page.goto(f"{base}/verify/khong-co")
+                assert wait_verdict(page) == "unreadable"
+                assert "chưa được công bố" in page.inner_text("#verdict")
             finally:
                 browser.close()
     finally:

@@ -46,7 +46,7 @@ const S = {
   receiptFirst: ["Hãy kiểm tra hồ sơ trước.", "Verify a record first."],
   counted: ["Phiếu có trong bảng tin và đã được kiểm (hồ sơ hợp lệ).", "The ballot is on the board and was counted (the record verifies)."],
   notCounted: ["Không xác nhận được phiếu đã được kiểm.", "The ballot cannot be confirmed as counted."],
-  fingerprint: ["Dấu vân tay của trang (SHA-256), in trong biên bản:", "This page's fingerprint (SHA-256), printed in the minutes:"],
+  notPublished: ["Hồ sơ của cuộc họp này chưa được công bố (sau khi kiểm phiếu xong).", "This meeting's record is not published yet (it is written when the tally is finished)."],
   elapsed: ["Thời gian", "Time"],
 };
 
@@ -250,7 +250,7 @@ async function loadUrl(url) {
     return;
   }
   if (!resp.ok) {
-    last = { error: `${url}: HTTP ${resp.status}` };
+    last = { error: resp.status === 404 ? `${t("notPublished")} (${url}: HTTP 404)` : `${url}: HTTP ${resp.status}` };
     show(last);
     return;
   }
