@@ -217,7 +217,12 @@ def monitor_once(base: str, slug: str, state_dir: Path, *, timeout: float = 30) 
                              f"{current['base_hash'][:16]}… kept for later looks")
     elif status == 404 and fixed:
         res.changes.append("the election is no longer served (it was open at an earlier look)")
-    elif status != 404:
+    elif status == 404:
+        raise ServerError(f"no meeting {slug!r} on this server ({base}/api/v1/elections/{slug}: "
+                          "HTTP 404)")
+    elif status == 409:
+        res.notes.append("the key ceremony is not finished: manifest and context not fixed yet")
+    else:
         raise ServerError(f"{base}/api/v1/elections/{slug}: HTTP {status}")
 
     # Keep the union of what was seen: a removed entry stays reported at every later look.

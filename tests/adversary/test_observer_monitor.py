@@ -95,6 +95,10 @@ def test_an_honest_server_passes_and_every_lie_is_reported(server, tmp_path):
     assert code == 0 and "new entries" not in out, out
     assert (state / f"{slug}.monitor.json").exists()
 
+    # A meeting this server does not have: said so, not "nothing wrong".
+    code, out = look(f"{base}/v/khong-co", tmp_path / "other")
+    assert code == 2 and "no meeting 'khong-co' on this server" in out
+
     # A phone script that is not the release's.
     liar.rewrite["/static/js/voter.js"] = lambda body: body.replace(b"use strict", b"use sloppy", 1) + b"\n//"
     code, out = look(f"{base}/v/{slug}", state)
