@@ -21,6 +21,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import CHROMIUM_ARGS, require_browser, run_until_closed
 from tally.test_verify import ctx_of, demo  # noqa: F401 — the demo record fixture
+from tally.test_verify_link import rounds  # noqa: F401 — a first round and its second round
 
 from ballot.cli import main
 from ballot.crypto.ballots import ballot_from_json
@@ -29,6 +30,7 @@ from ballot.tally.board import Receipt, sign_receipt
 from ballot.tally.record import load_record
 from ballot.tally.report import checklist, results_table
 from ballot.tally.verify import verify_record
+from ballot.tally.verify_link import verify_link
 
 pytestmark = pytest.mark.browser
 
@@ -221,7 +223,7 @@ def test_served_over_plain_http_from_a_lan_address(demo, tmp_path):  # noqa: F81
         srv.close()
 
 
-def test_the_exported_copy_works_from_file_with_no_network(demo, tmp_path):  # noqa: F811
+def test_the_exported_copy_works_from_file_with_no_network(demo, rounds, tmp_path):  # noqa: F811
     require_browser()
     from playwright.sync_api import sync_playwright
 
@@ -247,6 +249,20 @@ def test_the_exported_copy_works_from_file_with_no_network(demo, tmp_path):  # n
             assert leaving(requests) == [target.as_uri()]
             assert open_record(page, demo) == "ok", page.inner_text("#verdict")
             check_page(page, rec, tmp_path, requests, demo)
+            # A second round with its first: the link checks and round one's own, as
+            # `ballot verify R2 --first-round R1`.
+            path1, path2 = rounds
+            page.set_input_files("#record-file", [])
+            page.set_input_files("#first-file", str(path1))
+            assert open_record(page, path2) == "ok", page.inner_text("#verdict")
+            py = verify_record(load_record(path2), workers=1)
+            py.checks.extend(verify_link(load_record(path2), load_record(path1),
+                                         path1.read_bytes()).checks)
+            py1 = verify_record(load_record(path1), workers=1)
+            py.add("first_round_record", "First-round record verifies", py1.ok,
+                   f"all {len(py1.checks)} checks passed")
+            assert page.text_content("#checklist") == checklist(py)
+            assert page.locator("#checks li.ok[data-key=link_ballots]").count() == 1
             assert leaving(requests) == [target.as_uri()]
         finally:
             browser.close()

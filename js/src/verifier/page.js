@@ -112,8 +112,14 @@ function setPhase(name, done, total) {
   $(`phase-${name}-n`).textContent = total ? `${done}/${total}` : "";
 }
 
+let pending = null;
+
 async function verifyBytes(bytes, firstBytes, source) {
-  if (busy) return;
+  if (busy) {
+    // A file chosen while another is being checked: checked next (the latest one only).
+    pending = [bytes, firstBytes, source];
+    return;
+  }
   busy = true;
   $("status").textContent = "";
   $("verdict").className = "verdict";
@@ -148,8 +154,18 @@ async function verifyBytes(bytes, firstBytes, source) {
     const report = await verifyRecord(record, { runBallots, progress, onPhase });
     if (current && report.ok) finishPhase(current);
     if (firstBytes) {
-      if (isSecondRound(record)) {
-        const first = loadRecord(firstBytes, "the first-round record");
+      if (!isSecondRound(record)) {
+        $("status").textContent = lang === "vi" ? "Hồ sơ không phải vòng hai: tệp vòng một không được dùng."
+          : "The record is not a second round: the first-round file is not used.";
+      } else {
+        let first;
+        try {
+          first = loadRecord(firstBytes, "the first-round record");
+        } catch (e) {
+          last = { error: e.message };
+          show(last);
+          return;
+        }
         report.checks.push(...verifyLink(record, first, firstBytes).checks);
         const r1 = await verifyRecord(first, { runBallots, progress, onPhase });
         const f1 = r1.firstFailure;
@@ -162,6 +178,11 @@ async function verifyBytes(bytes, firstBytes, source) {
     show(last);
   } finally {
     busy = false;
+    if (pending) {
+      const next = pending;
+      pending = null;
+      verifyBytes(...next);
+    }
   }
 }
 
