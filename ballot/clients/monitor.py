@@ -37,20 +37,15 @@ import click
 
 __all__ = ["MonitorResult", "monitor_command", "monitor_once", "release_hashes"]
 
-STATIC = Path(__file__).resolve().parents[1] / "web" / "static"
 OPENED = ("open", "closed", "tallied", "published")
 _SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 
 
 def release_hashes() -> dict[str, str]:
-    """``/static/<path>`` → SHA-256 of every file of the installed release's static folder,
-    and ``/verify`` → the verifier page's fingerprint."""
-    from ballot.web.verifier import page_fingerprint
+    """The installed release's served files and their SHA-256 (:mod:`ballot.web.verifier`)."""
+    from ballot.web.verifier import release_hashes as hashes
 
-    out = {f"/static/{p.relative_to(STATIC).as_posix()}": hashlib.sha256(p.read_bytes()).hexdigest()
-           for p in sorted(STATIC.rglob("*")) if p.is_file()}
-    out["/verify"] = page_fingerprint()
-    return out
+    return hashes()
 
 
 class _Assets(HTMLParser):
@@ -249,8 +244,11 @@ def monitor_command(url: str | None, state_dir: Path | None, slug: str | None, p
     """Watch a meeting's server: served code = this release, the board only grows, the
     manifest and context never change after opening (exit 1 if anything changed)."""
     if print_hashes:
-        for asset, digest in release_hashes().items():
+        from ballot.web.verifier import release_fingerprint
+
+        for asset, digest in sorted(release_hashes().items()):
             click.echo(f"{digest}  {asset}")
+        click.echo(f"# release fingerprint (SHA-256 of the lines above): {release_fingerprint()}")
         if url is None:
             return
     if url is None or state_dir is None:

@@ -54,7 +54,7 @@ __all__ = [
 
 #: The keys ``meeting`` may carry; every one is optional.
 MEETING_KEYS = ("locality", "place", "started", "ended", "chair", "secretary", "complaints",
-                "second_round", "verifier_fingerprint")
+                "second_round", "verifier_fingerprint", "release_fingerprint")
 
 OUTCOME_VI = {
     "passed": "Đạt",
@@ -1079,6 +1079,12 @@ def render_minutes_html(record: Mapping[str, Any], report: Report | None = None,
           "<code>ballot verify --export-page</code>), dấu vân tay SHA-256 "
           '<span class="en">browser verifier page fingerprint</span>: '
           f'<code>{_e(" ".join(vfp[i:i + 8] for i in range(0, 64, 8)))}</code></p>')
+    rfp = (meeting or {}).get("release_fingerprint")
+    if isinstance(rfp, str) and re.fullmatch(r"[0-9a-f]{64}", rfp):
+        # The files served to phones and trustees (ballot monitor --print-hashes).
+        w('<p class="muted small">Mã các tệp phục vụ điện thoại và ban kiểm phiếu '
+          '<span class="en">release fingerprint, <code>ballot monitor --print-hashes</code></span>: '
+          f'<code>{_e(" ".join(rfp[i:i + 8] for i in range(0, 64, 8)))}</code></p>')
 
     # Complaints.
     w(f'<h2>{roman[section]}. Khiếu nại, kiến nghị<span class="en">complaints</span></h2>')

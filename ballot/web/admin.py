@@ -552,9 +552,10 @@ def _minutes(slug: str) -> dict[str, Path]:
         rec = load_record(path)
         report = verify_record(rec)
         try:  # the page first: if it cannot be made, the minutes already written stay
-            from .verifier import page_fingerprint
+            from .verifier import page_fingerprint, release_fingerprint
 
-            shown = {**(extra or {}), "verifier_fingerprint": page_fingerprint()}
+            shown = {**(extra or {}), "verifier_fingerprint": page_fingerprint(),
+                     "release_fingerprint": release_fingerprint()}
             page = render_minutes_html(rec, report,
                                        css_href=url_for("admin.minutes_css", slug=slug),
                                        meeting=shown)

@@ -131,3 +131,20 @@ def export_page(path: str | Path) -> str:
     data = render_page()
     path.write_bytes(data)
     return hashlib.sha256(data).hexdigest()
+
+
+def release_hashes() -> dict[str, str]:
+    """``/static/<path>`` → SHA-256 of every file of the installed release's static folder (the
+    code phones and trustees run), and ``/verify`` → :func:`page_fingerprint`."""
+    static = WEB / "static"
+    out = {f"/static/{p.relative_to(static).as_posix()}": hashlib.sha256(p.read_bytes()).hexdigest()
+           for p in sorted(static.rglob("*")) if p.is_file()}
+    out["/verify"] = page_fingerprint()
+    return out
+
+
+def release_fingerprint() -> str:
+    """One SHA-256 over :func:`release_hashes` (``hash  path`` lines, sorted by path, as
+    ``ballot monitor --print-hashes`` prints them): printed in the minutes."""
+    lines = "".join(f"{h}  {path}\n" for path, h in sorted(release_hashes().items()))
+    return hashlib.sha256(lines.encode("utf-8")).hexdigest()

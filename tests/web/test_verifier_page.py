@@ -270,13 +270,18 @@ def test_the_exported_copy_works_from_file_with_no_network(demo, rounds, tmp_pat
 
 def test_the_minutes_print_the_pages_fingerprint(demo):  # noqa: F811
     from ballot.tally.minutes import render_minutes_html
-    from ballot.web.verifier import page_fingerprint
+    from ballot.web.verifier import page_fingerprint, release_fingerprint
 
     rec = load_record(demo)
-    fp = page_fingerprint()
+    fp, rfp = page_fingerprint(), release_fingerprint()
     html = render_minutes_html(rec, verify_record(rec, workers=1),
-                               meeting={"verifier_fingerprint": fp})
+                               meeting={"verifier_fingerprint": fp, "release_fingerprint": rfp})
     assert " ".join(fp[i:i + 8] for i in range(0, 64, 8)) in html
+    assert " ".join(rfp[i:i + 8] for i in range(0, 64, 8)) in html
+    # the release fingerprint is the SHA-256 of what `ballot monitor --print-hashes` prints
+    out = CliRunner().invoke(main, ["monitor", "--print-hashes"]).output
+    listed = "".join(line + "\n" for line in out.splitlines() if not line.startswith("#"))
+    assert hashlib.sha256(listed.encode()).hexdigest() == rfp and rfp in out
     assert "ballot verify --export-page" in html
     assert "export-page" not in render_minutes_html(rec, None)
 
