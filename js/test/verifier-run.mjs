@@ -1,0 +1,39 @@
+// Run the JS verifier under Node and print the results as one JSON document:
+//   node test/verifier-run.mjs RECORD [RECORD ...]     each record verified on its own
+//   node test/verifier-run.mjs --jobs JOBS.json        a list of jobs:
+//     {"record": PATH, "first": PATH?}                 as `ballot verify RECORD [--first-round FIRST]`
+//     {"link": PATH, "first": PATH}                    the link checks only (verify_link)
+// Used by tests/web/test_verifier_agreement.py to compare with the Python verifier.
+
+import { readFileSync } from "node:fs";
+import { ready, verifyFiles, verifyLink, loadRecord, checklist, resultsTable, RecordError } from "../src/verifier/index.js";
+
+const args = process.argv.slice(2);
+const jobs = args[0] === "--jobs" ? JSON.parse(readFileSync(args[1], "utf8")) : args.map((p) => ({ record: p }));
+await ready();
+const out = [];
+for (const job of jobs) {
+  const t0 = Date.now();
+  try {
+    if (job.link) {
+      const first = readFileSync(job.first);
+      const report = verifyLink(loadRecord(readFileSync(job.link)), loadRecord(first), first);
+      const f = report.firstFailure;
+      out.push({ ok: report.ok, first_failure: f ? f.key : null, checklist: checklist(report), ms: Date.now() - t0 });
+      continue;
+    }
+    const { record, report } = await verifyFiles(readFileSync(job.record), { firstBytes: job.first ? readFileSync(job.first) : null });
+    const f = report.firstFailure;
+    let table = null;
+    try {
+      table = resultsTable(record);
+    } catch {
+      table = null;
+    }
+    out.push({ ok: report.ok, first_failure: f ? f.key : null, checklist: checklist(report), table, ms: Date.now() - t0 });
+  } catch (e) {
+    if (!(e instanceof RecordError)) throw e;
+    out.push({ error: e.message });
+  }
+}
+console.log(JSON.stringify(out));
