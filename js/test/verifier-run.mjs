@@ -22,15 +22,18 @@ for (const job of jobs) {
       out.push({ ok: report.ok, first_failure: f ? f.key : null, checklist: checklist(report), ms: Date.now() - t0 });
       continue;
     }
-    const { record, report } = await verifyFiles(readFileSync(job.record), { firstBytes: job.first ? readFileSync(job.first) : null });
+    const { record, report } = await verifyFiles(readFileSync(job.record), { firstBytes: job.first ? readFileSync(job.first) : null,
+      requireApprovals: !!job.require_approvals });
     const f = report.firstFailure;
     let table = null;
+    let tableVi = null;
     try {
-      table = resultsTable(record);
+      table = resultsTable(record, { lang: "en" });
+      tableVi = resultsTable(record, { lang: "vi" });
     } catch {
       table = null;
     }
-    out.push({ ok: report.ok, first_failure: f ? f.key : null, checklist: checklist(report), table, ms: Date.now() - t0 });
+    out.push({ ok: report.ok, first_failure: f ? f.key : null, checklist: checklist(report), table, table_vi: tableVi, ms: Date.now() - t0 });
   } catch (e) {
     if (!(e instanceof RecordError)) throw e;
     out.push({ error: e.message });

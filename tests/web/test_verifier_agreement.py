@@ -52,9 +52,10 @@ def js_results(proc: subprocess.Popen) -> list[dict]:
     return json.loads(out)
 
 
-def python_cli_report(rec: dict, first: Path | None = None):
-    """What `ballot verify RECORD [--first-round FIRST]` computes (ballot/cli.py)."""
-    report = verify_record(rec, workers=1)
+def python_cli_report(rec: dict, first: Path | None = None, data: bytes | None = None):
+    """What `ballot verify RECORD [--first-round FIRST]` computes (ballot/cli.py): ``data``, the
+    record file's bytes (checked to be its canonical JSON)."""
+    report = verify_record(rec, workers=1, data=canonical_json(rec) if data is None else data)
     if first is not None:
         rec1 = load_record(first)
         report.checks.extend(verify_link(rec, rec1, first.read_bytes()).checks)
@@ -152,11 +153,106 @@ def _more(record: dict) -> list[tuple[str, dict]]:
             r["manifest"]["levels"][0]["code"], "1/1"),
         "results_quota_dropped": lambda r: r["results"].__setitem__("quota", []),
         "results_not_an_object": lambda r: r.__setitem__("results", []),
-        # Honest variants: the receipt key is not checked by §12, and a manifest written with
-        # its defaults left out has the same normalised bytes (Manifest.to_json) and hash.
-        "honest_receipt_key_changed": lambda r: r.__setitem__("receipt_key", b64encode(bytes(32))),
+        # A version-2 record's receipt key is the manifest's (bound in the fingerprint).
+        "receipt_key_changed": lambda r: r.__setitem__("receipt_key", b64encode(bytes(32))),
+        # Honest variant: a manifest written with its defaults left out has the same
+        # normalised bytes (Manifest.to_json) and hash.
         "honest_level_short_left_out": lambda r: [lv.pop("short") for lv in r["manifest"]["levels"]
                                                    if lv["short"] == lv["code"]],
+    }
+    return [(name, t(fn)) for name, fn in cases.items()]
+
+
+def _rehash_audit(entries: list[dict]) -> None:
+    """Re-chain audit entries after an edit, as an operator rewriting the log would."""
+    from ballot.tally.close import audit_entry_hash
+
+    prev = entries[0]["prev_hash"]
+    for e in entries:
+        e["prev_hash"] = prev
+        e["entry_hash"] = prev = audit_entry_hash(e)
+
+
+def _v2(record: dict) -> list[tuple[str, dict]]:
+    """Tampering of what record version 2 adds: the format, the receipt key, the trustees'
+    approvals, the tokens set aside, the close and the audit order."""
+    assert record["version"] == "ballot/v2/record"
+
+    def t(fn):
+        rec = copy.deepcopy(record)
+        fn(rec)
+        return rec
+
+    def close_late(r):  # a decryption entered before the close, the log re-chained
+        a = r["audit"]
+        a[0], a[1] = a[1], a[0]
+        a[0]["seq"], a[1]["seq"] = a[1]["seq"], a[0]["seq"]
+        _rehash_audit(a)
+
+    def decryption_before_close(r):  # the seqs say the decryption came first
+        a = r["audit"]
+        a[1]["seq"] = a[0]["seq"] - 1
+        _rehash_audit(a)
+
+    def audit_other_action(r):
+        r["audit"].append({**copy.deepcopy(r["audit"][-1]), "action": "note",
+                           "seq": r["audit"][-1]["seq"] + 1})
+        _rehash_audit(r["audit"])
+
+    def audit_dropped_decryption(r):
+        r["audit"].pop()
+
+    def audit_paper_entry(r):
+        r["audit"].insert(1, {**copy.deepcopy(r["audit"][1]), "action": "paper_counts",
+                              "actor": "committee", "detail": {"counts_sha256": "00" * 32}})
+        for i, e in enumerate(r["audit"]):
+            e["seq"] = r["audit"][0]["seq"] + i
+        _rehash_audit(r["audit"])
+
+    cases = {
+        "format_decryptions_unsorted": lambda r: r["decryptions"].reverse(),
+        "receipt_key_in_manifest_changed": lambda r: r["manifest"].__setitem__(
+            "receipt_key", b64encode(bytes(32))),
+        "approvals_not_a_list": lambda r: r.__setitem__("approvals", {}),
+        "approval_dropped": lambda r: r["approvals"].pop(),
+        "approvals_reordered": lambda r: r["approvals"].reverse(),
+        "approval_twice": lambda r: r["approvals"].__setitem__(1, copy.deepcopy(r["approvals"][0])),
+        "approval_signature": lambda r: r["approvals"][0].__setitem__(
+            "signature", _flip(r["approvals"][0]["signature"], 3)),
+        "approval_other_fingerprint": lambda r: r["approvals"][0].__setitem__("base_hash", "ab" * 32),
+        "approval_extra_field": lambda r: r["approvals"][0].__setitem__("at", "now"),
+        "approval_trustee_zero": lambda r: r["approvals"][0].__setitem__("trustee", 0),
+        "paper_instead_stranger": lambda r: r.__setitem__("paper_instead", ["ZZ99"]),
+        "paper_instead_not_a_list": lambda r: r.__setitem__("paper_instead", "DV001"),
+        "paper_instead_unsorted": lambda r: r.__setitem__("paper_instead", sorted(r["issuance_log"][:2])[::-1]),
+        "paper_instead_twice": lambda r: r.__setitem__("paper_instead", [r["issuance_log"][0]] * 2),
+        "excess": lambda r: r.__setitem__("paper_instead", r["issuance_log"][:1]),
+        "figures_convened": lambda r: r["figures"].__setitem__("convened", r["figures"]["convened"] + 1),
+        "close_not_an_object": lambda r: r.__setitem__("close", []),
+        "close_extra_field": lambda r: r["close"].__setitem__("extra", 0),
+        "close_present": lambda r: r["close"].__setitem__("present", r["close"]["present"] - 1),
+        "close_present_too_many": lambda r: r["close"].__setitem__("present", 99),
+        "close_tokens": lambda r: r["close"].__setitem__("tokens", r["close"]["tokens"] + 1),
+        "close_set_aside": lambda r: r["close"].__setitem__("set_aside", 1),
+        "close_head": lambda r: r["close"]["board"].__setitem__("head", "11" * 32),
+        "close_head_not_hex": lambda r: r["close"]["board"].__setitem__("head", "XY"),
+        "close_ballots": lambda r: r["close"]["board"].__setitem__("ballots", 1),
+        "close_paper": lambda r: r["close"]["paper"].__setitem__("voters", 1),
+        "close_paper_negative": lambda r: r["close"]["paper"].__setitem__("voters", -1),
+        "audit_empty": lambda r: r.__setitem__("audit", []),
+        "audit_not_a_list": lambda r: r.__setitem__("audit", {}),
+        "audit_entry_altered": lambda r: r["audit"][1].__setitem__("at", "2000-01-01T00:00:00Z"),
+        "audit_entry_extra_field": lambda r: r["audit"][0].__setitem__("extra", 1),
+        "audit_entry_seq_zero": lambda r: r["audit"][0].__setitem__("seq", 0),
+        "audit_close_detail": lambda r: (r["audit"][0]["detail"].__setitem__("present", 1),
+                                         _rehash_audit(r["audit"])),
+        "audit_close_late": close_late,
+        "audit_decryption_before_close": decryption_before_close,
+        "audit_other_action": audit_other_action,
+        "audit_dropped_decryption": audit_dropped_decryption,
+        "audit_paper_entry_without_paper": audit_paper_entry,
+        "audit_other_election": lambda r: (r["audit"][-1].__setitem__("election_id", 99),
+                                           _rehash_audit(r["audit"])),
     }
     return [(name, t(fn)) for name, fn in cases.items()]
 
@@ -164,7 +260,7 @@ def _more(record: dict) -> list[tuple[str, dict]]:
 def test_the_js_verifier_agrees_on_honest_and_tampered_records(demo, rounds, tmp_path):  # noqa: F811
     record = load_record(demo)
     path1, path2 = rounds
-    tampered = _from_test_verify(record) + _more(record)
+    tampered = _from_test_verify(record) + _more(record) + _v2(record)
     jobs, names, records = [], [], []
     for name, rec in [("honest_demo", record)] + tampered:
         path = tmp_path / f"{name}.json"
@@ -196,12 +292,13 @@ def test_the_js_verifier_agrees_on_honest_and_tampered_records(demo, rounds, tmp
     assert tampered_count >= 30
     honest = [n for n, py in zip(names, expected) if py.ok]
     assert {"honest_demo", "honest_first_round", "honest_second_round_with_first",
-            "honest_receipt_key_changed", "honest_level_short_left_out"} <= set(honest)
+            "honest_level_short_left_out"} <= set(honest)
     for name, js in zip(names, got):
         if name.startswith("honest_") and "second_round" not in name:
-            own = name.startswith(("honest_demo", "honest_receipt", "honest_level"))
+            own = name.startswith(("honest_demo", "honest_level"))
             rec = load_record(tmp_path / f"{name}.json") if own else load_record(path1)
-            assert js["table"] == results_table(rec), name
+            assert js["table"] == results_table(rec, lang="en"), name
+            assert js["table_vi"] == results_table(rec, lang="vi"), name
 
 
 def _link_cases(rec2: dict, rec1: dict, data1: bytes) -> list[tuple[str, dict, bytes]]:
@@ -269,11 +366,12 @@ def test_every_python_check_has_its_js_twin_with_the_same_title():
 
     pattern = re.compile(r"""(?:need|must|add)\(\s*[^"]*?"(\w+)",\s*(?:"([^"]+)"|(\w+))""", re.DOTALL)
     js = "".join((JS / "src" / "verifier" / name).read_text(encoding="utf-8")
-                 for name in ("checks.js", "link.js", "index.js", "page.js"))
+                 for name in ("checks.js", "link.js", "index.js", "page.js", "close.js"))
     missing = []
-    for name in ("verify.py", "verify_link.py"):
+    for name in ("verify.py", "verify_link.py", "verify_close.py"):
         text = (ROOT / "ballot" / "tally" / name).read_text(encoding="utf-8")
-        titles = dict(re.findall(r'^(\w+) = "([^"]+)"$', text, re.MULTILINE))  # title = "…" variables
+        # title = "…" variables, at any indentation
+        titles = dict(re.findall(r'^\s*(\w+) = "([^"]+)"$', text, re.MULTILINE))
         for key, title, var in pattern.findall(text):
             title = title or titles.get(var, "")
             if f'"{key}"' not in js and f"{key}:" not in js:
@@ -281,3 +379,105 @@ def test_every_python_check_has_its_js_twin_with_the_same_title():
             elif title and title not in js:
                 missing.append(f"{name}: title {title!r} of {key!r}")
     assert not missing, missing
+
+
+V1 = ROOT / "tests" / "tally" / "data" / "record_v1.json"
+
+
+def _run_files(cases: list[tuple[str, bytes, dict]], tmp_path: Path) -> list[dict]:
+    jobs = []
+    for name, data, extra in cases:
+        path = tmp_path / f"{name}.json"
+        path.write_bytes(data)
+        jobs.append({"record": str(path), **extra})
+    return js_results(start_js(jobs, tmp_path))
+
+
+def test_the_js_verifier_agrees_on_version_1_records_and_the_record_format(demo, tmp_path):  # noqa: F811
+    """A version-1 record (no close, no approvals, receipt key outside the manifest) verifies
+    with the same lines; its tampering, a file that is not canonical JSON, and
+    --require-approvals fail the same check in both."""
+    v1 = V1.read_bytes()
+    v2 = demo.read_bytes()
+    rec1 = json.loads(v1)
+    altered = copy.deepcopy(rec1)
+    altered["figures"]["present"] -= 1
+    cases = [
+        ("honest_v1", v1, {}),
+        ("v1_present_changed", canonical_json(altered), {}),
+        ("v1_not_canonical", json.dumps(rec1, indent=1).encode(), {}),
+        ("v1_require_approvals", v1, {"require_approvals": True}),
+        ("v2_not_canonical", json.dumps(json.loads(v2), ensure_ascii=False).encode(), {}),
+        ("honest_v2_require_approvals", v2, {"require_approvals": True}),
+    ]
+    got = _run_files(cases, tmp_path)
+    for (name, data, extra), js in zip(cases, got):
+        rec = json.loads(data)
+        py = verify_record(rec, workers=1, data=data,
+                           require_approvals=bool(extra.get("require_approvals")))
+        first = py.first_failure.key if py.first_failure else None
+        assert (js["ok"], js["first_failure"]) == (py.ok, first), name
+        if py.ok:
+            assert js["checklist"] == checklist(py), name
+            assert js["table"] == results_table(rec, lang="en"), name
+        else:
+            assert f"first failing check: {py.first_failure.title}" in js["checklist"], name
+    assert [g["ok"] for g in got] == [True, False, False, False, False, True]
+    assert [g["first_failure"] for g in got[1:5]] == ["figures", "format", "approvals", "format"]
+
+
+# -- board statuses ("Received, then checked", branch burst) ----------------------------------------
+
+def _with_statuses(py_checklist: str, received: int, invalid: int = 0, units: int = 0) -> str:
+    """The checklist a record with statuses gives (ballot/tally/verify.py of the burst
+    branch): the ballots line counts the received ballots, then the statuses' line."""
+    valid = received - invalid
+    out = []
+    for line in py_checklist.split("\n"):
+        if line.startswith("  [✓] Ballots (token, signature, proofs):"):
+            line = (f"  [✓] Ballots (token, signature, proofs): {received} ballots received: "
+                    f"{received} token signatures and ballot signatures verified; {valid} valid "
+                    f"({valid * units} proofs verified), {invalid} invalid")
+            out.append(line)
+            out.append(f"  [✓] Ballot statuses re-checked: {received} statuses recomputed: "
+                       f"{valid} valid, {invalid} invalid (only valid ballots are counted)")
+            continue
+        out.append(line)
+    return "\n".join(out)
+
+
+def test_the_js_verifier_recomputes_board_statuses(demo, tmp_path):  # noqa: F811
+    """Board entries with a status (every entry or none): the verifier recomputes each; a
+    ballot marked invalid whose proofs verify fails board_status; malformed statuses fail
+    board. Records without statuses keep verifying (every test above)."""
+    record = load_record(demo)
+    honest = copy.deepcopy(record)
+    for e in honest["board"]:
+        e["status"] = "valid"
+
+    def t(fn):
+        rec = copy.deepcopy(honest)
+        fn(rec)
+        return canonical_json(rec)
+
+    cases = [
+        ("honest_statuses", canonical_json(honest), {}),
+        ("valid_marked_invalid", t(lambda r: r["board"][2].update(status="invalid",
+                                                                    reason="proof fails")), {}),
+        ("status_on_one_entry_only", t(lambda r: [e.pop("status") for e in r["board"][1:]]), {}),
+        ("status_unknown", t(lambda r: r["board"][0].__setitem__("status", "maybe")), {}),
+        ("invalid_without_reason", t(lambda r: r["board"][0].__setitem__("status", "invalid")), {}),
+        ("invalid_empty_reason", t(lambda r: r["board"][0].update(status="invalid", reason="")), {}),
+        ("valid_with_reason", t(lambda r: r["board"][0].__setitem__("reason", "x")), {}),
+    ]
+    got = _run_files(cases, tmp_path)
+    py = verify_record(record, workers=1, data=canonical_json(record))
+    assert py.ok
+    units = len(record["manifest"]["units"])
+    assert got[0]["ok"], got[0]["checklist"]
+    assert got[0]["checklist"] == _with_statuses(checklist(py), len(record["board"]), 0, units)
+    assert [(g["ok"], g["first_failure"]) for g in got[1:]] == [
+        (False, "board_status"), (False, "board"), (False, "board"), (False, "board"),
+        (False, "board"), (False, "board")]
+    assert "board position 3 is marked invalid (proof fails), but its token, signature and " \
+        "proofs verify" in got[1]["checklist"]

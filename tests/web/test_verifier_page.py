@@ -105,7 +105,7 @@ def check_page(page, rec: dict, tmp_path: Path, requests: list[str], demo_path: 
     assert page.get_attribute("#verdict", "class") == "verdict ok"
     assert "HỢP LỆ" in page.inner_text("#verdict")
     assert page.text_content("#checklist") == checklist(report)
-    assert page.text_content("#results-text") == results_table(rec)
+    assert page.text_content("#results-text") == results_table(rec, lang="vi")
     rows = page.locator("table.results tbody tr")
     assert rows.count() == len(rec["manifest"]["units"])
     names = [u["name"] for u in rec["manifest"]["units"]]

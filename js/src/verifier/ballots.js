@@ -39,9 +39,12 @@ function groupCiphertext(cts, units) {
 }
 
 /**
- * verify_ballot: shape and encodings, this election, the token's RSA signature, the voter's
- * signature over the ballot hash, every unit's proof and every limit group's proof. Returns
- * {ballotHash, tokenId (hex), ciphertexts}; throws BallotError naming the first problem.
+ * verify_ballot, in its two parts (ballot/crypto/ballots.py check_envelope, then check_proofs):
+ * shape and encodings, this election, the token's RSA signature, the voter's signature over
+ * the ballot hash (throws BallotError naming the first problem: never receivable); then every
+ * unit's proof and every limit group's proof (a failure is returned as `proofError`: a
+ * received ballot that is invalid, docs/protocol.md "Received, then checked"). Returns
+ * {ballotHash, tokenId (hex), ciphertexts, proofError}.
  */
 export function checkBallot(state, ballot) {
   const { shape, baseHash, publicKey, issuer } = state;
@@ -58,29 +61,36 @@ export function checkBallot(state, ballot) {
   if (!verifyDetached(voterKey, hash, decoded.signature)) {
     throw new BallotError("the ballot's signature does not verify with the token's key");
   }
-  decoded.units.forEach(({ ciphertext, proof }, u) => {
-    try {
-      verifyDisjunctive(sha256Tag("ballot/v1/ctx/unit", baseHash, voterKey, uint32(u)), publicKey, ciphertext, shape.values, proof);
-    } catch (e) {
-      if (e instanceof ProofError) throw new BallotError(`unit ${u + 1}: the proof that it holds one allowed choice fails`);
-      throw e;
-    }
-  });
   const cts = decoded.units.map((x) => x.ciphertext);
-  shape.limits.forEach((g, j) => {
-    try {
-      verifyDisjunctive(sha256Tag("ballot/v1/ctx/limit", baseHash, voterKey, uint32(j)), publicKey, groupCiphertext(cts, g.units), g.values, decoded.limits[j]);
-    } catch (e) {
-      if (e instanceof ProofError) throw new BallotError(`group ${j + 1}: more than ${g.max} agree, or the proof fails`);
-      throw e;
-    }
-  });
-  return { ballotHash: toHex(hash), tokenId: toHex(tokenId(decoded.token.message)), ciphertexts: cts };
+  let proofError = null;
+  try {
+    decoded.units.forEach(({ ciphertext, proof }, u) => {
+      try {
+        verifyDisjunctive(sha256Tag("ballot/v1/ctx/unit", baseHash, voterKey, uint32(u)), publicKey, ciphertext, shape.values, proof);
+      } catch (e) {
+        if (e instanceof ProofError) throw new BallotError(`unit ${u + 1}: the proof that it holds one allowed choice fails`);
+        throw e;
+      }
+    });
+    shape.limits.forEach((g, j) => {
+      try {
+        verifyDisjunctive(sha256Tag("ballot/v1/ctx/limit", baseHash, voterKey, uint32(j)), publicKey, groupCiphertext(cts, g.units), g.values, decoded.limits[j]);
+      } catch (e) {
+        if (e instanceof ProofError) throw new BallotError(`group ${j + 1}: more than ${g.max} agree, or the proof fails`);
+        throw e;
+      }
+    });
+  } catch (e) {
+    if (!(e instanceof BallotError)) throw e;
+    proofError = e.message;
+  }
+  return { ballotHash: toHex(hash), tokenId: toHex(tokenId(decoded.token.message)), ciphertexts: cts, proofError };
 }
 
 /**
- * Check a chunk of [position, ballot JSON]: rows [position, error | null, tokenId, ballotHash]
- * and the chunk's partial aggregate (base64url of α ‖ β per unit; [] if no ballot passed).
+ * Check a chunk of [position, ballot JSON]: rows [position, error | null, proofError | null,
+ * tokenId, ballotHash] (as verify.py's workers) and the chunk's partial aggregate of the
+ * ballots whose proofs verify (base64url of α ‖ β per unit; [] if none).
  */
 export function checkChunk(state, chunk) {
   const rows = [];
@@ -91,13 +101,17 @@ export function checkChunk(state, chunk) {
       res = checkBallot(state, ballot);
     } catch (e) {
       if (e instanceof BallotError || e instanceof EncodingError) {
-        rows.push([position, e.message, null, null]);
+        rows.push([position, e.message, null, null, null]);
         continue;
       }
-      rows.push([position, `${e.name || "Error"}: ${e.message}`, null, null]);
+      rows.push([position, `${e.name || "Error"}: ${e.message}`, null, null, null]);
       continue;
     }
-    rows.push([position, null, res.tokenId, res.ballotHash]);
+    if (res.proofError !== null) {
+      rows.push([position, null, res.proofError, res.tokenId, res.ballotHash]);
+      continue;
+    }
+    rows.push([position, null, null, res.tokenId, res.ballotHash]);
     totals = totals ? totals.map((t, u) => addCiphertexts(t, res.ciphertexts[u])) : res.ciphertexts;
   }
   return { rows, partial: totals ? totals.map((c) => b64encode(ciphertextToBytes(c))) : [] };

@@ -16,7 +16,9 @@ import * as blindrsa from "../blindrsa.js";
 import { CeremonyError, commitmentAt, jointCommitments, trusteePublicFromJson, verifyTrusteePublic } from "../threshold.js";
 import { ManifestError, parseManifest } from "./manifest.js";
 import { CountError, countManifest, meetingFigures } from "./counting.js";
-import { countsFromJson, paperFromJson } from "./record.js";
+import { RECORD_FIELDS, RECORD_VERSION_1, countsFromJson, paperFromJson } from "./record.js";
+import { ApprovalError, checkClose, verifyApprovals } from "./close.js";
+import { compareCodePoints } from "../encoding.js";
 import { ballotParams, ballotState, checkChunk } from "./ballots.js";
 import { makeShape, trackingCode } from "../ballot.js";
 import { isInt, isObject, pyEqual, pyRepr, sortStrings } from "./pyfmt.js";
@@ -243,14 +245,20 @@ function sumPartials(partials, numUnits) {
 // -- the steps ----------------------------------------------------------------------------------------
 
 const T = {
+  format: "Record format (version, fields, canonical form, order)",
   manifest: "Manifest",
   manifest_binding: "Manifest bound to the key ceremony",
   ceremony: "Key ceremony",
   base_hash: "Election fingerprint",
+  receipt_key: "Receipt key bound to the election",
+  approvals: "Trustees' approvals of the fingerprint",
   issuance: "Token issuance log",
   board: "Bulletin board",
   board_count: "Ballots ≤ tokens issued",
+  paper_instead: "Tokens set aside (voted on paper instead)",
+  excess: "Ballots ≤ valid tokens (no excess)",
   ballots: "Ballots (token, signature, proofs)",
+  board_status: "Ballot statuses re-checked",
   limits: "At most K agree (second round)",
   tokens_unique: "No token used twice",
   chain: "Board hash chain",
@@ -259,6 +267,8 @@ const T = {
   electronic_counts: "Electronic counts",
   counts: "Counts (electronic + paper)",
   figures: "Meeting figures",
+  close: "Close: attendance, paper figures, board head",
+  audit_order: "Audit order: figures fixed before the decryptions",
   results: "Results from the rules",
 };
 export const TITLES = T;
@@ -266,7 +276,48 @@ export const TITLES = T;
 /** The phases shown with a progress bar on the page, in order. */
 export const PHASES = ["setup", "ballots", "tally"];
 
+/** Python's str() of a value in a message: a string as it is, anything else as repr(). */
+const pyStr = (v) => (typeof v === "string" ? v : pyRepr(v));
+const head16 = (v) => [...pyStr(v)].slice(0, 16).join("");
+
+/** sorted(ts, key=lambda t: (not isinstance(t, int), t)) == ts: integers first, in order. */
+function sortedTrustees(ts) {
+  const rank = (t) => (isInt(t) || typeof t === "boolean" ? 0 : 1);
+  const num = (t) => (t === true ? 1 : t === false ? 0 : t);
+  for (let i = 1; i < ts.length; i++) {
+    const a = ts[i - 1];
+    const b = ts[i];
+    if (rank(a) !== rank(b)) {
+      if (rank(a) > rank(b)) return false;
+      continue;
+    }
+    if (rank(a) === 0 && num(a) > num(b)) return false;
+    if (typeof a === "string" && typeof b === "string" && compareCodePoints(a, b) > 0) return false;
+  }
+  return true;
+}
+
 export const STEPS = [
+  {
+    name: "format",
+    phase: "setup",
+    run(s, r) {
+      // 0. The record's version, fields, canonical form and ordering (docs/protocol.md §11).
+      const { record, data } = s;
+      const fields = isObject(record) && Object.prototype.hasOwnProperty.call(RECORD_FIELDS, record.version) ? RECORD_FIELDS[record.version] : null;
+      r.must(fields !== null && sortStrings(Object.keys(record)).join("\u0000") === sortStrings(fields).join("\u0000"), "format", T.format,
+        `not a ballot record: version one of ${Object.keys(RECORD_FIELDS).join(", ")}, with exactly its fields`);
+      if (data !== null && data !== undefined) {
+        const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
+        r.must(bytesEqual(canonicalJson(record), bytes), "format", T.format, "the file is not the record's canonical JSON (docs/protocol.md §1.2)");
+      }
+      const decs = record.decryptions;
+      const ok = Array.isArray(decs) && decs.every((d) => isObject(d)) && sortedTrustees(decs.map((d) => ("trustee" in d ? d.trustee : null)));
+      r.must(ok, "format", T.format, "decryptions: sorted by trustee");
+      r.need(true, "format", T.format, `${record.version}` + (data !== null && data !== undefined ? ", canonical JSON" : "") + ", fields in order");
+      s.v2 = record.version !== RECORD_VERSION_1;
+    },
+  },
   {
     name: "manifest",
     phase: "setup",
@@ -305,6 +356,42 @@ export const STEPS = [
     },
   },
   {
+    name: "receipt_key",
+    phase: "setup",
+    run(s, r) {
+      const { record, manifest } = s;
+      if (s.v2 || manifest.receiptKey !== null) {
+        // The receipt key is in the manifest, hence in the fingerprint (docs/protocol.md §9).
+        const ok = manifest.receiptKey !== null && pyEqual(record.receipt_key, manifest.receiptKey);
+        r.need(ok, "receipt_key", T.receipt_key, ok ? `receipt key ${head16(record.receipt_key)}…, as in the manifest`
+          : `the record's receipt key is not the manifest's: receipts signed by ${head16(manifest.receiptKey)}… would be disowned`);
+      }
+    },
+  },
+  {
+    name: "approvals",
+    phase: "setup",
+    run(s, r) {
+      // The trustees' approvals of the fingerprint (version 2; docs/protocol.md §9.2).
+      if ("approvals" in s.record) {
+        let approved;
+        try {
+          approved = verifyApprovals(s.ctx, s.record.approvals);
+        } catch (e) {
+          if (e instanceof ApprovalError) r.need(false, "approvals", T.approvals, e.message);
+          throw e;
+        }
+        r.need(true, "approvals", T.approvals,
+          `trustees ${pyRepr(approved)} each signed base hash ${s.ctx.baseHashHex.slice(0, 16)}… with their ceremony key`);
+      } else {
+        r.must(!s.requireApprovals, "approvals", T.approvals,
+          "the record carries no approvals, and they are required (--require-approvals)");
+        r.add("approvals", T.approvals, true,
+          "none in this record (a version-1 record, from before trustees approved the fingerprint: nothing to check)");
+      }
+    },
+  },
+  {
     name: "issuance",
     phase: "setup",
     run(s, r) {
@@ -328,12 +415,43 @@ export const STEPS = [
     phase: "ballots",
     async run(s, r) {
       const board = s.record.board;
+      const log = s.record.issuance_log;
       r.need(Array.isArray(board), "board", T.board, "a list of entries");
       r.need(board.length <= s.issued, "board_count", T.board_count, `${board.length} ballots, ${s.issued} tokens issued`);
+      // Members who received a token and voted on paper instead (a lost phone session): their
+      // tokens are set aside, and a ballot cast with one of them shows as an excess.
+      const aside = "paper_instead" in s.record ? s.record.paper_instead : [];
+      const logSet = new Set(log);
+      const ok = Array.isArray(aside) && aside.every((x) => typeof x === "string") &&
+        aside.every((x, i) => i === 0 || compareCodePoints(aside[i - 1], x) < 0) && aside.every((x) => logSet.has(x));
+      r.need(ok, "paper_instead", T.paper_instead, ok ? `${aside.length} members received a token and voted on paper instead`
+        : "not a sorted list of distinct roll ids, each of a member who received a token");
+      const valid = s.issued - aside.length;
+      s.aside = aside.length;
+      s.validTokens = valid;
+      r.need(board.length <= valid, "excess", T.excess, board.length <= valid
+        ? `${board.length} ballots, ${valid} valid tokens (${s.issued} issued − ${aside.length} set aside)`
+        : `excess: ${board.length} ballots for ${valid} valid tokens (${s.issued} issued − ${aside.length} set aside for members who voted on paper): a token set aside was used`);
+      // Statuses (docs/protocol.md, "Received, then checked"): every entry has one, or none has
+      // (a record of before, whose ballots were all checked before their receipts: all valid).
+      const withStatuses = board.some((e) => isObject(e) && "status" in e);
       const want = "ballot,entry_hash,position,prev_hash";
+      const statuses = [];
       const entries = board.map((e, i) => {
-        const ok = isObject(e) && sortStrings(Object.keys(e)).join() === want && pyEqual(e.position, i + 1);
+        const ok = isObject(e) && pyEqual(e.position, i + 1) && (withStatuses || sortStrings(Object.keys(e)).join() === want);
         r.must(ok, "board", T.board, `entry ${i + 1}: malformed or out of order`);
+        if (withStatuses) {
+          const status = e.status;
+          const keys = sortStrings(Object.keys(e)).join();
+          const wantKeys = status === "invalid" ? "ballot,entry_hash,position,prev_hash,reason,status" : "ballot,entry_hash,position,prev_hash,status";
+          r.must((status === "valid" || status === "invalid") && keys === wantKeys, "board", T.board,
+            `board position ${pyStr(e.position)}: a status is 'valid', or 'invalid' with a reason`);
+          r.must(status !== "invalid" || (typeof e.reason === "string" && e.reason.length > 0), "board", T.board,
+            `board position ${pyStr(e.position)}: an invalid entry states its reason`);
+          statuses.push([status, status === "invalid" ? e.reason : null]);
+        } else {
+          statuses.push(["valid", null]);
+        }
         return [i + 1, e.ballot];
       });
       const { rows, partials } = await s.runBallots(s.ctx.params, entries, s.progress);
@@ -342,9 +460,20 @@ export const STEPS = [
       const seen = new Map();
       s.positions = new Map();
       let prev = GENESIS_HEX;
-      rows.forEach(([position, error, tokenId, bhash], i) => {
+      let invalid = 0;
+      rows.forEach(([position, error, proofError, tokenId, bhash], i) => {
         const e = board[i];
+        const [status, reason] = statuses[i];
+        // Token and signature were checked on receipt: an entry without them was never
+        // receivable, whatever its status.
         r.must(error === null, "ballots", T.ballots, `board position ${position}: ${error}`);
+        if (status === "valid") {
+          r.must(proofError === null, "ballots", T.ballots, `board position ${position}: ${proofError}` + (withStatuses ? " (marked valid)" : ""));
+        } else {
+          invalid += 1;
+          r.must(proofError !== null, "board_status", T.board_status,
+            `board position ${position} is marked invalid (${reason}), but its token, signature and proofs verify: a valid ballot left out of the count`);
+        }
         if (!seen.has(tokenId)) seen.set(tokenId, position);
         const first = seen.get(tokenId);
         r.must(first === position, "tokens_unique", T.tokens_unique, `board position ${position} reuses the token of position ${first}`);
@@ -353,19 +482,27 @@ export const STEPS = [
         prev = expect;
         s.positions.set(trackingCode(bhash).replace(/-/g, ""), { position, entry_hash: expect, code: trackingCode(bhash) });
       });
-      const B = board.length;
+      const received = board.length;
+      const B = received - invalid; // the valid ballots: the ones counted
       const U = s.manifest.units.length;
       s.B = B;
-      Object.assign(r.figures, { ballots: B, proofs: B * U, tokens: s.issued });
-      r.add("ballots", T.ballots, true, `${B} ballots: ${B} token signatures, ${B} ballot signatures, ${B * U} proofs verified`);
+      s.invalid = invalid;
+      Object.assign(r.figures, { ballots: B, proofs: B * U, tokens: s.issued, set_aside: aside.length });
+      if (invalid) r.figures.invalid_ballots = invalid;
+      r.add("ballots", T.ballots, true, !withStatuses
+        ? `${B} ballots: ${B} token signatures, ${B} ballot signatures, ${B * U} proofs verified`
+        : `${received} ballots received: ${received} token signatures and ballot signatures verified; ${B} valid (${B * U} proofs verified), ${invalid} invalid`);
+      if (withStatuses) {
+        r.add("board_status", T.board_status, true, `${received} statuses recomputed: ${B} valid, ${invalid} invalid (only valid ballots are counted)`);
+      }
       const limits = s.manifest.limits;
       if (limits.length) {
         const groups = limits.map((g, j) => `group ${j + 1}: at most ${g.max} of ${g.units.length}`).join("; ");
         r.figures.limit_proofs = B * limits.length;
         r.add("limits", T.limits, true, `${B} ballots: ${B * limits.length} limit proofs verified (${groups})`);
       }
-      r.add("tokens_unique", T.tokens_unique, true, `${B} distinct tokens`);
-      r.add("chain", T.chain, true, `${B} entries, head ${prev.slice(0, 16)}…`);
+      r.add("tokens_unique", T.tokens_unique, true, `${received} distinct tokens`);
+      r.add("chain", T.chain, true, `${received} entries, head ${prev.slice(0, 16)}…`);
     },
   },
   {
@@ -383,9 +520,16 @@ export const STEPS = [
     phase: "tally",
     async run(s, r) {
       const U = s.manifest.units.length;
+      const B = s.B;
       const decs = new Map();
+      if (B === 0) {
+        // An empty board (all paper): the aggregate is the identity and nothing is decrypted.
+        const ok = Array.isArray(s.record.decryptions) && s.record.decryptions.length === 0;
+        r.need(ok, "decryption", T.decryption, ok ? "an empty board: nothing to decrypt, no decryption"
+          : "an empty board, yet the record holds decryptions");
+      }
       try {
-        const itemsJson = s.record.decryptions;
+        const itemsJson = B ? s.record.decryptions : [];
         if (!Array.isArray(itemsJson)) throw new DecryptionError("decryptions: a list");
         for (let i = 0; i < itemsJson.length; i++) {
           const dec = decryptionFromJson(itemsJson[i], U, `decryptions[${i}]`);
@@ -393,14 +537,15 @@ export const STEPS = [
           verifyDecryption(s.ctx, s.totals, dec);
           decs.set(dec.trustee, dec);
         }
-        if (decs.size < s.ctx.threshold) throw new DecryptionError(`${decs.size} trustees decrypted, ${s.ctx.threshold} needed`);
+        if (B && decs.size < s.ctx.threshold) throw new DecryptionError(`${decs.size} trustees decrypted, ${s.ctx.threshold} needed`);
       } catch (e) {
         if (e instanceof DecryptionError) r.need(false, "decryption", T.decryption, e.message);
         throw e;
       }
       s.decs = decs;
       const ids = [...decs.keys()].sort((a, b) => a - b);
-      r.need(true, "decryption", T.decryption, `trustees [${ids.join(", ")}]: ${decs.size * U} decryption proofs verified`);
+      s.trustees = ids;
+      if (B) r.need(true, "decryption", T.decryption, `trustees [${ids.join(", ")}]: ${decs.size * U} decryption proofs verified`);
     },
   },
   {
@@ -415,11 +560,12 @@ export const STEPS = [
         if (e instanceof CountError) r.need(false, "electronic_counts", T.electronic_counts, e.message);
         throw e;
       }
-      const points = combinedPoints(s.ctx, s.totals, s.decs);
+      const points = s.B ? combinedPoints(s.ctx, s.totals, s.decs) : null;
       unitIds.forEach((uid, u) => {
         const c = s.electronic[u];
         const ok = c.rows === s.B && c.blank === 0 && c.codes.every((code) => m.codes.includes(code)) &&
-          pointsEqual(baseMul(valueOfCounts(c, m.radix, m.codes)), points[u]);
+          (s.B ? pointsEqual(baseMul(valueOfCounts(c, m.radix, m.codes)), points[u])
+            : c.codes.every((code) => !c.vote(code)) && c.abstain === 0);
         r.must(ok, "electronic_counts", T.electronic_counts, `unit ${uid}: the counts do not match the decrypted total`);
       });
       r.add("electronic_counts", T.electronic_counts, true, `${unitIds.length} units decrypted and matched, ${s.B} ballots each`);
@@ -449,6 +595,17 @@ export const STEPS = [
         r.must(ok, "counts", T.counts, `unit ${uid}: total ≠ electronic + paper`);
       });
       s.paperValid = paper ? paper.ballots_valid : 0;
+      if (paper) {
+        // The checks the service makes when the paper figures are entered.
+        r.must(paper.ballots_valid + paper.ballots_invalid <= paper.ballots_issued, "counts", T.counts,
+          "paper: valid + invalid ballots exceed the paper ballots issued");
+        r.must(paper.ballots_issued <= paper.voters, "counts", T.counts, "paper: more paper ballots issued than members voting on paper");
+        r.must(s.issued + paper.voters <= m.eligibleIds.size, "counts", T.counts,
+          `paper: ${paper.voters} paper voters + ${s.issued} tokens exceed the ${m.eligibleIds.size} eligible members`);
+        unitIds.forEach((uid, u) => {
+          r.must(paperCounts[u].codes.every((code) => m.codes.includes(code)), "counts", T.counts, `paper.counts.${uid}: a level that is not the manifest's`);
+        });
+      }
       r.add("counts", T.counts, true, paper ? `${s.B} electronic + ${s.paperValid} paper ballots per unit`
         : `${s.B} electronic ballots, no paper ballots`);
     },
@@ -473,12 +630,26 @@ export const STEPS = [
       const paper = s.record.paper;
       const pIssued = paper ? paper.ballots_issued : 0;
       const pInvalid = paper ? paper.ballots_invalid : 0;
-      const ok = figures.ballotsValid === s.B + s.paperValid && figures.ballotsInvalid === pInvalid &&
-        figures.ballotsIssued === s.issued + pIssued;
+      // convened and excluded are the roll's (docs/protocol.md §11, "figures").
+      const m = s.manifest;
+      r.must(figures.convened === m.convened && figures.excluded === m.excluded, "figures", T.figures,
+        `convened ${figures.convened}, excluded ${figures.excluded}; the roll has ${m.convened} convened, ${m.excluded} excluded`);
+      const ok = figures.ballotsValid === s.B + s.paperValid && figures.ballotsInvalid === s.invalid + pInvalid &&
+        figures.ballotsIssued === s.validTokens + pIssued;
       r.need(ok, "figures", T.figures, ok
         ? `valid ${figures.ballotsValid}, invalid ${figures.ballotsInvalid}, issued ${figures.ballotsIssued}, present ${figures.present} of N = ${figures.rollBase}`
         : "the ballot figures do not match the board, the tokens and the paper count");
       s.figures = figures;
+    },
+  },
+  {
+    name: "close",
+    phase: "tally",
+    run(s, r) {
+      // Record version 2: the close and the audit order (docs/protocol.md §13.2–§13.3).
+      if (s.v2) {
+        checkClose(s.record, r, { eligible: s.manifest.eligibleIds.size, issued: s.issued, figures: s.figures, trustees: s.trustees, T });
+      }
     },
   },
   {
@@ -519,9 +690,9 @@ function hexBytes(hex) {
  * page passes its Web Workers); `progress(done, total)` is told the ballots checked;
  * `onPhase(name)` when a phase starts.
  */
-export async function verifyRecord(record, { runBallots = runBallotsHere, progress = null, onPhase = null, steps = STEPS } = {}) {
+export async function verifyRecord(record, { runBallots = runBallotsHere, progress = null, onPhase = null, steps = STEPS, data = null, requireApprovals = false } = {}) {
   const report = new Report();
-  const state = { record, runBallots, progress };
+  const state = { record, runBallots, progress, data, requireApprovals };
   let phase = null;
   let current = null;
   try {

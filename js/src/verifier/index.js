@@ -31,10 +31,12 @@ export const sha256Hex = (bytes) => toHex(sha256Plain(bytes));
  * second round given its first) the link checks and the first round's own verification, as
  * ballot/cli.py's verify does. `bytes`: the record file; `firstBytes`: the first round's.
  */
-export async function verifyFiles(bytes, { firstBytes = null, runBallots, progress, onPhase } = {}) {
+export async function verifyFiles(bytes, { firstBytes = null, runBallots, progress, onPhase, requireApprovals = false } = {}) {
   await ready();
   const record = loadRecord(bytes, "the record");
-  const report = await verifyRecord(record, { runBallots, progress, onPhase });
+  // The record file's bytes: they must be its canonical JSON (check "format", as the CLI).
+  const data = typeof bytes === "string" ? new TextEncoder().encode(bytes) : bytes;
+  const report = await verifyRecord(record, { runBallots, progress, onPhase, data, requireApprovals });
   if (firstBytes !== null) {
     if (!isSecondRound(record)) throw new RecordError("the first round was given, but the record is not a second-round election (its manifest has no ballot_b)");
     const first = loadRecord(firstBytes, "the first-round record");

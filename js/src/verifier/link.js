@@ -100,4 +100,30 @@ function link(record, firstRecord, firstBytes, report) {
     must(u1.name === u.name, "link_names", "Candidates' names", `${u.unit_id}: named ${pyRepr(u.name)} in round two, ${pyRepr(u1.name)} in round one`);
   }
   need(true, "link_names", "Candidates' names", `${manifest2.units.length} candidates, the same ids and names as in round one`);
+
+  // 6. What round two inherits (docs/counting.md, "The second round as its own election"): the
+  //    roll, the trustees and threshold, the base kind, the quorum, and the threshold of round
+  //    one's top level as the threshold of "agree".
+  const inherited = "Inherited from round one (roll, trustees, base, quorum, threshold)";
+  must(pyEqual(manifest2.json.roll, manifest1.json.roll), "link_inherited", inherited,
+    "the roll differs from round one's (a member added, removed or changed)");
+  must(pyEqual(manifest2.json.trustees, manifest1.json.trustees), "link_inherited", inherited,
+    "the trustees or their threshold differ from round one's");
+  const r1 = manifest1.rules;
+  const r2 = manifest2.rules;
+  must(r2.base === r1.base, "link_inherited", inherited, `base N of kind ${pyRepr(r2.base)}, round one's is ${pyRepr(r1.base)}`);
+  must(r2.quorum.eq(r1.quorum), "link_inherited", inherited, `quorum ${pyFraction(r2.quorum)}, round one's is ${pyFraction(r1.quorum)}`);
+  const agree = manifest2.codes[0];
+  const t1 = r1.thresholdFor(manifest1.codes[0]);
+  const t2 = r2.thresholdFor(agree);
+  must(pyEqual(t2.toJson(), t1.toJson()), "link_inherited", inherited,
+    `“${agree}” needs ${t2.describe()}, round one's top level needed ${t1.describe()}`);
+  need(true, "link_inherited", inherited,
+    `${manifest2.roll.length} on the roll, ${manifest2.trustees.members.length} trustees (k = ${manifest2.trustees.threshold}), ` +
+    `base ${r2.base}, quorum ${pyFraction(r2.quorum)}, “${agree}” ${t2.describe()} — as round one`);
+}
+
+/** str(Fraction) in Python: "2/3", or "1" for a whole number. */
+function pyFraction(f) {
+  return f.d === 1n ? `${f.n}` : `${f.n}/${f.d}`;
 }

@@ -494,7 +494,7 @@ export function checkUnits(units, codes) {
 /** Manifest.from_json: a frozen manifest object with toJson(), hash (bytes) and hashHex. */
 export function parseManifest(value) {
   const d = obj(value, "manifest");
-  keys(d, "", KEYS, ["ballot_b"]);
+  keys(d, "", KEYS, ["ballot_b", "receipt_key"]);
   const roll = items(d.roll, "roll").map((x, i) => rollEntryFromJson(x, `roll[${i}]`));
   const units = items(d.units, "units").map((x, i) => unitFromJson(x, `units[${i}]`));
   const levels = levelsFromJson(d.levels, "levels");
@@ -510,6 +510,16 @@ export function parseManifest(value) {
   if (d.issuer_public_key) {
     try {
       b64decode(d.issuer_public_key, undefined, "issuer_public_key");
+    } catch (e) {
+      throw new ManifestError(e.message);
+    }
+  }
+  // The receipt key (record version 2): bound to the election through the manifest hash.
+  const receiptKey = "receipt_key" in d ? d.receipt_key : null;
+  if (receiptKey !== null) {
+    if (typeof receiptKey !== "string") throw new ManifestError("receipt_key: expected a string");
+    try {
+      b64decode(receiptKey, 32, "receipt_key");
     } catch (e) {
       throw new ManifestError(e.message);
     }
@@ -550,6 +560,7 @@ export function parseManifest(value) {
     issuer_public_key: d.issuer_public_key,
   };
   if (ballotB !== null) json.ballot_b = ballotB.toJson();
+  if (receiptKey !== null) json.receipt_key = receiptKey;
   const hash = sha256Tag(MANIFEST_HASH_TAG, canonicalJson(json));
   const largest = ballotB ? Math.max(0, ...ballotB.ballots.map((b) => b.candidates.length)) : 0;
   let start = 0;
@@ -577,5 +588,6 @@ export function parseManifest(value) {
     radix: Math.max(eligible.length, largest) + 1,
     convened: roll.filter((e) => e.status === "official" || e.status === "excluded").length,
     excluded: roll.filter((e) => e.status === "excluded").length,
+    receiptKey,
   });
 }

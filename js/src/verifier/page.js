@@ -151,7 +151,9 @@ async function verifyBytes(bytes, firstBytes, source) {
       return new Promise((r) => setTimeout(r, 0));
     };
     const progress = (done, total) => setPhase("ballots", done, total);
-    const report = await verifyRecord(record, { runBallots, progress, onPhase });
+    // The file's bytes: a record that is not its canonical JSON fails "format", as in the CLI.
+    const data = typeof bytes === "string" ? new TextEncoder().encode(bytes) : new Uint8Array(bytes);
+    const report = await verifyRecord(record, { runBallots, progress, onPhase, data });
     if (current && report.ok) finishPhase(current);
     if (firstBytes) {
       if (!isSecondRound(record)) {
@@ -214,7 +216,7 @@ function show(state) {
   $("elapsed").textContent = state.seconds ? `${t("elapsed")}: ${state.seconds.toFixed(1)} s` : "";
   try {
     renderResults(record, report.ok);
-    $("results-text").textContent = resultsTable(record);
+    $("results-text").textContent = resultsTable(record, { lang });
   } catch {
     /* a record too malformed for a table: the checks say why */
   }

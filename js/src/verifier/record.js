@@ -5,9 +5,16 @@ import { parseJson } from "../encoding.js";
 import { CountError, unitCounts } from "./counting.js";
 import { isInt, isObject, pyRepr, sortStrings } from "./pyfmt.js";
 
-export const RECORD_VERSION = "ballot/v1/record";
+export const RECORD_VERSION_1 = "ballot/v1/record";
+/** Version 2 adds close, audit, paper_instead and approvals (ballot/tally/record.py). */
+export const RECORD_VERSION = "ballot/v2/record";
 export const RECORD_KEYS = ["version", "manifest", "context", "base_hash", "receipt_key", "issuance_log", "board",
   "aggregate", "decryptions", "electronic_counts", "paper", "figures", "counts", "results"];
+/** Each version's fields (RECORD_FIELDS of ballot/tally/record.py). */
+export const RECORD_FIELDS = {
+  [RECORD_VERSION_1]: RECORD_KEYS,
+  [RECORD_VERSION]: [...RECORD_KEYS, "close", "audit", "paper_instead", "approvals"],
+};
 
 /** A record file that cannot be read at all (as RecordError: no check is run). */
 export class RecordError extends Error {
@@ -17,7 +24,7 @@ export class RecordError extends Error {
   }
 }
 
-/** load_record on the file's bytes (or text): strict JSON, the version, exactly the fields. */
+/** load_record on the file's bytes (or text): strict JSON, a known version, exactly its fields. */
 export function loadRecord(data, name = "the file") {
   let record;
   try {
@@ -26,9 +33,12 @@ export function loadRecord(data, name = "the file") {
     if (e instanceof EncodingError) throw new RecordError(`${name} is not a ballot record: ${e.message}`);
     throw e;
   }
-  if (!isObject(record) || record.version !== RECORD_VERSION) throw new RecordError(`${name} is not a ${RECORD_VERSION} document`);
-  const missing = RECORD_KEYS.filter((k) => !(k in record));
-  const extra = sortStrings(Object.keys(record).filter((k) => !RECORD_KEYS.includes(k)));
+  if (!isObject(record) || !Object.prototype.hasOwnProperty.call(RECORD_FIELDS, record.version)) {
+    throw new RecordError(`${name} is not a ballot record (versions: ${Object.keys(RECORD_FIELDS).join(", ")})`);
+  }
+  const fields = RECORD_FIELDS[record.version];
+  const missing = fields.filter((k) => !(k in record));
+  const extra = sortStrings(Object.keys(record).filter((k) => !fields.includes(k)));
   if (missing.length || extra.length) {
     throw new RecordError(`${name}: missing fields ${pyRepr(missing)}, unexpected fields ${pyRepr(extra)}`);
   }
