@@ -23,6 +23,8 @@ from tally import test_verify_link as tvl
 from tally.test_verify import demo  # noqa: F401 — the module's demo record fixture
 from tally.test_verify_link import rounds  # noqa: F401 — a first round and its second round
 
+from tests.service.test_meeting_flow import server  # noqa: F401 — a live meeting (paper, empty board)
+
 from ballot.crypto.encoding import b64decode, b64encode, canonical_json
 from ballot.tally.record import load_record
 from ballot.tally.report import checklist, results_table
@@ -481,3 +483,115 @@ def test_the_js_verifier_recomputes_board_statuses(demo, tmp_path):  # noqa: F81
         (False, "board"), (False, "board")]
     assert "board position 3 is marked invalid (proof fails), but its token, signature and " \
         "proofs verify" in got[1]["checklist"]
+
+
+# -- paper, tokens set aside, an empty board (meetings run through the service) ----------------
+
+def test_the_js_verifier_agrees_on_paper_and_empty_board_records(server, tmp_path):  # noqa: F811
+    """A meeting with paper ballots (a paper counts audit entry) and an all-paper meeting (an
+    empty board, no decryption), honest and tampered: same verdict, same first failing check,
+    same lines when honest."""
+    import sys
+
+    sys.path.insert(0, str(ROOT / "tests"))
+    from adversary.record_support import recount, rehash_audit, tallied_meeting
+
+    from ballot.tally.close import paper_counts_sha256
+
+    meeting, base_url = server
+    path, _, _ = tallied_meeting(meeting, base_url, voters=3, present=7,
+                                 paper={"voters": 2, "ballots_issued": 2, "ballots_valid": 1,
+                                        "ballots_invalid": 1})
+    mixed = load_record(path)
+    assert [a["action"] for a in mixed["audit"]][:2] == ["close", "paper_counts"]
+
+    def t(rec, fn):
+        rec = copy.deepcopy(rec)
+        fn(rec)
+        return rec
+
+    def paper_counts_changed(r):  # counts changed, results recomputed: the audit entry differs
+        r["paper"]["counts"][0]["votes"] = {"HTTNV": 1}
+        c = r["counts"][0]
+        c["votes"]["HTNV"] -= 1
+        c["votes"]["HTTNV"] = c["votes"].get("HTTNV", 0) + 1
+        recount(r)
+
+    def paper_counts_forged_with_entry(r):  # ... and the entry rewritten to match: the chain
+        paper_counts_changed(r)
+        r["audit"][1]["detail"] = {"counts_sha256": paper_counts_sha256(r["paper"]["counts"])}
+        rehash_audit(r)
+
+    cases = [
+        ("honest_paper", mixed),
+        ("paper_issued_below_returned", t(mixed, lambda r: r["paper"].__setitem__("ballots_issued", 1))),
+        ("paper_voters_below_issued", t(mixed, lambda r: r["paper"].__setitem__("voters", 1))),
+        ("paper_level_unknown", t(mixed, lambda r: r["paper"]["counts"][0]["votes"].__setitem__("XX", 0))),
+        ("paper_figures_not_the_close", t(mixed, lambda r: (r["paper"].__setitem__("ballots_invalid", 0),
+                                                            r["figures"].__setitem__("ballots_invalid", 0)))),
+        ("paper_counts_changed", t(mixed, paper_counts_changed)),
+        ("paper_counts_entry_rewritten", t(mixed, paper_counts_forged_with_entry)),
+        ("paper_counts_entry_dropped", t(mixed, lambda r: r["audit"].pop(1))),
+        ("paper_instead_hidden_figures", t(mixed, lambda r: r.__setitem__("paper_instead", [r["issuance_log"][0]]))),
+    ]
+    jobs, expected = [], []
+    for name, rec in cases:
+        p = tmp_path / f"{name}.json"
+        p.write_bytes(canonical_json(rec))
+        jobs.append({"record": str(p)})
+        expected.append((name, rec, verify_record(rec, workers=1, data=canonical_json(rec))))
+    got = js_results(start_js(jobs, tmp_path))
+    for (name, rec, py), js in zip(expected, got):
+        assert "error" not in js, (name, js)
+        first = py.first_failure.key if py.first_failure else None
+        assert (js["ok"], js["first_failure"]) == (py.ok, first), name
+        if py.ok:
+            assert js["checklist"] == checklist(py), name
+            assert js["table"] == results_table(rec, lang="en"), name
+        else:
+            assert f"first failing check: {py.first_failure.title}" in js["checklist"], name
+    passing = [name for name, _, py in expected if py.ok]
+    # A paper counts entry rewritten and re-hashed verifies from the record alone (both
+    # verifiers): the record's audit entries are each hashed, not chained to one another;
+    # the audit log's chain (`ballot audit verify --head`) is what shows the rewrite.
+    assert passing == ["honest_paper", "paper_counts_entry_rewritten"], passing
+
+
+def test_the_js_verifier_agrees_on_an_empty_board(server, tmp_path):  # noqa: F811
+    import sys
+
+    sys.path.insert(0, str(ROOT / "tests"))
+    from adversary.record_support import tallied_meeting
+
+    meeting, base_url = server
+    path, _, _ = tallied_meeting(meeting, base_url, voters=0, present=7, paper={
+        "voters": 7, "ballots_issued": 7, "ballots_valid": 6, "ballots_invalid": 1})
+    rec = load_record(path)
+    assert rec["board"] == [] and rec["decryptions"] == []
+
+    def t(fn):
+        r = copy.deepcopy(rec)
+        fn(r)
+        return r
+
+    def votes(r):
+        r["electronic_counts"][0]["votes"] = {"HTXSNV": 1}
+        r["counts"][0]["votes"]["HTXSNV"] = 1
+
+    cases = [("honest_empty_board", rec),
+             ("empty_board_with_a_decryption", t(lambda r: r["decryptions"].append({"trustee": 1, "units": []}))),
+             ("empty_board_with_electronic_votes", t(votes)),
+             ("empty_board_with_an_abstention", t(lambda r: r["electronic_counts"][0].__setitem__("abstain", 1)))]
+    jobs = []
+    for name, r in cases:
+        p = tmp_path / f"{name}.json"
+        p.write_bytes(canonical_json(r))
+        jobs.append({"record": str(p)})
+    got = js_results(start_js(jobs, tmp_path))
+    for (name, r), js in zip(cases, got):
+        py = verify_record(r, workers=1, data=canonical_json(r))
+        first = py.first_failure.key if py.first_failure else None
+        assert (js["ok"], js["first_failure"]) == (py.ok, first), name
+        if py.ok:
+            assert js["checklist"] == checklist(py), name
+    assert got[0]["ok"] and not any(g["ok"] for g in got[1:])
