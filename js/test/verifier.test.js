@@ -15,6 +15,9 @@ import { splitAtCut } from "../src/verifier/counting.js";
 import { pyEqual, pyRepr } from "../src/verifier/pyfmt.js";
 import { loadRecord, RecordError } from "../src/verifier/record.js";
 import { parseReceiptInput } from "../src/verifier/receipt.js";
+import { ApprovalError, verifyApprovals } from "../src/verifier/close.js";
+import { signApproval } from "../src/trustee.js";
+import * as group from "../src/group.js";
 
 const E = VECTORS.election;
 
@@ -77,15 +80,34 @@ test("the report: need stops at a failure, must shows only failures", () => {
 });
 
 test("the steps cover every check id of ballot/tally/verify.py, in its order", () => {
-  assert.deepEqual(STEPS.map((s) => s.name), ["manifest", "ceremony", "issuance", "board", "aggregate", "decryption",
-    "electronic_counts", "counts", "figures", "results"]);
+  assert.deepEqual(STEPS.map((s) => s.name), ["format", "manifest", "ceremony", "receipt_key", "approvals", "issuance", "board",
+    "aggregate", "decryption", "electronic_counts", "counts", "figures", "close", "results"]);
   assert.equal(TITLES.board_count, "Ballots ≤ tokens issued");
+  assert.equal(TITLES.audit_order, "Audit order: figures fixed before the decryptions");
+});
+
+test("trustees' approvals: signed by js/src/trustee.js, checked by the verifier (approval.py)", async () => {
+  await ready();
+  const a0 = [5n, 7n];
+  const trustees = a0.map((a) => ({ commitments: [group.baseMul(a)] }));
+  const baseHash = new Uint8Array(32).fill(9);
+  const hex = Array.from(baseHash, (b) => b.toString(16).padStart(2, "0")).join("");
+  const signer = { publics: trustees, baseHash };
+  const approvals = [1, 2].map((i) => signApproval(signer, i, a0[i - 1]));
+  const ctx = { trustees, baseHash, baseHashHex: hex };
+  assert.deepEqual(verifyApprovals(ctx, approvals), [1, 2]);
+  assert.throws(() => verifyApprovals(ctx, [approvals[1], approvals[0]]), /one per trustee, in trustee order/);
+  assert.throws(() => verifyApprovals(ctx, [approvals[0]]), /no approval by trustees \[2\]/);
+  assert.throws(() => verifyApprovals(ctx, [approvals[0], { ...approvals[1], trustee: 1 }]), /signature does not verify/);
+  assert.throws(() => verifyApprovals(ctx, [approvals[0], { ...approvals[1], base_hash: "ab".repeat(32) }]), /approved another fingerprint/);
+  assert.throws(() => verifyApprovals(ctx, {}), ApprovalError);
 });
 
 test("record and receipt input: clear errors", () => {
   assert.throws(() => loadRecord("{not json"), (e) => e instanceof RecordError && /not a ballot record/.test(e.message));
   assert.throws(() => loadRecord('{"version":"x"}'), RecordError);
   assert.deepEqual(parseReceiptInput(" abcd-efgh-ijkl-mnop "), { code: "ABCDEFGHIJKLMNOP", receipt: null });
+  assert.equal(parseReceiptInput("0bcd-efgh-ijkl-mn1p").code, "OBCDEFGHIJKLMNIP"); // 0 read as O, 1 as I (verify.py)
   assert.throws(() => parseReceiptInput("ABC"), /16 letters/);
   const rc = { version: "ballot/v1/receipt", tracking_code: "X" };
   assert.equal(parseReceiptInput(JSON.stringify(rc)).receipt.tracking_code, "X");

@@ -6,8 +6,10 @@
 import { isObject } from "./pyfmt.js";
 import { verifyReceipt, ReceiptError } from "../receipt.js";
 
+/** A typed tracking code (verify.py normalise_code): case, spaces and dashes ignored; 0 read
+ * as O and 1 as I (base32 has neither digit). */
 export function normaliseCode(code) {
-  return String(code).toUpperCase().replace(/[^A-Z0-9]/g, "");
+  return String(code).toUpperCase().replace(/[^A-Z0-9]/g, "").replace(/0/g, "O").replace(/1/g, "I");
 }
 
 /** Parse what the observer gave: a tracking code (text) or a receipt file's JSON text. */
@@ -41,11 +43,20 @@ export function checkReceiptIn(record, positions, input, verified) {
   if (receipt) {
     let ok = true;
     let detail = "signed by the meeting's receipt key";
-    try {
-      verifyReceipt(record.receipt_key, receipt);
-    } catch (e) {
+    if (receipt.signature === null && receipt.accepted_at === null) {
+      // Recovered from the board after a lost answer (verify_receipt.py): position and entry
+      // hash only.
+      detail = "unsigned (recovered from the board after a lost answer): position and entry hash only";
+    } else if (receipt.signature === null) {
       ok = false;
-      detail = e.message;
+      detail = "the receipt has no signature";
+    } else {
+      try {
+        verifyReceipt(record.receipt_key, receipt);
+      } catch (e) {
+        ok = false;
+        detail = e.message;
+      }
     }
     checks.push({ key: "signature", ok, detail });
     const same = receipt.election === record.base_hash;
