@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import unicodedata
 import inspect
 import json
 import shutil
@@ -121,6 +122,16 @@ def _more(record: dict) -> list[tuple[str, dict]]:
         "manifest_unit_twice": lambda r: r["manifest"]["units"].append(copy.deepcopy(r["manifest"]["units"][0])),
         "roll_member_added": lambda r: r["manifest"]["roll"].append(
             {"roll_id": "ZZ99", "name": "Người mới", "status": "official", "reason": None}),
+        # Names in Unicode NFC, one line of printable text; heads only of a collective; the
+        # quota's base one of its two kinds (ballot/election/_fields.py, units.py, rules.py).
+        "unit_name_not_nfc": lambda r: r["manifest"]["units"][0].__setitem__(
+            "name", unicodedata.normalize("NFD", "Nguyễn Văn Ân")),
+        "roll_name_control_character": lambda r: r["manifest"]["roll"][0].__setitem__("name", "An\u2028B"),
+        "level_name_tab": lambda r: r["manifest"]["levels"][0].__setitem__("name_vi", "Hoàn\tthành"),
+        "unit_head_without_collective": lambda r: r["manifest"]["units"][0].__setitem__("head", True),
+        "unit_head_null": lambda r: r["manifest"]["units"][0].__setitem__("head", None),
+        "quota_base_unknown": lambda r: r["manifest"]["rules"]["quota"].__setitem__("base", "all")
+        if r["manifest"]["rules"]["quota"] else r["manifest"]["rules"].__setitem__("base", "all"),
         "context_radix": lambda r: r["context"].__setitem__("radix", r["context"]["radix"] + 1),
         "context_joint_key": lambda r: r["context"].__setitem__(
             "joint_public_key", r["context"]["trustees"][0]["commitments"][0]),

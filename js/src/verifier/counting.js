@@ -231,12 +231,12 @@ function applyQuota(levels, rules, units, voted, topVotes) {
     const cands = members.filter((u) => voted.get(u.unit_id) === top);
     const n = members.filter((u) => voted.get(u.unit_id) !== null && codes.indexOf(voted.get(u.unit_id)) <= codes.indexOf(against)).length;
     const ratio = quota ? quota.ratioFor(group) : null;
-    const xMax = ratio !== null ? Number((ratio.n * BigInt(n)) / (ratio.n + ratio.d)) : null;
+    const xMax = ratio !== null ? quota.xMax(ratio, n) : null;
     const limits = [xMax, second.enabled ? second.max_k : null].filter((x) => x !== null);
     const limit = Math.min(...limits);
     const nameVi = group !== null ? group : "(chung)";
     const nameEn = group !== null ? group : "(default)";
-    const formula = ratio !== null ? `⌊${formatFraction(ratio)}·${n}/(1+${formatFraction(ratio)})⌋ = ${xMax}` : `K = ${limit}`;
+    const formula = ratio !== null ? quota.formula(ratio, n) : `K = ${limit}`;
     const rk = ranked(cands, topVotes);
     const ids = rk.map(([uid]) => uid);
     if (cands.length <= limit) {
@@ -294,7 +294,7 @@ function constraintFlags(levels, constraints, units, final) {
   for (const u of units) {
     const mine = final.has(u.unit_id) ? final.get(u.unit_id) : null;
     if (mine === null) continue;
-    if (constraints.head_not_above_collective && u.collective !== null && u.kind !== "organisation") {
+    if (constraints.head_not_above_collective && u.boundByCollective) {
       const theirs = final.has(u.collective) ? final.get(u.collective) : null;
       if (theirs !== null && rank(mine) < rank(theirs)) {
         flags.get(u.unit_id).push({ code: "head_above_collective", unit_id: u.unit_id, related: [u.collective], text: text(
@@ -353,11 +353,21 @@ function quorumFailed(levels, units, counts, n, quorum) {
   return units.map((u) => unitResult(u.unit_id, counts.get(u.unit_id), n, levels, null, "quorum_failed", quorum.json.text));
 }
 
-function secondRound(candidates, agree, maxK, base, threshold) {
+/** check_at_most_k: a group's agree marks are at most K × the valid ballots. */
+export function checkAtMostK(group, total, k, ballots) {
+  if (!Number.isInteger(ballots) || ballots < 0) throw new CountError(`ballots: expected a count (an integer ≥ 0), got ${pyRepr(ballots)}`);
+  if (total > k * ballots) {
+    const name = group === null ? "" : `group ${group}: `;
+    throw new CountError(`agree: ${name}${total} agree marks in all, but each of the ${ballots} valid ballots may mark agree for at most K = ${k} candidate(s), so at most K × valid ballots = ${k * ballots} (a ballot with more agree marks is invalid: count it as invalid, not in the agree totals)`);
+  }
+}
+
+function secondRound(candidates, agree, maxK, base, threshold, ballots = null, group = null) {
   for (const uid of candidates) {
     const v = agree.get(uid);
     if (v > base) throw new CountError(`agree.${uid}: ${v} exceeds the base N = ${base}`);
   }
+  if (ballots !== null) checkAtMostK(group, candidates.reduce((t, uid) => t + agree.get(uid), 0), maxK, ballots);
   const eligible = candidates.filter((uid) => threshold.passes(agree.get(uid), base));
   const byAgree = (list) => [...list].sort((a, b) => agree.get(b) - agree.get(a));
   const rk = byAgree(eligible);
@@ -387,7 +397,7 @@ function countBallotB(manifest, counts, figures) {
   const outcome = new Map();
   for (const b of bb.ballots) {
     const agree = new Map(b.candidates.map((c) => [c, counts.get(c).vote(agreeCode)]));
-    const res = secondRound(b.candidates, agree, b.k, n, threshold);
+    const res = secondRound(b.candidates, agree, b.k, n, threshold, figures.ballotsValid, b.group);
     groups.push({ group: b.group, candidates: [...b.candidates], ...res });
     const rank = new Map(res.ranked.map(([uid], i) => [uid, i + 1]));
     const nameVi = b.group !== null ? b.group : "(chung)";

@@ -14,6 +14,7 @@ export const MEETING_KINDS = ["branch_members", "committee_units", "custom"];
 export const UNIT_KINDS = ["member", "organisation", "leader"];
 export const ROLL_STATUSES = ["official", "probationary", "excluded"];
 export const BASES = ["convened_minus_excluded", "present", "valid_ballots"];
+export const QUOTA_BASES = ["against_only", "against_and_above"];
 export const THRESHOLD_KINDS = ["more_than", "at_least"];
 const RESERVED_CODES = new Set(["unit_id", "name", "abstain", "blank", "group", "score", "votes"]);
 
@@ -75,7 +76,21 @@ function string(v, name, { empty = false, none = false } = {}) {
   if (typeof v !== "string") throw new ManifestError(`${name}: expected a string, got ${kind(v)}`);
   if (!empty && !pyStrip(v)) throw new ManifestError(`${name}: must not be empty`);
   if (v !== pyStrip(v)) throw new ManifestError(`${name}: leading or trailing white space in ${pyRepr(v)}`);
+  const bad = /[\p{Cc}\p{Zl}\p{Zp}]/u.exec(v);
+  if (bad) {
+    const code = bad[0].codePointAt(0).toString(16).toUpperCase().padStart(4, "0");
+    throw new ManifestError(`${name}: control character U+${code} in ${pyRepr(v)}; a name is one line of printable text`);
+  }
   return v;
+}
+
+/** string(), and in Unicode NFC (ballot/election/_fields.py nfc_string). */
+function nfcString(v, name, { none = false } = {}) {
+  const out = string(v, name, { none });
+  if (out !== null && out.normalize("NFC") !== out) {
+    throw new ManifestError(`${name}: ${pyRepr(out)} is not in Unicode NFC form (normalise it: the same letters typed as base + combining marks must not make a different name or group)`);
+  }
+  return out;
 }
 
 function ident(v, name, { none = false } = {}) {
@@ -137,10 +152,10 @@ function levelFromJson(v, where) {
       throw new ManifestError(`code: expected a letter then letters, digits or '_' (at most 16), got ${pyRepr(code)}`);
     }
     if (RESERVED_CODES.has(code.toLowerCase())) throw new ManifestError(`code: ${pyRepr(code)} is reserved for a counts column`);
-    string(d.name_vi, "name_vi");
-    string(d.name_en, "name_en");
+    nfcString(d.name_vi, "name_vi");
+    nfcString(d.name_en, "name_en");
     const short = "short" in d ? d.short : code;
-    string(short, "short");
+    nfcString(short, "short");
     return { code, name_vi: d.name_vi, name_en: d.name_en, short };
   });
 }
@@ -170,7 +185,7 @@ function rollEntryFromJson(v, where) {
   return inContext(where, () => {
     const e = { roll_id: d.roll_id, name: d.name, status: "status" in d ? d.status : "official", reason: "reason" in d ? d.reason : null };
     ident(e.roll_id, "roll_id");
-    string(e.name, "name");
+    nfcString(e.name, "name");
     choice(e.status, "status", ROLL_STATUSES);
     string(e.reason, "reason", { none: true });
     if (e.status === "excluded" && e.reason === null) throw new ManifestError("reason: an excluded member needs the reason for the exclusion");
@@ -181,16 +196,25 @@ function rollEntryFromJson(v, where) {
 const UNIT_FIELDS = ["unit_id", "name", "kind", "group", "self_level", "proposed_level", "score", "collective", "disciplined", "outstanding"];
 const UNIT_DEFAULTS = { kind: "member", group: null, self_level: null, proposed_level: null, score: null, collective: null, disciplined: false, outstanding: false };
 
+/**
+ * Unit.from_json(manifest=True): `head` (the unit heads its collective) is written only for a
+ * unit with a collective; a collective without a `head` key is a manifest written before heads
+ * were marked (head null: every member or leader with a collective is bound, as then).
+ */
 function unitFromJson(v, where) {
   const d = obj(v, where);
-  keys(d, where, ["unit_id", "name"], UNIT_FIELDS.slice(2));
+  keys(d, where, ["unit_id", "name"], [...UNIT_FIELDS.slice(2), "head"]);
   return inContext(where, () => {
     const u = {};
     for (const f of UNIT_FIELDS) u[f] = f in d ? d[f] : UNIT_DEFAULTS[f];
+    let head;
+    if (!("head" in d) && d.collective !== undefined && d.collective !== null) head = null;
+    else if (d.head === null) throw new ManifestError("head: expected true or false, got null");
+    else head = "head" in d ? d.head : null;
     ident(u.unit_id, "unit_id");
-    string(u.name, "name");
+    nfcString(u.name, "name");
     choice(u.kind, "kind", UNIT_KINDS);
-    string(u.group, "group", { none: true });
+    nfcString(u.group, "group", { none: true });
     string(u.self_level, "self_level", { none: true });
     string(u.proposed_level, "proposed_level", { none: true });
     integer(u.score, "score", { lo: 0, hi: 100, none: true });
@@ -198,8 +222,28 @@ function unitFromJson(v, where) {
     if (u.collective === u.unit_id) throw new ManifestError(`collective: unit ${pyRepr(u.unit_id)} cannot be its own collective`);
     boolean(u.disciplined, "disciplined");
     boolean(u.outstanding, "outstanding");
+    if (head !== null) boolean(head, "head");
+    else if (u.collective === null) head = false; // nothing to head: not a head
+    if (head && u.collective === null) {
+      throw new ManifestError(`head: unit ${pyRepr(u.unit_id)} is marked as a head but names no collective (give the collective it heads)`);
+    }
+    if (head && u.kind === "organisation") {
+      throw new ManifestError(`head: unit ${pyRepr(u.unit_id)} is an organisation; only a person (a member or a leader) heads a collective`);
+    }
+    // Not a JSON field of its own: unitJson writes it back only where Unit.to_json does.
+    Object.defineProperty(u, "head", { value: head, enumerable: false });
+    // Whether "not above the collective" applies (Unit.bound_by_collective).
+    Object.defineProperty(u, "boundByCollective", {
+      value: u.collective === null ? false : head !== null ? head : u.kind !== "organisation", enumerable: false });
     return u;
   });
+}
+
+/** Unit.to_json: `head` only for a unit that names a collective and says whether it heads it. */
+function unitJson(u) {
+  const out = { ...u };
+  if (u.collective !== null && u.head !== null) out.head = u.head;
+  return out;
 }
 
 function trusteesFromJson(v, where = "trustees") {
@@ -258,21 +302,33 @@ function thresholdFromJson(v, where) {
 
 function quotaFromJson(v, where) {
   const d = obj(v, where);
-  keys(d, where, ["top", "against"], ["ratio", "group_ratios"]);
+  keys(d, where, ["top", "against"], ["ratio", "group_ratios", "base"]);
   return inContext(where, () => {
     const ratio = fraction("ratio" in d ? d.ratio : "1/5", "ratio", { loOpen: true });
     const groups = obj("group_ratios" in d ? d.group_ratios : {}, "group_ratios");
     const pairs = Object.keys(groups).map((g) => [g, fraction(groups[g], `group_ratios.${g}`, { loOpen: true })]);
+    const base = "base" in d ? d.base : "against_only";
     string(d.top, "top");
     string(d.against, "against");
+    choice(base, "base", QUOTA_BASES);
     if (d.top === d.against) throw new ManifestError(`against: must be a level below top, got ${pyRepr(d.against)} twice`);
-    for (const [g] of pairs) string(g, "group_ratios");
+    for (const [g] of pairs) nfcString(g, "group_ratios");
     const sorted = sortStrings(pairs.map(([g]) => g)).map((g) => pairs.find((p) => p[0] === g));
     return {
       top: d.top,
       against: d.against,
       ratio,
       groupRatios: sorted,
+      base,
+      /** QuotaRule.x_max: against_only ⌊p·n/(p+q)⌋; against_and_above ⌊p·n/q⌋. */
+      xMax(r, n) {
+        return base === "against_and_above" ? Number((r.n * BigInt(n)) / r.d) : Number((r.n * BigInt(n)) / (r.n + r.d));
+      },
+      /** QuotaRule.formula: "⌊1/5·50/(1+1/5)⌋ = 8", or "⌊1/5·50⌋ = 10" counting the excellent. */
+      formula(r, n) {
+        const f = formatFraction(r);
+        return base === "against_and_above" ? `⌊${f}·${n}⌋ = ${this.xMax(r, n)}` : `⌊${f}·${n}/(1+${f})⌋ = ${this.xMax(r, n)}`;
+      },
       ratioFor(group) {
         if (group === null) return ratio;
         const hit = sorted.find(([g]) => g === group);
@@ -281,7 +337,9 @@ function quotaFromJson(v, where) {
       toJson() {
         const gr = {};
         for (const [g, r] of sorted) gr[g] = formatFraction(r);
-        return { top: d.top, against: d.against, ratio: formatFraction(ratio), group_ratios: gr };
+        const out = { top: d.top, against: d.against, ratio: formatFraction(ratio), group_ratios: gr };
+        if (base !== "against_only") out.base = base; // the default is left out: older manifests' bytes
+        return out;
       },
     };
   });
@@ -553,7 +611,7 @@ export function parseManifest(value) {
     date: d.date,
     meeting_kind: d.meeting_kind,
     roll: roll.map((e) => ({ ...e })),
-    units: units.map((u) => ({ ...u })),
+    units: units.map(unitJson),
     levels: levels.map((l) => ({ ...l })),
     rules: rules.toJson(),
     trustees: { members: [...trustees.members], threshold: trustees.threshold },
