@@ -6,7 +6,9 @@
 // Used by tests/web/test_verifier_agreement.py to compare with the Python verifier.
 
 import { readFileSync } from "node:fs";
-import { ready, verifyFiles, verifyLink, loadRecord, checklist, resultsTable, RecordError } from "../src/verifier/index.js";
+import { ready, verifyFiles, verifyLink, loadRecord, checklist, resultsTable, RecordError, parseManifest, countManifest } from "../src/verifier/index.js";
+import { CountError, meetingFigures, unitCounts } from "../src/verifier/counting.js";
+import { ManifestError } from "../src/verifier/manifest.js";
 
 const args = process.argv.slice(2);
 const jobs = args[0] === "--jobs" ? JSON.parse(readFileSync(args[1], "utf8")) : args.map((p) => ({ record: p }));
@@ -15,6 +17,21 @@ const out = [];
 for (const job of jobs) {
   const t0 = Date.now();
   try {
+    if (job.count) {
+      // {"count": {manifest, counts: [{unit_id, votes, abstain, blank}], figures}}: the rules
+      // alone (count_manifest), for the election layer's cases no record of the suite has.
+      const { manifest, counts, figures: f } = job.count;
+      try {
+        const m = parseManifest(manifest);
+        const figures = meetingFigures(f.convened, f.excluded, f.present, f.ballots_valid, f.ballots_invalid, f.ballots_issued);
+        const results = countManifest(m, new Map(counts.map((c) => [c.unit_id, unitCounts(c.votes, c.abstain, c.blank)])), figures);
+        out.push({ results, manifest_hash: m.hashHex });
+      } catch (e) {
+        if (!(e instanceof ManifestError || e instanceof CountError)) throw e;
+        out.push({ error: e.message });
+      }
+      continue;
+    }
     if (job.link) {
       const first = readFileSync(job.first);
       const report = verifyLink(loadRecord(readFileSync(job.link)), loadRecord(first), first);

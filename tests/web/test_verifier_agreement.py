@@ -606,3 +606,70 @@ def test_the_js_verifier_agrees_on_an_empty_board(server, tmp_path):  # noqa: F8
         if py.ok:
             assert js["checklist"] == checklist(py), name
     assert got[0]["ok"] and not any(g["ok"] for g in got[1:])
+
+
+def test_the_js_rules_agree_on_heads_and_the_quota_base(demo, tmp_path):  # noqa: F811
+    """The election layer's newer rules, which no record of the suite carries: a unit heading
+    its collective (only the head is bound by "not above the collective"; a manifest written
+    before heads were marked binds every member), the quota counted with the excellent units
+    in its base. Same results (and manifest hash) from count_manifest and the JS rules."""
+    from ballot.election.counting import count_manifest
+    from ballot.election.counts import MeetingFigures, UnitCounts
+    from ballot.election.errors import CountError, ManifestError
+    from ballot.election.manifest import Manifest
+
+    rec = load_record(demo)
+    base_m = rec["manifest"]
+    units = base_m["units"]
+    org = {"unit_id": "CB01", "name": "Chi bộ 1", "kind": "organisation", "group": None,
+           "self_level": None, "proposed_level": None, "score": None, "collective": None,
+           "disciplined": False, "outstanding": False}
+
+    def manifest(head_of: dict | None, quota_base: str | None, disciplined: str | None = None):
+        m = copy.deepcopy(base_m)
+        m["units"].append(org)
+        for u in m["units"]:
+            if head_of is not None and u["unit_id"] in head_of:
+                u["collective"] = "CB01"
+                if head_of[u["unit_id"]] is not None:
+                    u["head"] = head_of[u["unit_id"]]
+            if u["unit_id"] == disciplined:
+                u["disciplined"] = True
+        if quota_base is not None:
+            m["rules"]["quota"]["base"] = quota_base
+        return m
+
+    # Everyone rated top by the votes, the organisation lowest: heads are flagged.
+    n = rec["figures"]["ballots_valid"]
+    top = base_m["levels"][0]["code"]
+    low = base_m["levels"][-1]["code"]
+    counts = [{"unit_id": u["unit_id"], "votes": {top: n}, "abstain": 0, "blank": 0} for u in units]
+    counts.append({"unit_id": "CB01", "votes": {low: n}, "abstain": 0, "blank": 0})
+    ids = [u["unit_id"] for u in units]
+    cases = {
+        "one_head": manifest({ids[0]: True, ids[1]: False}, None),
+        "old_manifest_no_head_key": manifest({ids[0]: None, ids[1]: None}, None),
+        "against_and_above": manifest(None, "against_and_above"),
+        "against_only_written": manifest(None, "against_only"),
+        "head_and_quota_base": manifest({ids[2]: True}, "against_and_above", disciplined=ids[3]),
+        "organisation_as_head": manifest(None, None) | {"units": base_m["units"] + [{**org, "head": True, "collective": None}]},
+    }
+    jobs = [{"count": {"manifest": m, "counts": counts, "figures": rec["figures"]}} for m in cases.values()]
+    got = js_results(start_js(jobs, tmp_path))
+    for (name, m), js in zip(cases.items(), got):
+        f = rec["figures"]
+        try:
+            manifest_py = Manifest.from_json(m)
+            figures = MeetingFigures(f["convened"], f["excluded"], f["present"], f["ballots_valid"],
+                                     f["ballots_invalid"], f["ballots_issued"])
+            py = count_manifest(manifest_py, {c["unit_id"]: UnitCounts(c["votes"], c["abstain"], c["blank"])
+                                              for c in counts}, figures).to_json()
+        except (ManifestError, CountError) as exc:
+            assert js == {"error": str(exc)}, name
+            continue
+        assert "error" not in js, (name, js)
+        assert js["manifest_hash"] == manifest_py.manifest_hash().hex(), name
+        assert js["results"] == py, name
+    assert "error" in got[-1] and all("error" not in g for g in got[:-1])
+    # the cases tell the rules apart: heads flagged differently, the quota's formula differs
+    assert got[0]["results"] != got[1]["results"] and got[2]["results"] != got[3]["results"]
