@@ -59,6 +59,12 @@ const CHECK_VI = {
   link_round_two: "Danh mục vòng hai", link_record_sha256: "Tệp hồ sơ vòng một (SHA-256)", link_manifest_hash: "Danh mục vòng một",
   link_ballots: "Phiếu vòng hai (nhóm, ứng viên, K)", link_base: "N của vòng một", link_names: "Tên ứng viên",
   first_round_record: "Hồ sơ vòng một hợp lệ",
+  format: "Định dạng hồ sơ (phiên bản, trường, JSON chuẩn, thứ tự)", receipt_key: "Khóa ký biên nhận gắn với cuộc bầu",
+  approvals: "Các ủy viên ban kiểm phiếu phê duyệt dấu vân tay", paper_instead: "Thẻ đã gác lại (đã nhận thẻ, bỏ phiếu giấy)",
+  excess: "Số phiếu điện tử không vượt số thẻ còn hiệu lực (không thừa phiếu)", board_status: "Kiểm tra lại trạng thái từng phiếu",
+  close: "Kết thúc bỏ phiếu: số có mặt, số liệu phiếu giấy, đầu chuỗi bảng tin",
+  audit_order: "Thứ tự nhật ký: số liệu chốt trước khi giải mã",
+  link_inherited: "Kế thừa từ vòng một (danh sách, ban kiểm phiếu, N, số lượng, ngưỡng)",
 };
 
 const RECEIPT_VI = { signature: "Chữ ký máy chủ", election: "Cuộc bầu", on_board: "Trên bảng tin", position: "Vị trí", entry_hash: "Mã băm mục" };
