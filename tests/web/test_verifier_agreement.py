@@ -673,3 +673,75 @@ def test_the_js_rules_agree_on_heads_and_the_quota_base(demo, tmp_path):  # noqa
     assert "error" in got[-1] and all("error" not in g for g in got[:-1])
     # the cases tell the rules apart: heads flagged differently, the quota's formula differs
     assert got[0]["results"] != got[1]["results"] and got[2]["results"] != got[3]["results"]
+
+
+def test_the_js_verifier_leaves_an_invalid_received_ballot_out(server, tmp_path):  # noqa: F811
+    """Board statuses with a received ballot whose proofs fail (token and signature good): marked
+    invalid it is left out of the aggregate and counted in ballots_invalid, and the record
+    verifies; marked valid it fails "ballots" with "(marked valid)"; left out of the figures'
+    invalid ballots it fails "figures". (The board entry is made as the burst branch's server
+    writes it; the Python verifier of main reads statuses once that branch is merged.)"""
+    import sys
+
+    sys.path.insert(0, str(ROOT / "tests"))
+    from adversary.record_support import recount, rehash_audit
+
+    from ballot.clients.http import Http
+    from ballot.clients.voter import fetch_election, obtain_token, seal_unsigned, vote
+    from ballot.crypto.ballots import body_hash
+    from ballot.tally.board import entry_hash
+    from tests.service.test_meeting_flow import MEMBERS, SLUG, open_with_one_trustee
+
+    meeting, base_url = server
+    device, keys, invitations = open_with_one_trustee(meeting, base_url)
+    http = Http(base_url)
+    election = fetch_election(http, SLUG)
+    for rid, _ in MEMBERS[:3]:
+        vote(http, SLUG, invitations[rid], [1] * len(MEMBERS), election)
+    token, key = obtain_token(http, election, invitations[MEMBERS[3][0]])
+    unsigned, _ = seal_unsigned(election, token, [0] * len(MEMBERS))
+    body = unsigned.body_json()
+    body["units"][0] = _flip(body["units"][0], 64)  # one proof scalar changed: the proof fails
+    ballot = {**body, "signature": b64encode(key.sign(body_hash(body)).signature)}
+    meeting.close_voting(SLUG, present=4, paper=None)
+    device.decrypt(keys)
+    record = load_record(meeting.finalize(SLUG))
+    assert verify_record(record, workers=1).ok
+
+    honest = copy.deepcopy(record)
+    board = honest["board"]
+    for e in board:
+        e["status"] = "valid"
+    position = len(board) + 1
+    head = entry_hash(bytes.fromhex(board[-1]["entry_hash"]), position, body_hash(body)).hex()
+    board.append({"position": position, "ballot": ballot, "prev_hash": board[-1]["entry_hash"],
+                  "entry_hash": head, "status": "invalid",
+                  "reason": "unit 1: the proof that it holds one allowed choice fails"})
+    honest["figures"]["ballots_invalid"] += 1
+    recount(honest)
+    honest["close"]["board"] = {"ballots": position, "head": head}
+    honest["audit"][0]["detail"] = copy.deepcopy(honest["close"])
+    rehash_audit(honest)
+
+    marked_valid = copy.deepcopy(honest)
+    marked_valid["board"][-1]["status"] = "valid"
+    del marked_valid["board"][-1]["reason"]
+    marked_valid["figures"]["ballots_invalid"] -= 1
+    not_in_figures = copy.deepcopy(honest)
+    not_in_figures["figures"]["ballots_invalid"] -= 1
+    cases = [("honest_with_an_invalid_ballot", canonical_json(honest), {}),
+             ("invalid_marked_valid", canonical_json(marked_valid), {}),
+             ("invalid_not_in_the_figures", canonical_json(not_in_figures), {})]
+    got = _run_files(cases, tmp_path)
+    assert got[0]["ok"], got[0]["checklist"]
+    units = len(MEMBERS)
+    assert (f"  [✓] Ballots (token, signature, proofs): 4 ballots received: 4 token signatures "
+            f"and ballot signatures verified; 3 valid ({3 * units} proofs verified), 1 invalid"
+            in got[0]["checklist"].split("\n"))
+    assert ("  [✓] Ballot statuses re-checked: 4 statuses recomputed: 3 valid, 1 invalid (only "
+            "valid ballots are counted)" in got[0]["checklist"].split("\n"))
+    assert "  [✓] Board hash chain: 4 entries, head " in got[0]["checklist"]
+    assert (got[1]["ok"], got[1]["first_failure"]) == (False, "ballots")
+    assert "board position 4: unit 1: the proof that it holds one allowed choice fails (marked " \
+        "valid)" in got[1]["checklist"]
+    assert (got[2]["ok"], got[2]["first_failure"]) == (False, "figures")
