@@ -14,7 +14,7 @@ import { Fraction, percent } from "../src/verifier/fraction.js";
 import { splitAtCut } from "../src/verifier/counting.js";
 import { pyEqual, pyRepr } from "../src/verifier/pyfmt.js";
 import { loadRecord, RecordError } from "../src/verifier/record.js";
-import { parseReceiptInput } from "../src/verifier/receipt.js";
+import { checkReceiptIn, parseReceiptInput } from "../src/verifier/receipt.js";
 import { ApprovalError, verifyApprovals } from "../src/verifier/close.js";
 import { signApproval } from "../src/trustee.js";
 import * as group from "../src/group.js";
@@ -111,4 +111,15 @@ test("record and receipt input: clear errors", () => {
   assert.throws(() => parseReceiptInput("ABC"), /16 letters/);
   const rc = { version: "ballot/v1/receipt", tracking_code: "X" };
   assert.equal(parseReceiptInput(JSON.stringify(rc)).receipt.tracking_code, "X");
+});
+
+test("a tracking code of a ballot received, then found invalid: on the board, not counted", () => {
+  const positions = new Map([["ABCDEFGHIJKLMNOP", { position: 4, entry_hash: "00", code: "ABCD-EFGH-IJKL-MNOP", status: "invalid", reason: "unit 1: the proof that it holds one allowed choice fails" }],
+    ["QRSTUVWXYZ234567", { position: 1, entry_hash: "11", code: "QRST-UVWX-YZ23-4567", status: "valid", reason: null }]]);
+  const bad = checkReceiptIn({}, positions, "abcd-efgh-ijkl-mnop", true);
+  assert.equal(bad.found, true);
+  assert.equal(bad.counted, false);
+  assert.ok(bad.checks.some((c) => c.key === "status" && !c.ok && /marked invalid/.test(c.detail)));
+  const good = checkReceiptIn({}, positions, "QRST-UVWX-YZ23-4567", true);
+  assert.equal(good.counted, true);
 });

@@ -480,7 +480,7 @@ export const STEPS = [
         const expect = toHex(sha256Tag("ballot/v1/board-entry", hexBytes(prev), uint32(position), hexBytes(bhash)));
         r.must(e.prev_hash === prev && e.entry_hash === expect, "chain", T.chain, `board position ${position}: the hash chain is broken`);
         prev = expect;
-        s.positions.set(trackingCode(bhash).replace(/-/g, ""), { position, entry_hash: expect, code: trackingCode(bhash) });
+        s.positions.set(trackingCode(bhash).replace(/-/g, ""), { position, entry_hash: expect, code: trackingCode(bhash), status, reason });
       });
       const received = board.length;
       const B = received - invalid; // the valid ballots: the ones counted

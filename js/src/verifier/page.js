@@ -67,7 +67,7 @@ const CHECK_VI = {
   link_inherited: "Kế thừa từ vòng một (danh sách, ban kiểm phiếu, N, số lượng, ngưỡng)",
 };
 
-const RECEIPT_VI = { signature: "Chữ ký máy chủ", election: "Cuộc bầu", on_board: "Trên bảng tin", position: "Vị trí", entry_hash: "Mã băm mục" };
+const RECEIPT_VI = { signature: "Chữ ký máy chủ", election: "Cuộc bầu", on_board: "Trên bảng tin", position: "Vị trí", entry_hash: "Mã băm mục", status: "Trạng thái phiếu" };
 
 let lang = "vi";
 const $ = (id) => document.getElementById(id);

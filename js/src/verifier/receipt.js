@@ -67,6 +67,10 @@ export function checkReceiptIn(record, positions, input, verified) {
     checks.push({ key: "position", ok: receipt.position === hit.position, detail: `receipt says position ${receipt.position}, board ${hit.position}` });
     checks.push({ key: "entry_hash", ok: receipt.entry_hash === hit.entry_hash, detail: receipt.entry_hash === hit.entry_hash ? "entry hash matches the board" : "the entry hash differs from the board's" });
   }
+  if (hit && hit.status === "invalid") {
+    // Received, then found invalid (its proofs fail): on the board, not counted.
+    checks.push({ key: "status", ok: false, detail: `marked invalid (${hit.reason}): not counted` });
+  }
   const allOk = checks.every((c) => c.ok);
   return { found: !!hit, position: hit ? hit.position : null, code: hit ? hit.code : code, checks, ok: allOk, counted: allOk && !!hit && verified };
 }
