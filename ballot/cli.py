@@ -24,6 +24,7 @@ class _LazyGroup(click.Group):
         "verify-audit": ("ballot.clients.audit_cli", "verify_audit"),
         "admin": ("ballot.web.admin_cli", "admin_group"),
         "audit": ("ballot.service.audit_cli", "audit_group"),
+        "monitor": ("ballot.clients.monitor", "monitor_command"),
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -83,7 +84,11 @@ def demo(voters: int, units: int, trustees: int, threshold: int, record: Path | 
 
 
 @main.command()
-@click.argument("record", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("record", type=click.Path(dir_okay=False, path_type=Path), required=False)
+@click.option("--export-page", "export_page", default=None,
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the browser verifier as one self-contained HTML file (works offline, "
+                   "from file://) and print its SHA-256 fingerprint; RECORD is then optional.")
 @click.option("--receipt", "receipt", default=None,
               help="The receipt file the phone saved (“Lưu biên nhận”): its signature, position "
                    "and entry hash are checked; or a tracking code to look up.")
@@ -95,13 +100,27 @@ def demo(voters: int, units: int, trustees: int, threshold: int, record: Path | 
 @click.option("--require-approvals", is_flag=True,
               help="Fail if the record has no trustees' approvals of the fingerprint (every "
                    "election opened since approvals exist has them).")
-def verify(record: Path, receipt: str | None, workers: int | None,
-           first_round: Path | None, require_approvals: bool = False) -> None:
+def verify(record: Path | None, receipt: str | None, workers: int | None,
+           first_round: Path | None, require_approvals: bool = False,
+           export_page: Path | None = None) -> None:
     """Verify an election record from the file alone.
 
     Exit status: 0 every check passed (and the receipt, if given, is on the board as signed);
     1 the record fails a check; 2 bad usage; 3 the receipt is not on the board, or the receipt
     file does not check (signature, position, entry hash)."""
+    if export_page is not None:
+        from ballot.web.verifier import export_page as write_page
+
+        try:
+            fingerprint = write_page(export_page)
+        except OSError as exc:
+            raise click.ClickException(f"cannot write {export_page}: {exc.strerror}") from None
+        click.echo(f"Verifier page written to {export_page}\n"
+                   f"Dấu vân tay / fingerprint (SHA-256): {fingerprint}")
+        if record is None:
+            return
+    if record is None:
+        raise click.UsageError("give the RECORD to verify (or --export-page FILE)")
     from ballot.tally.record import RecordError, load_record
     from ballot.tally.report import checklist
     from ballot.tally.verify import find_receipt, verify_record

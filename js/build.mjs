@@ -17,6 +17,9 @@ import { fileURLToPath } from "node:url";
 const JS_DIR = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(JS_DIR, "..");
 export const BUNDLE = join(ROOT, "ballot", "web", "static", "js", "ballot-crypto.js");
+// The observer's verifier page (docs/web.md, "Observers"): the same crypto, the verifier and
+// the page's code; inlined into one self-contained HTML file by ballot/web/verifier.py.
+export const VERIFIER_BUNDLE = join(ROOT, "ballot", "web", "static", "js", "ballot-verifier.js");
 
 function walk(dir) {
   const out = [];
@@ -42,16 +45,16 @@ export function sourceHash() {
   return h.digest("hex");
 }
 
-export async function buildBundle(outfile = BUNDLE) {
+export async function buildBundle(outfile = BUNDLE, { entry = "src/index.js", name = "BallotCrypto", label = "ballot-crypto" } = {}) {
   const { build } = await import("esbuild");
   const hash = sourceHash();
   mkdirSync(dirname(outfile), { recursive: true });
   const result = await build({
     absWorkingDir: JS_DIR,
-    entryPoints: ["src/index.js"],
+    entryPoints: [entry],
     bundle: true,
     format: "iife",
-    globalName: "BallotCrypto",
+    globalName: name,
     platform: "browser",
     target: ["es2020"],
     minify: true,
@@ -59,18 +62,22 @@ export async function buildBundle(outfile = BUNDLE) {
     charset: "ascii",
     banner: {
       js:
-        `/* ballot-crypto source-sha256: ${hash} */\n` +
-        "/* BallotCrypto (docs/js-client.md), built from js/ by `npm run build`: do not edit. " +
+        `/* ${label} source-sha256: ${hash} */\n` +
+        `/* ${name} (docs/js-client.md), built from js/ by \`npm run build\`: do not edit. ` +
         "Bundles libsodium.js (ISC licence) and @noble/hashes (MIT licence). */",
     },
     define: { "import.meta.url": "undefined" },
     write: false,
     logLevel: "error",
   });
-  const text = result.outputFiles[0].contents;
+  let text = result.outputFiles[0].contents;
+  // Inlined into an HTML page (the verifier): no "</script" may appear in the code.
+  if (Buffer.from(text).includes("</script")) text = Buffer.from(Buffer.from(text).toString("latin1").replaceAll("</script", "<\\/script"), "latin1");
   writeFileSync(outfile, text);
   return { outfile, hash, bytes: text.length };
 }
+
+export const VERIFIER = { entry: "src/verifier/index.js", name: "BallotVerifier", label: "ballot-verifier" };
 
 async function main(argv) {
   if (argv.includes("--print-hash")) {
@@ -79,8 +86,12 @@ async function main(argv) {
   }
   const i = argv.indexOf("--out");
   const out = i >= 0 ? resolve(argv[i + 1]) : BUNDLE;
-  const { outfile, hash, bytes } = await buildBundle(out);
-  console.log(`wrote ${relative(process.cwd(), outfile) || outfile} (${bytes} bytes, source-sha256 ${hash})`);
+  const v = argv.indexOf("--verifier-out");
+  const targets = [[out, {}], [v >= 0 ? resolve(argv[v + 1]) : VERIFIER_BUNDLE, VERIFIER]];
+  for (const [target, options] of i >= 0 && v < 0 ? targets.slice(0, 1) : targets) {
+    const { outfile, hash, bytes } = await buildBundle(target, options);
+    console.log(`wrote ${relative(process.cwd(), outfile) || outfile} (${bytes} bytes, source-sha256 ${hash})`);
+  }
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

@@ -56,7 +56,8 @@ __all__ = [
 
 #: The keys ``meeting`` may carry; every one is optional.
 MEETING_KEYS = ("locality", "place", "started", "ended", "chair", "secretary", "complaints",
-                "second_round", "verification")
+                "second_round", "verification", "verifier_fingerprint",
+                "release_fingerprint")
 
 OUTCOME_VI = {
     "passed": "Đạt",
@@ -1209,6 +1210,25 @@ def _render_html(record: Mapping[str, Any], report: Report | None,
         "</code>; mỗi đảng viên kiểm tra phiếu của mình bằng mã trên biên nhận.",
         "Anyone with the election record can check it again with <code>ballot verify</code>; "
         "each member checks their own ballot with the code on their receipt.") + "</p>")
+    vfp = (meeting or {}).get("verifier_fingerprint")
+    if isinstance(vfp, str) and re.fullmatch(r"[0-9a-f]{64}", vfp):
+        # The observers' verifier page (ballot/web/verifier.py): a saved copy is checked
+        # against this SHA-256 (docs/web.md, "Observers").
+        w('<p class="muted small">' + L(
+            "Trang kiểm tra hồ sơ trên trình duyệt (<code>/verify</code>, "
+            "<code>ballot verify --export-page</code>), dấu vân tay SHA-256",
+            "Browser verifier page (<code>/verify</code>, <code>ballot verify --export-page"
+            "</code>), SHA-256 fingerprint") + ": "
+          f'<code>{_e(" ".join(vfp[i:i + 8] for i in range(0, 64, 8)))}</code></p>')
+    rfp = (meeting or {}).get("release_fingerprint")
+    if isinstance(rfp, str) and re.fullmatch(r"[0-9a-f]{64}", rfp):
+        # The files served to phones and trustees (ballot monitor --print-hashes).
+        w('<p class="muted small">' + L(
+            "Mã các tệp phục vụ điện thoại và ban kiểm phiếu (<code>ballot monitor "
+            "--print-hashes</code>)",
+            "Release fingerprint of the files served to phones and trustees (<code>ballot "
+            "monitor --print-hashes</code>)") + ": "
+          f'<code>{_e(" ".join(rfp[i:i + 8] for i in range(0, 64, 8)))}</code></p>')
 
     # Complaints.
     w(f'<h2>{roman[section]}. {L("Khiếu nại, kiến nghị", "Complaints")}</h2>')

@@ -236,7 +236,7 @@ def _verify(record: dict[str, Any], report: Report, progress: Progress | None,
              f"trustees {approved} each signed base hash {ctx.base_hash.hex()[:16]}… with their "
              "ceremony key")
     else:
-        need(not require_approvals, "approvals",
+        must(not require_approvals, "approvals",
              "Trustees' approvals of the fingerprint",
              "the record carries no approvals, and they are required (--require-approvals)")
         report.add("approvals", "Trustees' approvals of the fingerprint", True,

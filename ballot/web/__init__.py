@@ -73,6 +73,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from .api import api
     from .errors import init_app as init_errors
     from .trustee import trustee
+    from .verifier import verifier
     from .vote import public
 
     app.register_blueprint(api)
@@ -82,5 +83,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from .gate import install as install_gate
 
     install_gate(app)  # drafts and unpublished results are not public
+    app.register_blueprint(verifier)
     init_errors(app)
     return app

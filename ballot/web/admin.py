@@ -644,7 +644,12 @@ def _minutes_source(slug: str) -> tuple[Any, dict[str, Any]]:
         extra = meeting().second_round_minutes(slug) or {}
     except ServiceError as exc:
         abort(exc.status, str(exc))
-    return v, {**extra, "verification": v.line}
+    from .verifier import page_fingerprint, release_fingerprint
+
+    # The observers' verifier page and the served files' fingerprints (docs/web.md,
+    # "Observers"): printed in the minutes so a saved copy can be checked against them.
+    return v, {**extra, "verification": v.line, "verifier_fingerprint": page_fingerprint(),
+               "release_fingerprint": release_fingerprint()}
 
 
 _PDF_CACHE: dict[str, bytes] = {}

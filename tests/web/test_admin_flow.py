@@ -114,6 +114,8 @@ def test_a_meeting_from_creation_to_publication(app, admin_client):
     assert minutes.status_code == 200 and minutes.mimetype == "text/html"
     text = minutes.get_data(as_text=True)
     assert "<style" not in text and "/admin/m/chi-bo-a/minutes.css" in text
+    from ballot.web.verifier import page_fingerprint  # the observers' page (issue 15)
+    assert page_fingerprint()[:8] in text
     assert c.get("/admin/m/chi-bo-a/minutes.css").mimetype == "text/css"
     assert c.get("/admin/m/chi-bo-a/minutes.pdf").data.startswith(b"%PDF")
     download = c.get("/admin/m/chi-bo-a/minutes.html")
