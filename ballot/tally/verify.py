@@ -184,6 +184,16 @@ def _verify_form(record: Any, report: Report, data: bytes | None) -> None:
         [d.get("trustee") for d in decs] == sorted(
             (d.get("trustee") for d in decs), key=lambda t: (not isinstance(t, int), t))
     report.must(ok, "format", title, "decryptions: sorted by trustee")
+    # A version-2 record stripped of its close, audit entries, approvals and set-aside tokens
+    # and relabelled version 1 would skip their checks: version 1 never had the manifest's
+    # receipt key (hashed into the fingerprint) nor board statuses, so either means version 2.
+    if record["version"] == RECORD_VERSION_1:
+        manifest, board = record.get("manifest"), record.get("board")
+        newer = (isinstance(manifest, dict) and "receipt_key" in manifest) or (
+            isinstance(board, list) and any(isinstance(e, dict) and "status" in e for e in board))
+        report.must(not newer, "format", title,
+                    "a version-1 record with a receipt key in its manifest or board statuses: "
+                    "a version-2 record relabelled as version 1")
     report.need(True, "format", title, f"{record['version']}"
                 + (", canonical JSON" if data is not None else "") + ", fields in order")
 
@@ -412,8 +422,10 @@ def _verify(record: dict[str, Any], report: Report, progress: Progress | None,
              "paper: valid + invalid ballots exceed the paper ballots issued")
         must(paper["ballots_issued"] <= paper["voters"], "counts", "Counts (electronic + paper)",
              "paper: more paper ballots issued than members voting on paper")
-        must(issued + paper["voters"] <= len(eligible), "counts", "Counts (electronic + paper)",
-             f"paper: {paper['voters']} paper voters + {issued} tokens exceed the "
+        # Members who voted on paper instead of their token are among the paper voters:
+        # their set-aside tokens are not counted twice.
+        must(valid + paper["voters"] <= len(eligible), "counts", "Counts (electronic + paper)",
+             f"paper: {paper['voters']} paper voters + {valid} valid tokens exceed the "
              f"{len(eligible)} eligible members")
         for uid, p_c in zip(unit_ids, paper_counts):
             must(set(dict(p_c.votes)) <= set(codes), "counts", "Counts (electronic + paper)",

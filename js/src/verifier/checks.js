@@ -314,6 +314,15 @@ export const STEPS = [
       const decs = record.decryptions;
       const ok = Array.isArray(decs) && decs.every((d) => isObject(d)) && sortedTrustees(decs.map((d) => ("trustee" in d ? d.trustee : null)));
       r.must(ok, "format", T.format, "decryptions: sorted by trustee");
+      // A version-2 record relabelled version 1 would skip its checks (ballot/tally/verify.py).
+      if (record.version === RECORD_VERSION_1) {
+        const manifest = record.manifest;
+        const board = record.board;
+        const newer = (isObject(manifest) && "receipt_key" in manifest) ||
+          (Array.isArray(board) && board.some((e) => isObject(e) && "status" in e));
+        r.must(!newer, "format", T.format,
+          "a version-1 record with a receipt key in its manifest or board statuses: a version-2 record relabelled as version 1");
+      }
       r.need(true, "format", T.format, `${record.version}` + (data !== null && data !== undefined ? ", canonical JSON" : "") + ", fields in order");
       s.v2 = record.version !== RECORD_VERSION_1;
     },
@@ -600,8 +609,9 @@ export const STEPS = [
         r.must(paper.ballots_valid + paper.ballots_invalid <= paper.ballots_issued, "counts", T.counts,
           "paper: valid + invalid ballots exceed the paper ballots issued");
         r.must(paper.ballots_issued <= paper.voters, "counts", T.counts, "paper: more paper ballots issued than members voting on paper");
-        r.must(s.issued + paper.voters <= m.eligibleIds.size, "counts", T.counts,
-          `paper: ${paper.voters} paper voters + ${s.issued} tokens exceed the ${m.eligibleIds.size} eligible members`);
+        // Members who voted on paper instead of their token are among the paper voters.
+        r.must(s.validTokens + paper.voters <= m.eligibleIds.size, "counts", T.counts,
+          `paper: ${paper.voters} paper voters + ${s.validTokens} valid tokens exceed the ${m.eligibleIds.size} eligible members`);
         unitIds.forEach((uid, u) => {
           r.must(paperCounts[u].codes.every((code) => m.codes.includes(code)), "counts", T.counts, `paper.counts.${uid}: a level that is not the manifest's`);
         });
