@@ -194,8 +194,10 @@ def _progress():
                    "digits): decrypt only if the checked board ends there.")
 @click.option("--expect-ballots", type=int, metavar="N",
               help="The ballot count shown on the projector at close.")
+@click.option("--expect-valid", type=int, metavar="N",
+              help="The valid ballots (counted) once every ballot is checked.")
 def decrypt(server, slug, index, code, keyfile: Path, yes: bool, expect_head: str | None,
-            expect_ballots: int | None) -> None:
+            expect_ballots: int | None, expect_valid: int | None) -> None:
     """After voting closes: check the whole board here, recompute the totals from it and
     decrypt them (one per unit, never a single ballot), with proofs."""
     keys = _load(keyfile)
@@ -203,19 +205,25 @@ def decrypt(server, slug, index, code, keyfile: Path, yes: bool, expect_head: st
         raise click.ClickException("this key file has no secret share: run receive-shares first")
 
     def confirm(checked: CheckedBoard) -> bool:
-        click.echo(f"Board checked: {checked.ballots} ballots ({checked.tokens} tokens issued), "
-                   f"every chain link, token, signature and proof verified.")
+        invalid = checked.ballots - checked.counted
+        click.echo(f"Board checked: {checked.ballots} ballots received "
+                   f"({checked.tokens} tokens issued): {checked.counted} valid and counted, "
+                   f"{invalid} invalid; every chain link, token, signature and proof verified.")
+        if invalid:
+            click.echo(f"WARNING: {invalid} ballots are invalid and left out. An honest phone "
+                       "never makes one: compare the valid count with the projector before "
+                       "you decrypt.", err=True)
         click.echo(f"Board head: {checked.head}")
-        if expect_head is not None or expect_ballots is not None:
-            ok = same_head(checked, expect_head or checked.head, expect_ballots)
+        if expect_head is not None or expect_ballots is not None or expect_valid is not None:
+            ok = same_head(checked, expect_head or checked.head, expect_ballots, expect_valid)
             if not ok:
-                click.echo("This is NOT the head you expected (--expect-head/--expect-ballots).",
-                           err=True)
+                click.echo("This is NOT the head you expected (--expect-head, at least 16 "
+                           "digits; --expect-ballots/--expect-valid).", err=True)
             return ok
         if yes:
             return True
-        return click.confirm("Does this match the projector (ballot count and head) and the "
-                             "number of members who voted?", default=False)
+        return click.confirm("Does this match the projector (ballots received, valid, and the "
+                             "head) and the number of members who voted?", default=False)
 
     device = _device(server, slug, index, code)
     click.echo("Downloading and checking the whole board…", err=True)

@@ -33,10 +33,17 @@ class CheckedBoard:
     ballots: int
     head: str  # hex: the last entry's hash (32 zero bytes for an empty board)
     tokens: int  # tokens issued, as the server reports it
-    aggregate: tuple[Ciphertext, ...]  # one per unit, recomputed here
+    aggregate: tuple[Ciphertext, ...]  # one per unit, recomputed here, of the valid ballots
+    valid: int = -1  # the ballots counted (-1: as many as ``ballots``)
+
+    @property
+    def counted(self) -> int:
+        return self.ballots if self.valid < 0 else self.valid
 
     def head_text(self) -> str:
-        return f"{self.ballots} ballots, head {self.head}"
+        invalid = self.ballots - self.counted
+        return (f"{self.ballots} ballots received, {self.counted} valid and counted, "
+                f"{invalid} invalid, head {self.head}")
 
 
 def check_board(ctx: ElectionContext, board: Any, tokens_issued: Any, *,
@@ -88,14 +95,24 @@ def check_board(ctx: ElectionContext, board: Any, tokens_issued: Any, *,
         if e["prev_hash"] != prev.hex() or e["entry_hash"] != expect.hex():
             raise BoardError(f"board position {position}: the hash chain is broken")
         prev = expect
-    return CheckedBoard(len(entries), prev.hex(), tokens_issued, tuple(totals))
+    invalid = sum(1 for r in rows if r[2] is not None)
+    return CheckedBoard(len(entries), prev.hex(), tokens_issued, tuple(totals),
+                        valid=len(entries) - invalid)
 
 
-def same_head(checked: CheckedBoard, expected: str, ballots: int | None = None) -> bool:
+#: The fewest hex digits of the head a person may compare: 16 (64 bits). Fewer could be
+#: matched by a server grinding junk entries (marked invalid, so they cost it no proof) onto a
+#: board cut down to one voter's ballot (the hostile review of this session).
+MIN_HEAD_DIGITS = 16
+
+
+def same_head(checked: CheckedBoard, expected: str, ballots: int | None = None,
+              valid: int | None = None) -> bool:
     """Whether ``expected`` (the head hash read from the projector, whole or its first
-    characters, at least 8, spaces ignored) and ``ballots`` match the checked board."""
+    characters, at least 16, spaces ignored), ``ballots`` (received) and ``valid`` (counted)
+    match the checked board."""
     want = "".join(expected.split()).lower()
-    if len(want) < 8 or not checked.head.startswith(want):
+    if len(want) < MIN_HEAD_DIGITS or not checked.head.startswith(want):
         return False
-    return ballots is None or ballots == checked.ballots
-
+    return (ballots is None or ballots == checked.ballots) and \
+        (valid is None or valid == checked.counted)

@@ -466,6 +466,18 @@ def _unit_label(units: Sequence[Mapping[str, Any]]) -> tuple[str, str]:
     return "Tổ chức / cá nhân", "unit"
 
 
+def _close_line(record: Mapping[str, Any]) -> str | None:
+    """What the close fixed, as the projector showed it (record version 2): the audit entry's
+    number and hash and the board's head — the committee compares them with what it noted."""
+    close, audit = record.get("close"), record.get("audit")
+    if not isinstance(close, Mapping) or not isinstance(audit, list) or not audit:
+        return None
+    entry, board = audit[0], close.get("board", {})
+    return (f"Chốt khi kết thúc bỏ phiếu: bút toán nhật ký số {entry.get('seq')}, mã băm "
+            f"{entry.get('entry_hash')}; bảng công bố {board.get('ballots')} phiếu, mã băm cuối "
+            f"{board.get('head')}.")
+
+
 def minutes_data(record: Mapping[str, Any], report: Report | None = None, *,
                  meeting: Mapping[str, Any] | None = None) -> MinutesData:
     """Everything the minutes print, computed once from the record (and the report)."""
@@ -693,7 +705,7 @@ def minutes_data(record: Mapping[str, Any], report: Report | None = None, *,
         checks=checks, verified_ok=verified_ok, first_failure=first_failure,
         complaints=mt.get("complaints"),
         verification_lines=tuple(x for x in (
-            mt.get("verification"),
+            mt.get("verification"), _close_line(record),
             (f"Vòng hai: {sr_counts['verification']}"
              if isinstance(sr_counts.get("verification"), str) else None)) if x),
     )

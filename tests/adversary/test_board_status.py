@@ -198,3 +198,26 @@ def _code_of(record, position: int) -> str:
 
     ctx = ElectionContext.from_json(Manifest.from_json(record["manifest"]), record["context"])
     return ballot_from_json(record["board"][position - 1]["ballot"], ctx.shape).tracking_code
+
+
+def test_the_trustee_sees_how_many_ballots_are_valid(server, tmp_path):
+    """A board padded with junk entries marked invalid (they cost the server no proof) around
+    one voter's ballot would have the received count of the real board: the device shows the
+    valid count apart, and a head is compared on 16 digits at least (hostile review)."""
+    from ballot.tally.board_check import same_head
+
+    meeting, base_url = server
+    device, keys, invitations = open_with_one_trustee(meeting, base_url)
+    http = Http(base_url)
+    election = fetch_election(http, SLUG)
+    for i, (rid, _) in enumerate(MEMBERS[:3]):
+        token, key = obtain_token(http, election, invitations[rid])
+        cast(http, election, forged(election, token, key, CHOICES[i]) if i == 2 else
+             seal(election, token, key, CHOICES[i])[0])
+    meeting.close_voting(SLUG)
+    _, checked = device.check_board(keys, workers=1)
+    assert (checked.ballots, checked.counted) == (3, 2)
+    assert "3 ballots received, 2 valid and counted, 1 invalid" in checked.head_text()
+    assert same_head(checked, checked.head[:16], 3, 2)
+    assert not same_head(checked, checked.head[:16], 3, 3)  # the projector's valid count
+    assert not same_head(checked, checked.head[:15])  # too short to compare safely

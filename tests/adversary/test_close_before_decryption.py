@@ -194,3 +194,19 @@ def test_paper_figures_and_roll_figures_are_verifier_checks(server):
     def negative(r):
         r["counts"][0]["abstain"] = -1
     assert verify_record(edited(path, negative), workers=1).first_failure.key == "counts"
+
+
+def test_the_minutes_print_the_close_entry_and_the_board_head(server):
+    """The anchor the committee compares with what the projector showed at the close: a close
+    entry changed and re-hashed verifies from the record alone, but not against the minutes."""
+    from ballot.tally.minutes import render_minutes_html
+    from ballot.tally.minutes_pdf import render_minutes_pdf
+
+    meeting, base_url = server
+    path, _, closed = tallied_meeting(meeting, base_url)
+    record = load_record(path)
+    v = meeting.verified_record(SLUG)
+    html = render_minutes_html(record, v.report)
+    assert f"bút toán nhật ký số {closed['seq']}, mã băm {closed['entry_hash']}" in html
+    assert closed["board"]["head"] in html
+    assert render_minutes_pdf(record, v.report).startswith(b"%PDF")
