@@ -47,7 +47,8 @@ def addresses(host: str, port: int, public_url: str | None = None) -> list[tuple
         public_url = os.environ.get("BALLOT_PUBLIC_URL") or None
     if public_url:
         bases = [public_url.rstrip("/")]
-    elif host in ("0.0.0.0", "", "::"):
+    # A comparison with the wildcard addresses the server was asked to listen on, not a bind.
+    elif host in ("0.0.0.0", "", "::"):  # nosec B104
         bases = [f"http://{ip}:{port}" for ip in lan_ips()] or [f"http://127.0.0.1:{port}"]
     else:
         bases = [f"http://{host}:{port}"]

@@ -33,6 +33,7 @@ MEMBERS = [(f"UV{i:02d}", f"Ủy viên {i}") for i in range(1, 6)]
 def _make_meeting(meeting, api):
     from ballot.clients.http import Http
     from ballot.clients.trustee import TrusteeDevice
+    from ballot.service.trustee_access import enrol_all
     from ballot.election.presets import committee_qd366
     from ballot.election.roll import RollEntry
     from ballot.election.units import Unit
@@ -49,12 +50,14 @@ def _make_meeting(meeting, api):
                            meeting_kind="committee_units", levels=levels, rules=rules,
                            roll=[RollEntry(r, n, "official", None) for r, n in MEMBERS],
                            units=units, trustee_names=["Kiểm phiếu Một"], threshold=1)
+    codes = enrol_all(meeting, SLUG, codes)  # the trustee chooses their own access code
     meeting.begin_ceremony(SLUG)
     device = TrusteeDevice(Http(api, bearer=codes["Kiểm phiếu Một"]), SLUG, 1)
     keys = device.keygen()
     device.send_shares(keys)
     keys = device.receive_shares(keys)
     meeting.finish_ceremony(SLUG)
+    device.approve(keys)  # the trustee approves the fingerprint: voting may open
     return device, keys, meeting.open_voting(SLUG)
 
 
@@ -287,9 +290,9 @@ def _phones(browser, origin, invitations, meeting, device, keys, expect, errors)
     zalo.close()
 
     # After the meeting: a new tab on /v/<slug> shows the kept receipt, on the board, counted.
-    meeting.close_voting(SLUG)
+    meeting.close_voting(SLUG, paper={"ballots_issued": 1, "ballots_valid": 1,
+                                      "ballots_invalid": 0, "voters": 1})
     meeting.enter_paper_counts(SLUG, {
-        "ballots_issued": 1, "ballots_valid": 1, "ballots_invalid": 0, "voters": 1,
         "counts": [{"unit_id": uid, "votes": {"HTTNV": 1}, "abstain": 0, "blank": 0}
                    for uid, _, _ in LEADERS + ORGS]})
     late = ctx.new_page()
