@@ -11,7 +11,7 @@ import json
 
 import pytest
 
-from ballot.service.trustee_access import enrol_all
+from tests.support.ceremony import hold_ceremony
 
 import ballot.crypto.ballots as ballots_module
 from ballot.clients.http import ApiError, Http
@@ -336,7 +336,6 @@ def test_results_csv_from_a_real_meeting_escapes_formula_names(server):  # noqa:
     """A member named like a formula, through a whole meeting to the published results.csv."""
     import urllib.request
 
-    from ballot.clients.trustee import TrusteeDevice
     from ballot.clients.voter import vote
     from ballot.election.presets import branch_qd366
     from ballot.election.roll import RollEntry
@@ -351,14 +350,7 @@ def test_results_csv_from_a_real_meeting_escapes_formula_names(server):  # noqa:
     codes = meeting.create(slug=SLUG, title="Xếp loại", organisation="Chi bộ", date="2025-12-20",
                            meeting_kind="branch_members", levels=levels, rules=rules, roll=roll,
                            units=units, trustee_names=["T1"], threshold=1)
-    codes = enrol_all(meeting, SLUG, codes)  # the trustee chooses their own access code
-    meeting.begin_ceremony(SLUG)
-    device = TrusteeDevice(Http(base_url, bearer=codes["T1"]), SLUG, 1)
-    keys = device.keygen()
-    device.send_shares(keys)
-    keys = device.receive_shares(keys)
-    meeting.finish_ceremony(SLUG)
-    device.approve(keys)
+    (device,), (keys,) = hold_ceremony(meeting, base_url, SLUG, codes)
     invitations = meeting.open_voting(SLUG)
     http = Http(base_url)
     for rid in ("M1", "M2", "M3"):

@@ -21,14 +21,12 @@ from pathlib import Path
 import pytest
 from nacl.signing import SigningKey
 
-from ballot.clients.http import Http
-from ballot.clients.trustee import TrusteeDevice
 from ballot.crypto.encoding import b64encode
 from ballot.crypto.token import parse_token_message
 from ballot.election.presets import branch_qd366
 from ballot.election.roll import RollEntry
 from ballot.election.units import Unit
-from ballot.service.trustee_access import enrol_all
+from tests.support.ceremony import hold_ceremony
 
 pytestmark = pytest.mark.browser
 
@@ -80,14 +78,7 @@ def site(db_url, tmp_path):
                            units=[Unit(unit_id=r, name=n, kind="member", group="đv")
                                   for r, n in MEMBERS],
                            trustee_names=["T1"], threshold=1)
-    codes = enrol_all(meeting, SLUG, codes)  # the trustee chooses their own access code
-    meeting.begin_ceremony(SLUG)
-    device = TrusteeDevice(Http(api, bearer=codes["T1"]), SLUG, 1)
-    keys = device.keygen()
-    device.send_shares(keys)
-    keys = device.receive_shares(keys)
-    meeting.finish_ceremony(SLUG)
-    device.approve(keys)  # the trustee approves the fingerprint: voting may open
+    hold_ceremony(meeting, api, SLUG, codes)
     slips = meeting.open_voting(SLUG)
     try:
         yield meeting, api, f"http://meeting.test:{srv.effective_port}", slips

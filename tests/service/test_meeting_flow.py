@@ -50,6 +50,12 @@ def run_until_closed(srv) -> None:
 
 
 def create_meeting(meeting, *, trustees=3, k=2):
+    """The meeting, with each trustee's first sign-in done: their own access codes."""
+    return enrol_all(meeting, SLUG, create_codes(meeting, trustees=trustees, k=k))
+
+
+def create_codes(meeting, *, trustees=1, k=1):
+    """The meeting; the secretary's enrolment codes by trustee name."""
     levels, rules = branch_qd366()
     roll = [RollEntry(rid, name, "official", None) for rid, name in MEMBERS]
     roll.append(RollEntry("P1", "Đỗ Văn Dự Bị", "probationary", None))
@@ -58,23 +64,15 @@ def create_meeting(meeting, *, trustees=3, k=2):
                            date="2025-12-20", meeting_kind="branch_members", levels=levels,
                            rules=rules, roll=roll, units=units,
                            trustee_names=[f"T{i}" for i in range(1, trustees + 1)], threshold=k)
-    # each trustee's first sign-in: their own access code replaces the secretary's
-    return enrol_all(meeting, SLUG, codes)
+    return codes
 
 
 def open_with_one_trustee(meeting, base_url):
     """A meeting with one trustee (k = 1), its ceremony done over HTTP, voting open.
     Returns the trustee's device, its keys and the invitation codes."""
-    from ballot.clients.trustee import TrusteeDevice
+    from tests.support.ceremony import hold_ceremony
 
-    codes = create_meeting(meeting, trustees=1, k=1)
-    meeting.begin_ceremony(SLUG)
-    device = TrusteeDevice(Http(base_url, bearer=codes["T1"]), SLUG, 1)
-    keys = device.keygen()
-    device.send_shares(keys)
-    keys = device.receive_shares(keys)
-    meeting.finish_ceremony(SLUG)
-    device.approve(keys)  # the trustee approves the fingerprint: voting may open
+    (device,), (keys,) = hold_ceremony(meeting, base_url, SLUG, create_codes(meeting))
     return device, keys, meeting.open_voting(SLUG)
 
 

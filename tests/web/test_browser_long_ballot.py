@@ -31,9 +31,7 @@ MEMBERS = [(f"UV{i:02d}", f"Ủy viên {i}") for i in range(1, 6)]
 
 
 def _make_meeting(meeting, api):
-    from ballot.clients.http import Http
-    from ballot.clients.trustee import TrusteeDevice
-    from ballot.service.trustee_access import enrol_all
+    from tests.support.ceremony import hold_ceremony
     from ballot.election.presets import committee_qd366
     from ballot.election.roll import RollEntry
     from ballot.election.units import Unit
@@ -50,14 +48,7 @@ def _make_meeting(meeting, api):
                            meeting_kind="committee_units", levels=levels, rules=rules,
                            roll=[RollEntry(r, n, "official", None) for r, n in MEMBERS],
                            units=units, trustee_names=["Kiểm phiếu Một"], threshold=1)
-    codes = enrol_all(meeting, SLUG, codes)  # the trustee chooses their own access code
-    meeting.begin_ceremony(SLUG)
-    device = TrusteeDevice(Http(api, bearer=codes["Kiểm phiếu Một"]), SLUG, 1)
-    keys = device.keygen()
-    device.send_shares(keys)
-    keys = device.receive_shares(keys)
-    meeting.finish_ceremony(SLUG)
-    device.approve(keys)  # the trustee approves the fingerprint: voting may open
+    (device,), (keys,) = hold_ceremony(meeting, api, SLUG, codes)
     return device, keys, meeting.open_voting(SLUG)
 
 

@@ -39,9 +39,7 @@ def cast_on_phone(b, expect, code):
 def test_received_then_checked_on_the_phone(server):
     from playwright.sync_api import expect, sync_playwright
 
-    from ballot.clients.http import Http
-    from ballot.clients.trustee import TrusteeDevice
-    from ballot.service.trustee_access import enrol_all
+    from tests.support.ceremony import hold_ceremony
     from ballot.election.presets import branch_qd366
     from ballot.election.roll import RollEntry
     from ballot.election.units import Unit
@@ -58,14 +56,7 @@ def test_received_then_checked_on_the_phone(server):
         roll=[RollEntry(rid, name, "official", None) for rid, name in MEMBERS],
         units=[Unit(unit_id=rid, name=name, kind="member") for rid, name in MEMBERS],
         trustee_names=["T1"], threshold=1)
-    codes = enrol_all(meeting, SLUG, codes)  # the trustee chooses their own access code
-    meeting.begin_ceremony(SLUG)
-    device = TrusteeDevice(Http(f"http://127.0.0.1:{port}", bearer=codes["T1"]), SLUG, 1)
-    keys = device.keygen()
-    device.send_shares(keys)
-    keys = device.receive_shares(keys)
-    meeting.finish_ceremony(SLUG)
-    device.approve(keys)  # the trustee approves the fingerprint: voting may open
+    (device,), (keys,) = hold_ceremony(meeting, f"http://127.0.0.1:{port}", SLUG, codes)
     invitations = meeting.open_voting(SLUG)
 
     with sync_playwright() as p:
