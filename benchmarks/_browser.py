@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import statistics
 import tempfile
 import threading
@@ -23,6 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from _common import ROOT, say
+
+from ballot.web.serve_info import lan_address  # noqa: E402 - the one LAN probe
 
 PAGE = ROOT / "benchmarks" / "browser_page"
 BUNDLE = ROOT / "ballot" / "web" / "static" / "js" / "ballot-crypto.js"
@@ -34,25 +35,6 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 class _QuietHandler(SimpleHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
         pass
-
-
-def lan_address() -> str | None:
-    """A non-loopback IPv4 address of this machine (no packet is sent)."""
-    candidates = []
-    try:
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-            s.connect(("192.0.2.1", 9))
-            candidates.append(s.getsockname()[0])
-    except OSError:
-        pass
-    try:
-        candidates += socket.gethostbyname_ex(socket.gethostname())[2]
-    except OSError:
-        pass
-    for address in candidates:
-        if not address.startswith("127.") and address != "0.0.0.0":
-            return address
-    return None
 
 
 def unavailable() -> str | None:

@@ -22,11 +22,11 @@ __all__ = ["addresses", "lan_ips", "RequestLog"]
 
 def lan_ips() -> list[str]:
     """This machine's IPv4 addresses that other devices on the network can reach (best effort,
-    no packet sent: a UDP socket's route choice)."""
+    no packet sent: a UDP socket's route choice, towards a documentation address)."""
     ips: list[str] = []
     try:
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-            s.connect(("10.255.255.255", 1))
+            s.connect(("192.0.2.1", 9))  # no packet is sent; this only picks the outgoing address
             ips.append(s.getsockname()[0])
     except OSError:
         pass
@@ -36,9 +36,15 @@ def lan_ips() -> list[str]:
         pass
     out = []
     for ip in ips:
-        if ip not in out and not ip.startswith("127."):
+        if ip not in out and not ip.startswith("127.") and ip != "0.0.0.0":
             out.append(ip)
     return out
+
+
+def lan_address() -> str | None:
+    """The first of :func:`lan_ips`, or None (a page served from it is not a secure context:
+    the browser tests and benchmarks load the phone's page from it, as phones on the LAN do)."""
+    return next(iter(lan_ips()), None)
 
 
 def addresses(host: str, port: int, public_url: str | None = None) -> list[tuple[str, str]]:

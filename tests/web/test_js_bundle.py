@@ -15,7 +15,6 @@ import hashlib
 import json
 import re
 import shutil
-import socket
 import subprocess
 import threading
 from functools import partial
@@ -23,6 +22,8 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+
+from ballot.web.serve_info import lan_address
 
 ROOT = Path(__file__).resolve().parents[2]
 JS = ROOT / "js"
@@ -100,31 +101,12 @@ def test_rebuilding_gives_the_same_bytes(tmp_path):
 # -- in a real browser, on a page that is not a secure context -----------------------------------
 
 
-def _lan_address() -> str | None:
-    """A non-loopback address of this machine (a page served from it is not a secure context)."""
-    candidates = []
-    try:
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-            s.connect(("192.0.2.1", 9))  # no packet is sent; this only picks the outgoing address
-            candidates.append(s.getsockname()[0])
-    except OSError:
-        pass
-    try:
-        candidates += socket.gethostbyname_ex(socket.gethostname())[2]
-    except OSError:
-        pass
-    for address in candidates:
-        if not address.startswith("127.") and address != "0.0.0.0":
-            return address
-    return None
-
-
 @pytest.mark.browser
 def test_the_bundle_in_chromium_over_plain_http(tmp_path):
     if not Path("/usr/bin/chromium").exists():
         pytest.skip("Debian chromium is not installed at /usr/bin/chromium")
     sync_api = pytest.importorskip("playwright.sync_api")
-    address = _lan_address()
+    address = lan_address()
     if address is None:
         pytest.skip("no non-loopback address to serve a non-secure page from")
     (tmp_path / "ballot-crypto.js").write_bytes(BUNDLE.read_bytes())

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import socket
 import threading
 from pathlib import Path
 
@@ -31,24 +30,9 @@ from ballot.tally.record import load_record
 from ballot.tally.report import checklist, results_table
 from ballot.tally.verify import verify_record
 from ballot.tally.verify_link import verify_link
+from ballot.web.serve_info import lan_address
 
 pytestmark = pytest.mark.browser
-
-
-def lan_address() -> str | None:
-    """A non-loopback address of this machine (a page served from it is not a secure context)."""
-    candidates = []
-    try:
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-            s.connect(("192.0.2.1", 9))  # no packet is sent; this only picks the outgoing address
-            candidates.append(s.getsockname()[0])
-    except OSError:
-        pass
-    try:
-        candidates += socket.gethostbyname_ex(socket.gethostname())[2]
-    except OSError:
-        pass
-    return next((a for a in candidates if not a.startswith("127.") and a != "0.0.0.0"), None)
 
 
 def tampered_result(rec: dict) -> dict:
