@@ -208,8 +208,40 @@ def serve_one(*, host: str, port: int, threads: int, database_url: str, keys_dir
 # --- the parent: start, watch, kill and restart workers -------------------------------------
 
 
+class _Supervised:
+    """A child process of the pool (``self.proc``): started, watched, killed, restarted. The
+    subclass gives ``launch()`` and ``wait_ready()``."""
+
+    proc: subprocess.Popen | None
+
+    def start(self, timeout: float = 60):
+        return self.launch().wait_ready(timeout)  # type: ignore[attr-defined]
+
+    @property
+    def pid(self) -> int | None:
+        return None if self.proc is None else self.proc.pid
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def kill(self, sig: int = signal.SIGKILL) -> None:
+        """Send ``sig`` (default SIGKILL: no cleanup, as in a crash) and wait for the end."""
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            os.kill(self.proc.pid, sig)
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:  # pragma: no cover - SIGKILL does not time out
+            os.kill(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=30)
+
+    def stop(self) -> None:
+        self.kill(signal.SIGTERM)
+
+
 @dataclass
-class WorkerProcess:
+class WorkerProcess(_Supervised):
     """One worker started as ``python -m ballot.service.serve_workers --child``."""
 
     database_url: str
@@ -287,31 +319,6 @@ class WorkerProcess:
                 sys.stdout.write(line)
                 sys.stdout.flush()
 
-    def start(self, timeout: float = 60) -> "WorkerProcess":
-        return self.launch().wait_ready(timeout)
-
-    @property
-    def pid(self) -> int | None:
-        return None if self.proc is None else self.proc.pid
-
-    def alive(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None
-
-    def kill(self, sig: int = signal.SIGKILL) -> None:
-        """Send ``sig`` (default SIGKILL: no cleanup, as in a crash) and wait for the end."""
-        if self.proc is None:
-            return
-        if self.proc.poll() is None:
-            os.kill(self.proc.pid, sig)
-        try:
-            self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:  # pragma: no cover - SIGKILL does not time out
-            os.kill(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(timeout=30)
-
-    def stop(self) -> None:
-        self.kill(signal.SIGTERM)
-
     def restart(self, timeout: float = 60) -> "WorkerProcess":
         """Start again on the same port (phones keep their address)."""
         self.kill()
@@ -326,7 +333,7 @@ class WorkerProcess:
 
 
 @dataclass
-class CheckerProcess:
+class CheckerProcess(_Supervised):
     """The background checker (``python -m ballot.service.checker``): checks the proofs of
     received ballots and marks each board entry valid or invalid. It can be killed at any
     moment (nothing is lost, no entry gets two statuses) and is restarted like a worker."""
@@ -370,29 +377,6 @@ class CheckerProcess:
         threading.Thread(target=proc.stdout.read, daemon=True).start()
         return self
 
-    def start(self, timeout: float = 60) -> "CheckerProcess":
-        return self.launch().wait_ready(timeout)
-
-    @property
-    def pid(self) -> int | None:
-        return None if self.proc is None else self.proc.pid
-
-    def alive(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None
-
-    def kill(self, sig: int = signal.SIGKILL) -> None:
-        if self.proc is None:
-            return
-        if self.proc.poll() is None:
-            os.kill(self.proc.pid, sig)
-        try:
-            self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:  # pragma: no cover
-            os.kill(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(timeout=30)
-
-    def stop(self) -> None:
-        self.kill(signal.SIGTERM)
 
     def restart(self, timeout: float = 60) -> "CheckerProcess":
         self.kill()
