@@ -36,7 +36,8 @@ def lan_ips() -> list[str]:
         pass
     out = []
     for ip in ips:
-        if ip not in out and not ip.startswith("127.") and ip != "0.0.0.0":
+        # The wildcard address is left out of what a person is told to type: not a bind.
+        if ip not in out and not ip.startswith("127.") and ip != "0.0.0.0":  # nosec B104
             out.append(ip)
     return out
 
